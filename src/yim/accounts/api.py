@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+router = Router(tags=["accounts"])
+
+
+class MeOut(Schema):
+    id: int
+    username: str
+    role: str
+    organisation_id: int | None
+    team_id: int | None
+    language: str
+
+
+@router.get("/me", response=MeOut, summary="The signed-in user")
+def me(request: HttpRequest) -> MeOut:
+    user = request.auth  # type: ignore[attr-defined]
+    return MeOut(
+        id=user.pk,
+        username=user.username,
+        role=user.role,
+        organisation_id=user.organisation_id,
+        team_id=user.team_id,
+        language=user.language,
+    )

@@ -1,0 +1,207 @@
+"""Signing in and out, two-factor sign-in, invitations and password reset."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from yim.accounts import twofactor
+from yim.accounts.forms import LoginForm, OneTimeCodeForm, SetPasswordForm
+from yim.accounts.models import (
+    Invitation,
+    InvitationError,
+    LoginFailure,
+    PortalLink,
+    RecoveryCode,
+    User,
+)
+from yim.audit.log import client_ip, record
+from yim.audit.models import Action
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """The ``next`` target only if it stays on this site; otherwise the fallback."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(safe_next(request, reverse("web:home")))
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"]
+        if LoginFailure.is_locked(username):
+            form.add_error(
+                None,
+                _(
+                    "Too many failed attempts. Sign-in for this account is blocked for "
+                    "%(minutes)d minutes."
+                )
+                % {"minutes": settings.LOGIN_LOCKOUT_MINUTES},
+            )
+        else:
+            user = authenticate(
+                request, username=username, password=form.cleaned_data["password"]
+            )
+            if user is None:
+                LoginFailure.record(username, client_ip(request))
+                record(None, Action.LOGIN_FAILED, request=request, actor_name=username)
+                form.add_error(None, _("User name or password is not correct."))
+            else:
+                LoginFailure.clear(username)
+                login(request, user)
+                if user.language:
+                    request.session["_language"] = user.language
+                record(user, Action.LOGIN, request=request)
+                return redirect(safe_next(request, reverse("web:home")))
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "next": safe_next(request, ""), "demo": settings.DEMO_MODE},
+    )
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        record(request.user, Action.LOGOUT, request=request)
+    logout(request)
+    messages.info(request, _("You have been signed out."))
+    return redirect("accounts:login")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_view(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.has_two_factor:
+        return redirect("accounts:two_factor_setup")
+    form = OneTimeCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["code"]
+        if LoginFailure.is_locked(user.username):
+            form.add_error(None, _("Too many failed attempts. Try again later."))
+        elif twofactor.verify(user, code) or RecoveryCode.redeem(user, code):
+            request.session[twofactor.SESSION_VERIFIED_KEY] = True
+            request.session.cycle_key()
+            return redirect(safe_next(request, reverse("web:home")))
+        else:
+            LoginFailure.record(user.username, client_ip(request))
+            form.add_error("code", _("This code is not correct or was already used."))
+    return render(request, "accounts/two_factor.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_setup_view(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.has_two_factor and not request.session.get(twofactor.SESSION_VERIFIED_KEY):
+        return redirect("accounts:two_factor")
+    secret = request.session.get(twofactor.SESSION_SETUP_SECRET_KEY)
+    if not secret:
+        secret = twofactor.new_secret()
+        request.session[twofactor.SESSION_SETUP_SECRET_KEY] = secret
+    form = OneTimeCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        counter = twofactor.verify_setup(secret, form.cleaned_data["code"])
+        if counter is None:
+            form.add_error("code", _("This code is not correct. Check the time on your phone."))
+        else:
+            with transaction.atomic():
+                user.totp_secret = secret
+                user.totp_confirmed_at = timezone.now()
+                user.totp_last_counter = counter
+                user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_counter"])
+                codes = RecoveryCode.issue(user)
+            del request.session[twofactor.SESSION_SETUP_SECRET_KEY]
+            request.session[twofactor.SESSION_VERIFIED_KEY] = True
+            return render(request, "accounts/recovery_codes.html", {"codes": codes})
+    uri = twofactor.provisioning_uri(user, secret)
+    return render(
+        request,
+        "accounts/two_factor_setup.html",
+        {"form": form, "secret": secret, "qr_svg": twofactor.qr_svg(uri)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def accept_invitation_view(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = Invitation.lookup(token)
+    except InvitationError as exc:
+        status = 404 if exc.code == "invalid" else 410
+        return render(
+            request, "accounts/invitation_invalid.html", {"message": exc.message}, status=status
+        )
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            # Re-read under the write lock: two tabs submitting at once create one account.
+            fresh = Invitation.objects.select_for_update().get(pk=invitation.pk)
+            if fresh.used_at is not None:
+                return render(
+                    request,
+                    "accounts/invitation_invalid.html",
+                    {"message": _("This invitation link has already been used. Sign in instead.")},
+                    status=410,
+                )
+            user = User.objects.create_user(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                first_name=invitation.display_name[:150],
+                email=invitation.email,
+                role=invitation.role,
+                organisation=invitation.youth.organisation,
+            )
+            PortalLink.objects.create(user=user, youth=invitation.youth, relation=invitation.role)
+            fresh.used_at = timezone.now()
+            fresh.used_by = user
+            fresh.save(update_fields=["used_at", "used_by"])
+            record(
+                user, Action.CREATE, request=request, youth=invitation.youth, obj=fresh,
+                detail="invitation accepted",
+            )
+        messages.success(request, _("Your account is ready. Sign in with your new password."))
+        return redirect("accounts:login")
+    return render(
+        request, "accounts/accept_invitation.html", {"form": form, "invitation": invitation}
+    )
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Reset links are built from YIM_BASE_URL, never from the request's Host header."""
+
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):  # type: ignore[no-untyped-def]
+        base = settings.BASE_URL
+        form.save(
+            domain_override=base.split("://", 1)[1],
+            use_https=base.startswith("https://"),
+            request=self.request,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            email_template_name=self.email_template_name,
+            subject_template_name=self.subject_template_name,
+            extra_email_context={"base_url": base},
+        )
+        return redirect(self.success_url)

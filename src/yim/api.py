@@ -1,0 +1,87 @@
+"""The REST API (django-ninja): one NinjaAPI, one router per app, guarded by yim.policy.
+
+Conventions every later endpoint follows:
+
+* Authentication: ``Authorization: Bearer yim_…`` with a personal API token (hashed at rest,
+  revocable). Session cookies are not accepted, so the API needs no CSRF token and cannot be
+  driven by a page on another site.
+* Errors: JSON ``{"detail": "<translated message>", "code": "<stable machine code>"}``.
+* Lists: ``?limit=&offset=`` pagination, answered as ``{"items": [...], "count": N}``.
+* Objects outside the caller's scope answer 404, exactly like objects that do not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from yim import __version__
+from yim.accounts.models import ApiToken
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = ApiToken.authenticate(token)
+        if user is None:
+            return None
+        request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="yim API",
+    version=__version__,
+    description="REST API of yim. Authenticate with a personal API token: "
+    "`Authorization: Bearer yim_…`. Create one under 'My account'.",
+    auth=TokenAuth(),
+    urls_namespace="api",
+    docs_url=None,  # the interactive docs load assets from a CDN; the schema is at openapi.json
+)
+
+
+def error(request: HttpRequest, status: int, code: str, detail: str) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, "code": code}, status=status)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorised(request: HttpRequest, exc: Exception) -> HttpResponse:
+    response = error(
+        request, 401, "not_authenticated", _("A valid API token is required (Authorization: Bearer …).")
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return error(request, 404, "not_found", _("Not found."))
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return api.create_response(
+        request,
+        {"detail": _("The request is not valid."), "code": "invalid", "errors": exc.errors},
+        status=422,
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return error(request, exc.status_code, "error", str(exc))
+
+
+def _register_routers() -> None:
+    from yim.accounts.api import router as accounts_router
+    from yim.trajectories.api import router as trajectories_router
+
+    api.add_router("/", accounts_router)
+    api.add_router("/", trajectories_router)
+
+
+_register_routers()

@@ -1,0 +1,151 @@
+"""The append-only access log (NEN 7513 style).
+
+Every read and write of a youth's data adds one :class:`AuditEvent`. The database refuses
+UPDATE and DELETE on the table (triggers, see the migrations), and every row carries a
+SHA-256 hash over its own content and the previous row's hash, so ``yim audit verify``
+detects a row that was altered or removed behind the application's back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+GENESIS_HASH = "0" * 64
+# Any fixed 64-bit number works as the PostgreSQL advisory-lock key; this one spells "yimaudit".
+_PG_LOCK_KEY = 0x79696D6175646974 - (1 << 63)
+
+
+class Action(models.TextChoices):
+    VIEW = "view", _("viewed")
+    LIST = "list", _("listed")
+    SEARCH = "search", _("searched")
+    CREATE = "create", _("created")
+    UPDATE = "update", _("changed")
+    DELETE = "delete", _("deleted")
+    EXPORT = "export", _("exported")
+    LOGIN = "login", _("signed in")
+    LOGIN_FAILED = "login_failed", _("failed sign-in")
+    LOGOUT = "logout", _("signed out")
+
+
+class AuditEvent(models.Model):
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("who"), max_length=200)
+    capacity = models.CharField(_("capacity"), max_length=40)
+    break_glass_reason = models.TextField(_("break-the-glass reason"), blank=True)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True)
+    object_id = models.CharField(_("object"), max_length=64, blank=True)
+    youth_id = models.BigIntegerField(_("youth"), null=True, blank=True, db_index=True)
+    organisation_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    ip = models.GenericIPAddressField(_("from"), null=True, blank=True)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    row_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["actor", "at"])]
+
+    def canonical(self) -> str:
+        """The exact text the row hash covers, in a stable form."""
+        payload = {
+            "id": self.pk,
+            "at": self.at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "actor": self.actor_id,
+            "actor_name": self.actor_name,
+            "capacity": self.capacity,
+            "break_glass_reason": self.break_glass_reason,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "youth_id": self.youth_id,
+            "organisation_id": self.organisation_id,
+            "ip": self.ip,
+            "detail": self.detail,
+            "prev_hash": self.prev_hash,
+        }
+        return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(self.canonical().encode()).hexdigest()
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise PermissionError("audit events are append-only")
+        with transaction.atomic():
+            _lock_chain()
+            last = AuditEvent.objects.order_by("-id").values("id", "row_hash").first()
+            self.prev_hash = last["row_hash"] if last else GENESIS_HASH
+            self.pk = (last["id"] + 1) if last else 1
+            self.row_hash = self.compute_hash()
+            super().save(force_insert=True)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("audit events are append-only")
+
+
+def _lock_chain() -> None:
+    """Serialise appends so that two writers never chain onto the same previous row.
+
+    SQLite runs write transactions IMMEDIATE (one writer at a time), which already
+    serialises them. PostgreSQL takes a transaction-scoped advisory lock.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    event_id: int
+    problem: str
+
+
+def verify_chain(batch_size: int = 5000) -> tuple[int, list[ChainProblem]]:
+    """Walk the chain in id order; return the number of rows checked and every problem found."""
+    problems: list[ChainProblem] = []
+    expected_prev = GENESIS_HASH
+    expected_id = 1
+    checked = 0
+    last_id = 0
+    while True:
+        rows = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
+        if not rows:
+            break
+        for event in rows:
+            if event.id != expected_id:
+                problems.append(
+                    ChainProblem(
+                        event.id,
+                        f"rows {expected_id}..{event.id - 1} are missing (removed from the log)",
+                    )
+                )
+            if event.prev_hash != expected_prev:
+                problems.append(
+                    ChainProblem(event.id, "does not link to the previous row's hash")
+                )
+            if event.compute_hash() != event.row_hash:
+                problems.append(ChainProblem(event.id, "content was altered after it was written"))
+            expected_prev = event.row_hash
+            expected_id = event.id + 1
+            checked += 1
+        last_id = rows[-1].id
+    return checked, problems

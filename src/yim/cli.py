@@ -1,0 +1,312 @@
+"""The ``yim`` command.
+
+    yim serve [--host --port --workers]   run the web application (gunicorn)
+    yim demo [--host --port]              synthetic registry + server, for trying yim out
+    yim db upgrade                        apply database migrations (backs SQLite up first)
+    yim createadmin                       create an organisation admin
+    yim backup PATH / yim restore PATH    online backup and restore
+    yim check                             deployment self-check
+    yim audit verify                      verify the audit log's hash chain
+    yim manage ...                        any Django management command
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yim.settings")
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        import django
+
+        django.setup()
+    except ImproperlyConfigured as exc:
+        sys.stderr.write(f"{exc}\n")
+        raise SystemExit(2) from None
+
+
+def _say(message: str) -> None:
+    sys.stdout.write(message + "\n")
+    sys.stdout.flush()
+
+
+def _fail(message: str, code: int = 1) -> int:
+    sys.stderr.write(f"yim: {message}\n")
+    return code
+
+
+def _migrate(verbosity: int = 1) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def _backup_before_migrate() -> Path | None:
+    """On SQLite, copy the database aside before migrating it (the embedded upgrade policy)."""
+    from yim import ops
+
+    if not ops.is_sqlite() or not ops.sqlite_path().exists():
+        return None
+    if not ops.pending_migrations():
+        return None
+    from django.conf import settings
+
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = Path(settings.DATA_DIR) / "backups" / f"before-upgrade-{stamp}.sqlite3"
+    return ops.backup(target)
+
+
+def prepare_schema() -> None:
+    """Schema policy: SQLite is backed up and migrated; PostgreSQL must be upgraded explicitly."""
+    from yim import ops
+
+    if ops.is_sqlite():
+        ops.sqlite_path().parent.mkdir(parents=True, exist_ok=True)
+        kept = _backup_before_migrate()
+        if kept:
+            _say(f"Backed up the database to {kept} before migrating.")
+        _migrate(verbosity=0)
+        return
+    pending = ops.pending_migrations()
+    if pending:
+        raise SystemExit(
+            _fail(
+                f"the PostgreSQL schema is behind ({len(pending)} migrations pending, first "
+                f"{pending[0]}). Run 'yim db upgrade' first; the server does not migrate "
+                "PostgreSQL by itself.",
+                3,
+            )
+        )
+
+
+def _serve(host: str, port: int, workers: int) -> int:
+    from django.conf import settings
+
+    args = [
+        sys.executable, "-m", "gunicorn", "yim.wsgi:application",
+        "--bind", f"{host}:{port}",
+        "--workers", str(workers),
+        "--access-logfile", "-",
+        "--forwarded-allow-ips", os.environ.get("YIM_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    ]
+    if settings.DEBUG:
+        args.append("--reload")
+    sys.stdout.flush()
+    os.execv(sys.executable, args)  # replaces this process; gunicorn handles signals
+    return 0  # pragma: no cover
+
+
+def cmd_serve(ns: argparse.Namespace) -> int:
+    _setup_django()
+    prepare_schema()
+    _say(f"yim serving on http://{ns.host}:{ns.port}/ with {ns.workers} worker(s).")
+    return _serve(ns.host, ns.port, ns.workers)
+
+
+def cmd_demo(ns: argparse.Namespace) -> int:
+    os.environ["YIM_DEMO"] = "1"
+    _setup_django()
+    from django.conf import settings
+
+    from yim.demo import registry
+
+    prepare_schema()
+    password = os.environ.get("YIM_DEMO_PASSWORD", registry.DEMO_PASSWORD)
+    created = registry.load(password=password)
+    if created:
+        _say(f"Loaded the synthetic demo registry ({created} youth).")
+    else:
+        _say("The synthetic demo registry is already loaded.")
+    _say(f"Data directory: {settings.DATA_DIR}")
+    _say("")
+    _say(f"Open http://{ns.host}:{ns.port}/ and sign in with password '{password}' as:")
+    for login in registry.DEMO_LOGINS:
+        _say(f"  {login.username:<18} {login.description}")
+    _say("Two-factor sign-in is switched off in the demo; production requires it.")
+    if ns.no_serve:
+        return 0
+    return _serve(ns.host, ns.port, ns.workers)
+
+
+def cmd_db_upgrade(ns: argparse.Namespace) -> int:
+    _setup_django()
+    from yim import ops
+
+    pending = ops.pending_migrations()
+    if not pending:
+        _say("The database schema is up to date.")
+        return 0
+    kept = _backup_before_migrate()
+    if kept:
+        _say(f"Backed up the database to {kept}.")
+    _migrate()
+    _say(f"Applied {len(pending)} migration(s).")
+    return 0
+
+
+def cmd_createadmin(ns: argparse.Namespace) -> int:
+    _setup_django()
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    from yim.accounts.models import Organisation, Role, User
+
+    if User.objects.filter(username__iexact=ns.username).exists():
+        return _fail(f"a user named {ns.username!r} already exists.")
+    password = os.environ.get("YIM_ADMIN_PASSWORD") or ""
+    if not password:
+        if not sys.stdin.isatty():
+            return _fail("set YIM_ADMIN_PASSWORD or run this command in a terminal.")
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            return _fail("the two passwords are not the same.")
+    candidate = User(username=ns.username, email=ns.email or "")
+    try:
+        validate_password(password, candidate)
+    except ValidationError as exc:
+        return _fail("password refused: " + " ".join(exc.messages))
+    with transaction.atomic():
+        org, _created = Organisation.objects.get_or_create(name=ns.organisation)
+        user = User.objects.create_user(
+            username=ns.username, email=ns.email or "", password=password,
+            role=Role.ORG_ADMIN, organisation=org,
+        )
+    _say(f"Created organisation admin {user.username!r} for {org.name!r}.")
+    return 0
+
+
+def cmd_backup(ns: argparse.Namespace) -> int:
+    _setup_django()
+    from yim import ops
+
+    try:
+        path = ops.backup(Path(ns.path))
+    except ops.OperationError as exc:
+        return _fail(str(exc))
+    _say(f"Backup written to {path}")
+    return 0
+
+
+def cmd_restore(ns: argparse.Namespace) -> int:
+    _setup_django()
+    from yim import ops
+
+    try:
+        kept = ops.restore(Path(ns.path))
+    except ops.OperationError as exc:
+        return _fail(str(exc))
+    if kept:
+        _say(f"The previous database was kept at {kept}.")
+    _say(f"Restored {ns.path}.")
+    pending = ops.pending_migrations()
+    if pending:
+        _say(f"The restored database is {len(pending)} migration(s) behind: run 'yim db upgrade'.")
+    return 0
+
+
+def cmd_check(ns: argparse.Namespace) -> int:
+    _setup_django()
+    from yim import ops
+
+    results = ops.deployment_checks()
+    for result in results:
+        _say(f"[{'ok' if result.ok else 'FAIL'}] {result.name}: {result.message}")
+    failed = [r for r in results if not r.ok]
+    _say(f"{len(results) - len(failed)} of {len(results)} checks passed.")
+    return 1 if failed else 0
+
+
+def cmd_audit_verify(ns: argparse.Namespace) -> int:
+    _setup_django()
+    from yim.audit.models import AuditEvent, verify_chain
+
+    checked, problems = verify_chain()
+    for problem in problems:
+        _say(f"audit event {problem.event_id}: {problem.problem}")
+    head = AuditEvent.objects.order_by("-id").values_list("id", "row_hash").first()
+    if problems:
+        return _fail(f"the audit log is NOT intact: {len(problems)} problem(s) in {checked} rows.")
+    _say(f"The audit log is intact: {checked} rows verified.")
+    if head:
+        _say(f"Head: event {head[0]}, hash {head[1]} (record this to detect removal of newest rows).")
+    return 0
+
+
+def cmd_manage(ns: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["yim manage", *ns.args])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="yim", description="yim — Youth Initiated Mentoring (JIM-aanpak) platform."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="run the web application")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="load the synthetic demo registry and run the server")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument("--no-serve", action="store_true", help="load the data and stop")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("db", help="database schema")
+    dbsub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    up = dbsub.add_parser("upgrade", help="apply pending migrations (SQLite is backed up first)")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    p = sub.add_parser("createadmin", help="create an organisation admin")
+    p.add_argument("--username", required=True)
+    p.add_argument("--organisation", required=True, help="organisation name (created if new)")
+    p.add_argument("--email", default="")
+    p.set_defaults(func=cmd_createadmin)
+
+    p = sub.add_parser("backup", help="write an online backup of the database to PATH")
+    p.add_argument("path")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="replace the database with the backup at PATH")
+    p.add_argument("path")
+    p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("check", help="deployment self-check (exit 1 when a check fails)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("audit", help="audit log")
+    asub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    v = asub.add_parser("verify", help="verify the hash chain; name every altered or missing row")
+    v.set_defaults(func=cmd_audit_verify)
+
+    p = sub.add_parser("manage", help="run a Django management command")
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    ns = parser.parse_args(argv)
+    return int(ns.func(ns) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,184 @@
+"""Operations behind the ``yim`` command: schema state, backup and restore, deployment checks.
+
+Kept apart from the argument parsing in :mod:`yim.cli` so tests call them directly.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, connections
+from django.db.migrations.executor import MigrationExecutor
+
+
+class OperationError(Exception):
+    """An operation that cannot be carried out; the message says why and what to do."""
+
+
+def pending_migrations() -> list[str]:
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
+
+
+def sqlite_path() -> Path:
+    return Path(settings.DATABASES["default"]["NAME"])
+
+
+def is_sqlite() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+
+
+def _pg_env() -> tuple[list[str], dict[str, str]]:
+    import os
+
+    db = settings.DATABASES["default"]
+    args = ["--dbname", db["NAME"]]
+    if db.get("HOST"):
+        args += ["--host", db["HOST"]]
+    if db.get("PORT"):
+        args += ["--port", str(db["PORT"])]
+    if db.get("USER"):
+        args += ["--username", db["USER"]]
+    env = dict(os.environ)
+    if db.get("PASSWORD"):
+        env["PGPASSWORD"] = db["PASSWORD"]
+    return args, env
+
+
+def backup(target: Path) -> Path:
+    """Write a consistent copy of the database to ``target`` while the system keeps running."""
+    target = target.expanduser().resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if is_sqlite():
+        source = sqlite_path()
+        if not source.exists():
+            raise OperationError(f"There is no database file at {source} to back up.")
+        tmp = target.with_name(target.name + ".partial")
+        src = sqlite3.connect(source)
+        dst = sqlite3.connect(tmp)
+        try:
+            with dst:
+                src.backup(dst)  # SQLite's online backup API: consistent under concurrent writes
+        finally:
+            dst.close()
+            src.close()
+        tmp.replace(target)
+        return target
+    if shutil.which("pg_dump") is None:
+        raise OperationError("pg_dump is not installed; install the PostgreSQL client tools.")
+    args, env = _pg_env()
+    result = subprocess.run(
+        ["pg_dump", "--format=custom", "--no-owner", "--file", str(target), *args],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        raise OperationError(f"pg_dump failed: {result.stderr.strip()}")
+    return target
+
+
+def _check_sqlite_backup(path: Path) -> None:
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            con.execute("SELECT count(*) FROM django_migrations").fetchone()
+            ok = con.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise OperationError(f"{path} is not a yim SQLite backup ({exc}).") from None
+    if ok != "ok":
+        raise OperationError(f"{path} is damaged: integrity check says {ok!r}.")
+
+
+def restore(source: Path) -> Path | None:
+    """Replace the database with a backup. On SQLite the current file is kept aside first.
+
+    Returns the path of the copy of the previous database (SQLite), so nothing is lost.
+    """
+    source = source.expanduser().resolve()
+    if not source.exists():
+        raise OperationError(f"The backup {source} does not exist.")
+    if is_sqlite():
+        _check_sqlite_backup(source)
+        target = sqlite_path()
+        connections.close_all()
+        kept: Path | None = None
+        if target.exists():
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            kept = target.with_name(f"{target.name}.before-restore-{stamp}")
+            backup(kept)
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        dst = sqlite3.connect(target)
+        try:
+            with dst:
+                src.backup(dst)
+        finally:
+            dst.close()
+            src.close()
+        return kept
+    if shutil.which("pg_restore") is None:
+        raise OperationError("pg_restore is not installed; install the PostgreSQL client tools.")
+    connections.close_all()
+    args, env = _pg_env()
+    result = subprocess.run(
+        ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
+         *args, str(source)],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        raise OperationError(f"pg_restore failed: {result.stderr.strip()}")
+    return None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    message: str
+
+
+def deployment_checks() -> list[CheckResult]:
+    """What ``yim check`` reports: the settings a production deployment must have."""
+    import os
+
+    results = [
+        CheckResult(
+            "secret key",
+            bool(os.environ.get("YIM_SECRET_KEY")),
+            "YIM_SECRET_KEY is set" if os.environ.get("YIM_SECRET_KEY")
+            else "YIM_SECRET_KEY is not set (a development key is in use)",
+        ),
+        CheckResult("debug off", not settings.DEBUG,
+                    "YIM_DEBUG is off" if not settings.DEBUG else "YIM_DEBUG is on"),
+        CheckResult("demo off", not settings.DEMO_MODE,
+                    "demo mode is off" if not settings.DEMO_MODE else "YIM_DEMO is on"),
+        CheckResult("HTTPS", settings.BASE_URL.startswith("https://") and settings.HTTPS,
+                    f"YIM_BASE_URL is {settings.BASE_URL}"),
+        CheckResult("secure cookies", settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE,
+                    "session and CSRF cookies are "
+                    + ("Secure" if settings.SESSION_COOKIE_SECURE else "not Secure")),
+        CheckResult("HSTS", getattr(settings, "SECURE_HSTS_SECONDS", 0) >= 31536000,
+                    f"HSTS max-age {getattr(settings, 'SECURE_HSTS_SECONDS', 0)} s"),
+        CheckResult("allowed hosts", bool(settings.ALLOWED_HOSTS) and "*" not in settings.ALLOWED_HOSTS,
+                    f"YIM_ALLOWED_HOSTS = {','.join(settings.ALLOWED_HOSTS) or '(empty)'}"),
+        CheckResult("two-factor", bool(settings.REQUIRE_2FA),
+                    "two-factor sign-in is required for staff" if settings.REQUIRE_2FA
+                    else "two-factor sign-in is NOT required (YIM_REQUIRE_2FA=0)"),
+    ]
+    try:
+        pending = pending_migrations()
+        results.append(CheckResult(
+            "migrations", not pending,
+            "all migrations applied" if not pending
+            else f"{len(pending)} pending: run 'yim db upgrade'",
+        ))
+    except Exception as exc:  # the database may be unreachable: report, do not crash
+        results.append(CheckResult("database", False, f"cannot reach the database: {exc}"))
+    return results

@@ -1,0 +1,126 @@
+"""Who may do what: every permission rule of yim lives in this module.
+
+Views, the API and commands call these ``can_*`` functions and scoped querysets; none of
+them checks roles itself. Objects outside a user's scope are looked up *through* the scope,
+so they answer 404 (not 403) and a URL never confirms that someone else's record exists.
+
+Scopes in this slice:
+
+* professional and team lead: the youth of their own team;
+* break-the-glass: a professional or team lead of the same organisation who states a reason
+  may open one youth outside the team for the rest of the session; the reason is logged;
+* organisation admin: users and the audit log of the organisation, no youth files;
+* researcher: pseudonymised research data only, no youth files;
+* youth, JIM and parent: only the youth they are linked to through an active portal link.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from yim.accounts.models import Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from yim.accounts.models import User
+    from yim.audit.models import AuditEvent
+    from yim.trajectories.models import Youth
+
+BREAK_GLASS_SESSION_KEY = "yim_break_glass"
+
+
+def _active(user: User | AnonymousUser | None) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def youth_queryset(user: User, break_glass_ids: frozenset[int] = frozenset()) -> QuerySet[Youth]:
+    """The youth this user may open, as one queryset (filter it further, never widen it)."""
+    from yim.trajectories.models import Youth
+
+    if not _active(user):
+        return Youth.objects.none()
+    if user.role in (Role.PROFESSIONAL, Role.TEAM_LEAD) and user.team_id is not None:
+        scope = Q(team_id=user.team_id)
+        if break_glass_ids:
+            scope |= Q(pk__in=break_glass_ids, organisation_id=user.organisation_id)
+        return Youth.objects.filter(scope)
+    if user.role in (Role.YOUTH, Role.JIM, Role.PARENT):
+        return Youth.objects.filter(
+            portal_links__user=user, portal_links__active=True, portal_links__relation=user.role
+        )
+    return Youth.objects.none()
+
+
+def get_youth_or_404(
+    user: User, pk: int, break_glass_ids: frozenset[int] = frozenset()
+) -> Youth:
+    """One query through the user's scope; anything outside it is simply not found."""
+    youth = youth_queryset(user, break_glass_ids).filter(pk=pk).first()
+    if youth is None:
+        raise Http404
+    return youth
+
+
+def can_list_caseload(user: User) -> bool:
+    return _active(user) and user.role in (Role.PROFESSIONAL, Role.TEAM_LEAD)
+
+
+def can_edit_youth(user: User, youth: Youth) -> bool:
+    """Staff with the youth in their team change the file; portal users never do here."""
+    return (
+        _active(user)
+        and user.role in (Role.PROFESSIONAL, Role.TEAM_LEAD)
+        and user.team_id == youth.team_id
+    )
+
+
+def can_invite_portal_user(user: User, youth: Youth) -> bool:
+    return can_edit_youth(user, youth)
+
+
+def can_break_glass(user: User, youth_organisation_id: int) -> bool:
+    return (
+        _active(user)
+        and user.role in (Role.PROFESSIONAL, Role.TEAM_LEAD)
+        and user.organisation_id == youth_organisation_id
+    )
+
+
+def can_search_audit(user: User) -> bool:
+    return _active(user) and user.role in (Role.TEAM_LEAD, Role.ORG_ADMIN)
+
+
+def audit_queryset(user: User) -> QuerySet[AuditEvent]:
+    """Team leads see events about their team's youth; admins their organisation's events."""
+    from yim.audit.models import AuditEvent
+    from yim.trajectories.models import Youth
+
+    if not can_search_audit(user):
+        return AuditEvent.objects.none()
+    if user.role == Role.ORG_ADMIN:
+        return AuditEvent.objects.filter(organisation_id=user.organisation_id)
+    team_youth = Youth.objects.filter(team_id=user.team_id).values("pk")
+    return AuditEvent.objects.filter(youth_id__in=team_youth)
+
+
+def can_manage_users(user: User) -> bool:
+    return _active(user) and user.role == Role.ORG_ADMIN
+
+
+def can_use_research(user: User) -> bool:
+    return _active(user) and user.role == Role.RESEARCHER
+
+
+def can_use_api(user: User) -> bool:
+    return _active(user) and user.is_staff_member
+
+
+def capacity(user: User, youth: Youth | None = None, break_glass: bool = False) -> str:
+    """How the user acts, as written to the audit log."""
+    if break_glass:
+        return "break_glass"
+    return str(user.role)

@@ -1,0 +1,31 @@
+"""Navigation per role, computed from the policy module (templates never decide access)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from yim import __version__, policy
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    items: list[tuple[str, Any]] = []
+    if user is not None and user.is_authenticated:
+        items.append(("web:home", _("Home")))
+        if policy.can_list_caseload(user):
+            items.append(("web:youth_list", _("Youth")))
+        if policy.can_search_audit(user):
+            items.append(("web:audit_search", _("Audit log")))
+        if policy.can_manage_users(user):
+            items.append(("web:user_list", _("Users")))
+        items.append(("web:account", _("My account")))
+    return {
+        "nav_items": items,
+        "demo_mode": settings.DEMO_MODE,
+        "two_factor_relaxed": not settings.REQUIRE_2FA,
+        "yim_version": __version__,
+    }

@@ -1,0 +1,277 @@
+"""The pages of the UI shell: home, caseload, youth file, audit search and one's own account.
+
+Views parse and authorise (through :mod:`yim.policy`) and leave rules to the models.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from yim import policy
+from yim.accounts.forms import ApiTokenForm, LanguageForm
+from yim.accounts.models import ApiToken, Invitation, Role, User
+from yim.accounts.views import safe_next
+from yim.audit.log import record
+from yim.audit.models import Action
+from yim.trajectories.models import Youth
+from yim.web.forms import AuditSearchForm, BreakGlassForm, InvitationForm
+
+PAGE_SIZE = 25
+
+
+def break_glass_ids(request: HttpRequest) -> frozenset[int]:
+    grants = request.session.get(policy.BREAK_GLASS_SESSION_KEY, {})
+    return frozenset(int(k) for k in grants)
+
+
+def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):  # type: ignore[no-untyped-def]
+    return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+@require_GET
+def root_view(request: HttpRequest) -> HttpResponse:
+    return redirect("web:home" if request.user.is_authenticated else "accounts:login")
+
+
+@login_required
+@require_GET
+def home_view(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context: dict[str, object] = {}
+    if policy.can_list_caseload(user):
+        context["caseload_count"] = policy.youth_queryset(user).count()
+    if user.is_portal_user:
+        context["linked_youth"] = list(policy.youth_queryset(user)[:5])
+    return render(request, "web/home.html", context)
+
+
+@login_required
+@require_GET
+def youth_list_view(request: HttpRequest) -> HttpResponse:
+    if not policy.can_list_caseload(request.user):
+        raise Http404
+    queryset = policy.youth_queryset(request.user).select_related("team", "professional")
+    query = request.GET.get("q", "").strip()[:100]
+    if query:
+        queryset = queryset.filter(display_name__icontains=query)
+    page = _page(request, queryset)
+    record(
+        request.user, Action.LIST, request=request,
+        detail=f"youth list page {page.number}" + (" (search)" if query else ""),
+    )
+    return render(
+        request,
+        "web/youth_list.html",
+        {"page": page, "query": query, "break_glass_form": BreakGlassForm()},
+    )
+
+
+@login_required
+@require_GET
+def youth_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    grants = request.session.get(policy.BREAK_GLASS_SESSION_KEY, {})
+    youth = policy.get_youth_or_404(request.user, pk, break_glass_ids(request))
+    via_break_glass = str(youth.pk) in grants and youth.team_id != request.user.team_id
+    record(
+        request.user, Action.VIEW, request=request, youth=youth, obj=youth,
+        capacity=policy.capacity(request.user, youth, break_glass=via_break_glass),
+        break_glass_reason=grants.get(str(youth.pk), "") if via_break_glass else "",
+    )
+    invitations = (
+        Invitation.objects.filter(youth=youth).order_by("-created_at")[:10]
+        if policy.can_invite_portal_user(request.user, youth)
+        else []
+    )
+    return render(
+        request,
+        "web/youth_detail.html",
+        {
+            "youth": youth,
+            "via_break_glass": via_break_glass,
+            "can_invite": policy.can_invite_portal_user(request.user, youth),
+            "invitation_form": InvitationForm(),
+            "invitations": invitations,
+        },
+    )
+
+
+@login_required
+@require_POST
+def break_glass_view(request: HttpRequest) -> HttpResponse:
+    form = BreakGlassForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the file number and a reason of at least 10 characters."))
+        return redirect("web:youth_list")
+    youth = Youth.objects.filter(pk=form.cleaned_data["youth_id"]).first()
+    if youth is None or not policy.can_break_glass(request.user, youth.organisation_id):
+        raise Http404
+    grants = dict(request.session.get(policy.BREAK_GLASS_SESSION_KEY, {}))
+    grants[str(youth.pk)] = form.cleaned_data["reason"]
+    request.session[policy.BREAK_GLASS_SESSION_KEY] = grants
+    record(
+        request.user, Action.VIEW, request=request, youth=youth, obj=youth,
+        capacity="break_glass", break_glass_reason=form.cleaned_data["reason"],
+        detail="break-the-glass access granted for this session",
+    )
+    return redirect("web:youth_detail", pk=youth.pk)
+
+
+@login_required
+@require_POST
+def invite_view(request: HttpRequest, pk: int) -> HttpResponse:
+    youth = policy.get_youth_or_404(request.user, pk)
+    if not policy.can_invite_portal_user(request.user, youth):
+        raise Http404
+    form = InvitationForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.values():
+            messages.error(request, error.as_text())
+        return redirect("web:youth_detail", pk=youth.pk)
+    invitation, token = Invitation.create_for(
+        youth=youth,
+        role=form.cleaned_data["role"],
+        display_name=form.cleaned_data["display_name"],
+        email=form.cleaned_data["email"],
+        created_by=request.user,
+    )
+    record(request.user, Action.CREATE, request=request, youth=youth, obj=invitation,
+           detail=f"invitation for {invitation.role}")
+    link = settings.BASE_URL + reverse("accounts:accept_invitation", args=[token])
+    return render(
+        request, "web/invitation_created.html",
+        {"youth": youth, "invitation": invitation, "link": link},
+    )
+
+
+@login_required
+@require_GET
+def audit_search_view(request: HttpRequest) -> HttpResponse:
+    if not policy.can_search_audit(request.user):
+        raise Http404
+    form = AuditSearchForm(request.GET or None)
+    queryset = policy.audit_queryset(request.user)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data.get("youth_id"):
+            queryset = queryset.filter(youth_id=data["youth_id"])
+        if data.get("actor"):
+            queryset = queryset.filter(actor_name__icontains=data["actor"])
+        if data.get("action"):
+            queryset = queryset.filter(action=data["action"])
+        tz = timezone.get_current_timezone()
+        if data.get("date_from"):
+            queryset = queryset.filter(at__gte=datetime.combine(data["date_from"], time.min, tz))
+        if data.get("date_to"):
+            queryset = queryset.filter(at__lte=datetime.combine(data["date_to"], time.max, tz))
+    page = _page(request, queryset.order_by("-id"), 50)
+    record(request.user, Action.SEARCH, request=request, detail="audit log search")
+    return render(request, "web/audit_search.html", {"form": form, "page": page})
+
+
+@login_required
+@require_GET
+def user_list_view(request: HttpRequest) -> HttpResponse:
+    if not policy.can_manage_users(request.user):
+        raise Http404
+    users = (
+        User.objects.filter(organisation_id=request.user.organisation_id)
+        .select_related("team")
+        .order_by("role", "username")
+    )
+    teams = (
+        request.user.organisation.teams.annotate(n_members=Count("members")).order_by("name")
+        if request.user.organisation_id
+        else []
+    )
+    return render(
+        request,
+        "web/user_list.html",
+        {"page": _page(request, users, 50), "teams": teams, "roles": Role},
+    )
+
+
+@login_required
+@require_GET
+def research_home_view(request: HttpRequest) -> HttpResponse:
+    if not policy.can_use_research(request.user):
+        raise Http404
+    return render(request, "web/research_home.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_view(request: HttpRequest) -> HttpResponse:
+    token_form = ApiTokenForm(request.POST or None) if policy.can_use_api(request.user) else None
+    new_token = None
+    if request.method == "POST" and token_form is not None and token_form.is_valid():
+        _token, new_token = ApiToken.issue(request.user, token_form.cleaned_data["name"])
+        token_form = ApiTokenForm()
+    tokens = ApiToken.objects.filter(user=request.user, revoked_at__isnull=True)
+    return render(
+        request,
+        "web/account.html",
+        {
+            "token_form": token_form,
+            "tokens": tokens,
+            "new_token": new_token,
+            "language_form": LanguageForm(
+                initial={"language": request.user.language or translation.get_language()}
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def revoke_token_view(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user, revoked_at__isnull=True)
+    token.revoke()
+    messages.success(request, _("The token has been revoked."))
+    return redirect("web:account")
+
+
+@require_POST
+def set_language_view(request: HttpRequest) -> HttpResponse:
+    form = LanguageForm(request.POST)
+    response = redirect(safe_next(request, reverse("web:home")))
+    if form.is_valid():
+        language = form.cleaned_data["language"]
+        if request.user.is_authenticated:
+            request.user.language = language
+            request.user.save(update_fields=["language"])
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+        )
+    return response
+
+
+def error_404_view(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "errors/404.html", status=404)
+
+
+def error_403_view(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "errors/403.html", status=403)
+
+
+def error_500_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "errors/500.html", status=500)
+
+
+def csrf_failure_view(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "errors/403_csrf.html", status=403)

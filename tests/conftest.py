@@ -1,0 +1,116 @@
+"""Persona fixtures: everyone who may, or may not, reach a youth's file.
+
+``youth_file`` belongs to team A of organisation 1. Its professional and team lead work in
+team A; ``other_team_professional`` works in team B of the same organisation; the
+``foreign_professional`` in another organisation. The youth, their JIM and a parent have
+portal accounts linked to ``youth_file``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from yim.accounts.models import Organisation, PortalLink, Role, Team, User
+from yim.accounts.twofactor import SESSION_VERIFIED_KEY
+from yim.trajectories.models import Youth
+
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+@dataclass
+class World:
+    org: Organisation
+    other_org: Organisation
+    team_a: Team
+    team_b: Team
+    foreign_team: Team
+    professional: User
+    team_lead: User
+    other_team_professional: User
+    foreign_professional: User
+    admin: User
+    researcher: User
+    youth_user: User
+    jim: User
+    parent: User
+    youth_file: Youth
+    other_youth_file: Youth
+    foreign_youth_file: Youth
+
+    def persona(self, name: str) -> User:
+        return getattr(self, name)
+
+
+STAFF_PERSONAS = [
+    "professional", "team_lead", "other_team_professional", "foreign_professional", "admin",
+    "researcher",
+]
+PORTAL_PERSONAS = ["youth_user", "jim", "parent"]
+ALL_PERSONAS = STAFF_PERSONAS + PORTAL_PERSONAS
+
+
+def make_user(username: str, role: str, org: Organisation, team: Team | None = None) -> User:
+    return User.objects.create_user(
+        username=username, password=PASSWORD, role=role, organisation=org, team=team,
+        email=f"{username}@example.org", first_name=username.title(),
+    )
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    org = Organisation.objects.create(name="Jeugdzorg Test")
+    other_org = Organisation.objects.create(name="Andere Organisatie")
+    team_a = Team.objects.create(organisation=org, name="Team A")
+    team_b = Team.objects.create(organisation=org, name="Team B")
+    foreign_team = Team.objects.create(organisation=other_org, name="Team X")
+    professional = make_user("prof", Role.PROFESSIONAL, org, team_a)
+    other_team_professional = make_user("prof_b", Role.PROFESSIONAL, org, team_b)
+    foreign_professional = make_user("prof_x", Role.PROFESSIONAL, other_org, foreign_team)
+
+    def youth(team: Team, prof: User, name: str) -> Youth:
+        return Youth.objects.create(
+            organisation=team.organisation, team=team, professional=prof,
+            display_name=name, date_of_birth=dt.date(2010, 5, 17),
+        )
+
+    youth_file = youth(team_a, professional, "Sam B.")
+    w = World(
+        org=org, other_org=other_org, team_a=team_a, team_b=team_b, foreign_team=foreign_team,
+        professional=professional,
+        team_lead=make_user("lead", Role.TEAM_LEAD, org, team_a),
+        other_team_professional=other_team_professional,
+        foreign_professional=foreign_professional,
+        admin=make_user("admin", Role.ORG_ADMIN, org),
+        researcher=make_user("researcher", Role.RESEARCHER, org),
+        youth_user=make_user("youth", Role.YOUTH, org),
+        jim=make_user("jim", Role.JIM, org),
+        parent=make_user("parent", Role.PARENT, org),
+        youth_file=youth_file,
+        other_youth_file=youth(team_b, other_team_professional, "Noa K."),
+        foreign_youth_file=youth(foreign_team, foreign_professional, "Daan V."),
+    )
+    for user, relation in [(w.youth_user, Role.YOUTH), (w.jim, Role.JIM), (w.parent, Role.PARENT)]:
+        PortalLink.objects.create(user=user, youth=youth_file, relation=relation)
+    return w
+
+
+def signed_in(user: User) -> Client:
+    """A client with a full session, second factor included (as after a real sign-in)."""
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[SESSION_VERIFIED_KEY] = True
+    session.save()
+    return client
+
+
+@pytest.fixture
+def client_for(world: World):  # type: ignore[no-untyped-def]
+    def make(persona: str) -> Client:
+        return signed_in(world.persona(persona))
+
+    return make
