@@ -9,9 +9,15 @@ portal accounts linked to ``youth_file``.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from yim.accounts.models import Organisation, PortalLink, Role, Team, User
@@ -46,7 +52,11 @@ class World:
 
 
 STAFF_PERSONAS = [
-    "professional", "team_lead", "other_team_professional", "foreign_professional", "admin",
+    "professional",
+    "team_lead",
+    "other_team_professional",
+    "foreign_professional",
+    "admin",
     "researcher",
 ]
 PORTAL_PERSONAS = ["youth_user", "jim", "parent"]
@@ -55,8 +65,13 @@ ALL_PERSONAS = STAFF_PERSONAS + PORTAL_PERSONAS
 
 def make_user(username: str, role: str, org: Organisation, team: Team | None = None) -> User:
     return User.objects.create_user(
-        username=username, password=PASSWORD, role=role, organisation=org, team=team,
-        email=f"{username}@example.org", first_name=username.title(),
+        username=username,
+        password=PASSWORD,
+        role=role,
+        organisation=org,
+        team=team,
+        email=f"{username}@example.org",
+        first_name=username.title(),
     )
 
 
@@ -73,13 +88,20 @@ def world(db: None) -> World:
 
     def youth(team: Team, prof: User, name: str) -> Youth:
         return Youth.objects.create(
-            organisation=team.organisation, team=team, professional=prof,
-            display_name=name, date_of_birth=dt.date(2010, 5, 17),
+            organisation=team.organisation,
+            team=team,
+            professional=prof,
+            display_name=name,
+            date_of_birth=dt.date(2010, 5, 17),
         )
 
     youth_file = youth(team_a, professional, "Sam B.")
     w = World(
-        org=org, other_org=other_org, team_a=team_a, team_b=team_b, foreign_team=foreign_team,
+        org=org,
+        other_org=other_org,
+        team_a=team_a,
+        team_b=team_b,
+        foreign_team=foreign_team,
         professional=professional,
         team_lead=make_user("lead", Role.TEAM_LEAD, org, team_a),
         other_team_professional=other_team_professional,
@@ -114,3 +136,70 @@ def client_for(world: World):  # type: ignore[no-untyped-def]
         return signed_in(world.persona(persona))
 
     return make
+
+
+# --- the real `yim` command, in a subprocess, against a database of its own ---
+
+
+@dataclass
+class YimRunner:
+    env: dict[str, str]
+    data_dir: Path
+
+    def __call__(self, *args: str, check: bool = True, timeout: int = 120, **extra_env: str):
+        env = {**self.env, **extra_env}
+        result = subprocess.run(
+            [sys.executable, "-m", "yim.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"yim {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+
+def _postgres_admin_connection():
+    import psycopg
+
+    db = settings.DATABASES["default"]
+    return psycopg.connect(
+        dbname="postgres",
+        user=db["USER"],
+        password=db["PASSWORD"],
+        host=db["HOST"],
+        port=db["PORT"],
+        autocommit=True,
+    )
+
+
+@pytest.fixture
+def yim_cmd(tmp_path):
+    """A `yim` runner with a fresh, empty database of the same engine as the test run."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("YIM_", "DJANGO_"))}
+    env.update(
+        YIM_SECRET_KEY="cli-test-secret-" + "z" * 40,
+        YIM_DATA_DIR=str(tmp_path / "data"),
+        YIM_ALLOWED_HOSTS="localhost",
+        DJANGO_SETTINGS_MODULE="yim.settings",
+    )
+    db = settings.DATABASES["default"]
+    created: str | None = None
+    if db["ENGINE"].endswith("postgresql"):
+        created = f"yim_cli_{uuid.uuid4().hex[:10]}"
+        with _postgres_admin_connection() as conn:
+            conn.execute(f'CREATE DATABASE "{created}"')
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+        env["YIM_DATABASE_URL"] = f"postgresql://{auth}@{db['HOST']}:{db['PORT']}/{created}"
+    yield YimRunner(env=env, data_dir=tmp_path / "data")
+    if created:
+        with _postgres_admin_connection() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)')
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")

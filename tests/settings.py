@@ -14,7 +14,7 @@ os.environ.setdefault("YIM_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("YIM_BASE_URL", "https://yim.example.org")
 os.environ.setdefault("YIM_SSL_REDIRECT", "0")
 
-from yim.settings import *  # noqa: E402, F403
+from yim.settings import *  # noqa: F403
 
 # Argon2 with production parameters costs ~50 ms per hash; tests create many users.
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S105 - tests only
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

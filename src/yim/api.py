@@ -51,7 +51,10 @@ def error(request: HttpRequest, status: int, code: str, detail: str) -> HttpResp
 @api.exception_handler(AuthenticationError)
 def _unauthorised(request: HttpRequest, exc: Exception) -> HttpResponse:
     response = error(
-        request, 401, "not_authenticated", _("A valid API token is required (Authorization: Bearer …).")
+        request,
+        401,
+        "not_authenticated",
+        _("A valid API token is required (Authorization: Bearer …)."),
     )
     response["WWW-Authenticate"] = "Bearer"
     return response

@@ -1,13 +1,13 @@
 """The ``yim`` command.
 
-    yim serve [--host --port --workers]   run the web application (gunicorn)
-    yim demo [--host --port]              synthetic registry + server, for trying yim out
-    yim db upgrade                        apply database migrations (backs SQLite up first)
-    yim createadmin                       create an organisation admin
-    yim backup PATH / yim restore PATH    online backup and restore
-    yim check                             deployment self-check
-    yim audit verify                      verify the audit log's hash chain
-    yim manage ...                        any Django management command
+yim serve [--host --port --workers]   run the web application (gunicorn)
+yim demo [--host --port]              synthetic registry + server, for trying yim out
+yim db upgrade                        apply database migrations (backs SQLite up first)
+yim createadmin                       create an organisation admin
+yim backup PATH / yim restore PATH    online backup and restore
+yim check                             deployment self-check
+yim audit verify                      verify the audit log's hash chain
+yim manage ...                        any Django management command
 """
 
 from __future__ import annotations
@@ -92,16 +92,23 @@ def _serve(host: str, port: int, workers: int) -> int:
     from django.conf import settings
 
     args = [
-        sys.executable, "-m", "gunicorn", "yim.wsgi:application",
-        "--bind", f"{host}:{port}",
-        "--workers", str(workers),
-        "--access-logfile", "-",
-        "--forwarded-allow-ips", os.environ.get("YIM_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "yim.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--forwarded-allow-ips",
+        os.environ.get("YIM_FORWARDED_ALLOW_IPS", "127.0.0.1"),
     ]
     if settings.DEBUG:
         args.append("--reload")
     sys.stdout.flush()
-    os.execv(sys.executable, args)  # replaces this process; gunicorn handles signals
+    os.execv(sys.executable, args)  # noqa: S606 - replaces this process; gunicorn handles signals
     return 0  # pragma: no cover
 
 
@@ -117,9 +124,14 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     _setup_django()
     from django.conf import settings
 
+    from yim import ops
     from yim.demo import registry
 
-    prepare_schema()
+    if ops.is_sqlite():
+        prepare_schema()
+    else:
+        # The demo is for trying yim out: it brings its PostgreSQL schema up to date itself.
+        _migrate(verbosity=0)
     password = os.environ.get("YIM_DEMO_PASSWORD", registry.DEMO_PASSWORD)
     created = registry.load(password=password)
     if created:
@@ -178,8 +190,11 @@ def cmd_createadmin(ns: argparse.Namespace) -> int:
     with transaction.atomic():
         org, _created = Organisation.objects.get_or_create(name=ns.organisation)
         user = User.objects.create_user(
-            username=ns.username, email=ns.email or "", password=password,
-            role=Role.ORG_ADMIN, organisation=org,
+            username=ns.username,
+            email=ns.email or "",
+            password=password,
+            role=Role.ORG_ADMIN,
+            organisation=org,
         )
     _say(f"Created organisation admin {user.username!r} for {org.name!r}.")
     return 0
@@ -238,7 +253,9 @@ def cmd_audit_verify(ns: argparse.Namespace) -> int:
         return _fail(f"the audit log is NOT intact: {len(problems)} problem(s) in {checked} rows.")
     _say(f"The audit log is intact: {checked} rows verified.")
     if head:
-        _say(f"Head: event {head[0]}, hash {head[1]} (record this to detect removal of newest rows).")
+        _say(
+            f"Head: event {head[0]}, hash {head[1]} (record this to detect removal of newest rows)."
+        )
     return 0
 
 

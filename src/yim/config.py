@@ -59,7 +59,9 @@ def env_list(name: str, default: list[str]) -> list[str]:
         return default
     items = [item.strip() for item in raw.split(",") if item.strip()]
     if not items:
-        raise ConfigError(f"{name} is set but empty; give a comma-separated list, e.g. 'a.nl,b.nl'.")
+        raise ConfigError(
+            f"{name} is set but empty; give a comma-separated list, e.g. 'a.nl,b.nl'."
+        )
     return items
 
 
@@ -93,7 +95,9 @@ def parse_database_url(name: str, raw: str | None, default_sqlite: Path) -> Data
         return DatabaseConfig(engine="sqlite", name=str(default_sqlite))
     value = raw.strip()
     parts = urlsplit(value)
-    expected = "expected sqlite:///absolute/path.sqlite3 or postgresql://user:password@host:port/dbname"
+    expected = (
+        "expected sqlite:///absolute/path.sqlite3 or postgresql://user:password@host:port/dbname"
+    )
     if parts.scheme == "sqlite":
         path = unquote(parts.path)
         if not path or path == "/":

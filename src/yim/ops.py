@@ -76,7 +76,10 @@ def backup(target: Path) -> Path:
     args, env = _pg_env()
     result = subprocess.run(
         ["pg_dump", "--format=custom", "--no-owner", "--file", str(target), *args],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise OperationError(f"pg_dump failed: {result.stderr.strip()}")
@@ -128,9 +131,19 @@ def restore(source: Path) -> Path | None:
     connections.close_all()
     args, env = _pg_env()
     result = subprocess.run(
-        ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-         *args, str(source)],
-        env=env, capture_output=True, text=True, check=False,
+        [
+            "pg_restore",
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            *args,
+            str(source),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise OperationError(f"pg_restore failed: {result.stderr.strip()}")
@@ -152,33 +165,60 @@ def deployment_checks() -> list[CheckResult]:
         CheckResult(
             "secret key",
             bool(os.environ.get("YIM_SECRET_KEY")),
-            "YIM_SECRET_KEY is set" if os.environ.get("YIM_SECRET_KEY")
+            "YIM_SECRET_KEY is set"
+            if os.environ.get("YIM_SECRET_KEY")
             else "YIM_SECRET_KEY is not set (a development key is in use)",
         ),
-        CheckResult("debug off", not settings.DEBUG,
-                    "YIM_DEBUG is off" if not settings.DEBUG else "YIM_DEBUG is on"),
-        CheckResult("demo off", not settings.DEMO_MODE,
-                    "demo mode is off" if not settings.DEMO_MODE else "YIM_DEMO is on"),
-        CheckResult("HTTPS", settings.BASE_URL.startswith("https://") and settings.HTTPS,
-                    f"YIM_BASE_URL is {settings.BASE_URL}"),
-        CheckResult("secure cookies", settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE,
-                    "session and CSRF cookies are "
-                    + ("Secure" if settings.SESSION_COOKIE_SECURE else "not Secure")),
-        CheckResult("HSTS", getattr(settings, "SECURE_HSTS_SECONDS", 0) >= 31536000,
-                    f"HSTS max-age {getattr(settings, 'SECURE_HSTS_SECONDS', 0)} s"),
-        CheckResult("allowed hosts", bool(settings.ALLOWED_HOSTS) and "*" not in settings.ALLOWED_HOSTS,
-                    f"YIM_ALLOWED_HOSTS = {','.join(settings.ALLOWED_HOSTS) or '(empty)'}"),
-        CheckResult("two-factor", bool(settings.REQUIRE_2FA),
-                    "two-factor sign-in is required for staff" if settings.REQUIRE_2FA
-                    else "two-factor sign-in is NOT required (YIM_REQUIRE_2FA=0)"),
+        CheckResult(
+            "debug off",
+            not settings.DEBUG,
+            "YIM_DEBUG is off" if not settings.DEBUG else "YIM_DEBUG is on",
+        ),
+        CheckResult(
+            "demo off",
+            not settings.DEMO_MODE,
+            "demo mode is off" if not settings.DEMO_MODE else "YIM_DEMO is on",
+        ),
+        CheckResult(
+            "HTTPS",
+            settings.BASE_URL.startswith("https://") and settings.HTTPS,
+            f"YIM_BASE_URL is {settings.BASE_URL}",
+        ),
+        CheckResult(
+            "secure cookies",
+            settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE,
+            "session and CSRF cookies are "
+            + ("Secure" if settings.SESSION_COOKIE_SECURE else "not Secure"),
+        ),
+        CheckResult(
+            "HSTS",
+            getattr(settings, "SECURE_HSTS_SECONDS", 0) >= 31536000,
+            f"HSTS max-age {getattr(settings, 'SECURE_HSTS_SECONDS', 0)} s",
+        ),
+        CheckResult(
+            "allowed hosts",
+            bool(settings.ALLOWED_HOSTS) and "*" not in settings.ALLOWED_HOSTS,
+            f"YIM_ALLOWED_HOSTS = {','.join(settings.ALLOWED_HOSTS) or '(empty)'}",
+        ),
+        CheckResult(
+            "two-factor",
+            bool(settings.REQUIRE_2FA),
+            "two-factor sign-in is required for staff"
+            if settings.REQUIRE_2FA
+            else "two-factor sign-in is NOT required (YIM_REQUIRE_2FA=0)",
+        ),
     ]
     try:
         pending = pending_migrations()
-        results.append(CheckResult(
-            "migrations", not pending,
-            "all migrations applied" if not pending
-            else f"{len(pending)} pending: run 'yim db upgrade'",
-        ))
+        results.append(
+            CheckResult(
+                "migrations",
+                not pending,
+                "all migrations applied"
+                if not pending
+                else f"{len(pending)} pending: run 'yim db upgrade'",
+            )
+        )
     except Exception as exc:  # the database may be unreachable: report, do not crash
         results.append(CheckResult("database", False, f"cannot reach the database: {exc}"))
     return results

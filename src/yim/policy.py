@@ -55,9 +55,7 @@ def youth_queryset(user: User, break_glass_ids: frozenset[int] = frozenset()) ->
     return Youth.objects.none()
 
 
-def get_youth_or_404(
-    user: User, pk: int, break_glass_ids: frozenset[int] = frozenset()
-) -> Youth:
+def get_youth_or_404(user: User, pk: int, break_glass_ids: frozenset[int] = frozenset()) -> Youth:
     """One query through the user's scope; anything outside it is simply not found."""
     youth = youth_queryset(user, break_glass_ids).filter(pk=pk).first()
     if youth is None:

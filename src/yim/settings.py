@@ -62,7 +62,8 @@ if _secret:
     if len(_secret) < 32:
         raise ImproperlyConfigured(
             "yim configuration error: YIM_SECRET_KEY is too short; use at least 32 random "
-            "characters, e.g. the output of: python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+            "characters, e.g. the output of: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'."
         )
     SECRET_KEY = _secret
 elif DEBUG or DEMO_MODE:
@@ -176,8 +177,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

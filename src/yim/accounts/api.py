@@ -17,7 +17,7 @@ class MeOut(Schema):
 
 @router.get("/me", response=MeOut, summary="The signed-in user")
 def me(request: HttpRequest) -> MeOut:
-    user = request.auth  # type: ignore[attr-defined]
+    user = request.auth
     return MeOut(
         id=user.pk,
         username=user.username,

@@ -36,9 +36,7 @@ class SetPasswordForm(forms.Form):
 
     username = forms.CharField(label=_("User name"), max_length=150, min_length=3)
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
-    password2 = forms.CharField(
-        label=_("Password again"), widget=forms.PasswordInput, strip=False
-    )
+    password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"].strip()

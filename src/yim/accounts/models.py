@@ -238,9 +238,7 @@ class PortalLink(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "youth"], name="portal_link_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "youth"], name="portal_link_unique")]
 
 
 class ApiToken(models.Model):

@@ -8,11 +8,12 @@ import time
 import pyotp
 import qrcode
 import qrcode.image.svg
+
 from yim.accounts.models import User
 
 ISSUER = "yim"
 SESSION_VERIFIED_KEY = "yim_2fa_verified"
-SESSION_SETUP_SECRET_KEY = "yim_2fa_setup_secret"
+SESSION_SETUP_SECRET_KEY = "yim_2fa_setup_secret"  # noqa: S105 - a session key name
 
 
 def new_secret() -> str:

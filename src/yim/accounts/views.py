@@ -57,9 +57,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 % {"minutes": settings.LOGIN_LOCKOUT_MINUTES},
             )
         else:
-            user = authenticate(
-                request, username=username, password=form.cleaned_data["password"]
-            )
+            user = authenticate(request, username=username, password=form.cleaned_data["password"])
             if user is None:
                 LoginFailure.record(username, client_ip(request))
                 record(None, Action.LOGIN_FAILED, request=request, actor_name=username)
@@ -175,7 +173,11 @@ def accept_invitation_view(request: HttpRequest, token: str) -> HttpResponse:
             fresh.used_by = user
             fresh.save(update_fields=["used_at", "used_by"])
             record(
-                user, Action.CREATE, request=request, youth=invitation.youth, obj=fresh,
+                user,
+                Action.CREATE,
+                request=request,
+                youth=invitation.youth,
+                obj=fresh,
                 detail="invitation accepted",
             )
         messages.success(request, _("Your account is ready. Sign in with your new password."))
@@ -193,7 +195,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "accounts/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
 
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
+    def form_valid(self, form):
         base = settings.BASE_URL
         form.save(
             domain_override=base.split("://", 1)[1],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from yim.audit.models import Action, AuditEvent
+from yim.audit.models import AuditEvent
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -20,7 +20,7 @@ def client_ip(request: HttpRequest | None) -> str | None:
 
 def record(
     actor: Any,
-    action: Action | str,
+    action: Any,  # an Action member (Django's TextChoices are opaque to mypy)
     *,
     request: HttpRequest | None = None,
     youth: Youth | None = None,

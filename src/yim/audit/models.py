@@ -64,6 +64,20 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit events")
         indexes = [models.Index(fields=["actor", "at"])]
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise PermissionError("audit events are append-only")
+        with transaction.atomic():
+            _lock_chain()
+            last = AuditEvent.objects.order_by("-id").values("id", "row_hash").first()
+            self.prev_hash = last["row_hash"] if last else GENESIS_HASH
+            self.pk = (last["id"] + 1) if last else 1
+            self.row_hash = self.compute_hash()
+            super().save(force_insert=True)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("audit events are append-only")
+
     def canonical(self) -> str:
         """The exact text the row hash covers, in a stable form."""
         payload = {
@@ -86,20 +100,6 @@ class AuditEvent(models.Model):
 
     def compute_hash(self) -> str:
         return hashlib.sha256(self.canonical().encode()).hexdigest()
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if self.pk is not None:
-            raise PermissionError("audit events are append-only")
-        with transaction.atomic():
-            _lock_chain()
-            last = AuditEvent.objects.order_by("-id").values("id", "row_hash").first()
-            self.prev_hash = last["row_hash"] if last else GENESIS_HASH
-            self.pk = (last["id"] + 1) if last else 1
-            self.row_hash = self.compute_hash()
-            super().save(force_insert=True)
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise PermissionError("audit events are append-only")
 
 
 def _lock_chain() -> None:
@@ -139,9 +139,7 @@ def verify_chain(batch_size: int = 5000) -> tuple[int, list[ChainProblem]]:
                     )
                 )
             if event.prev_hash != expected_prev:
-                problems.append(
-                    ChainProblem(event.id, "does not link to the previous row's hash")
-                )
+                problems.append(ChainProblem(event.id, "does not link to the previous row's hash"))
             if event.compute_hash() != event.row_hash:
                 problems.append(ChainProblem(event.id, "content was altered after it was written"))
             expected_prev = event.row_hash

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
 from datetime import date, timedelta
 
 from django.contrib.auth.hashers import make_password
@@ -24,9 +25,36 @@ ORGANISATIONS = {
     "Jeugdhulp Zuid (synthetisch)": ["Zuid-1", "Zuid-2", "Zuid-3"],
 }
 FIRST_NAMES = [
-    "Sam", "Noa", "Daan", "Lotte", "Milan", "Sara", "Levi", "Yara", "Finn", "Zoë", "Mo", "Ilse",
-    "Bram", "Aya", "Jesse", "Fenna", "Ravi", "Lina", "Joep", "Nora", "Sem", "Emma", "Ayoub",
-    "Lieke", "Thijs", "Mila", "Omar", "Roos", "Luuk", "Hiba",
+    "Sam",
+    "Noa",
+    "Daan",
+    "Lotte",
+    "Milan",
+    "Sara",
+    "Levi",
+    "Yara",
+    "Finn",
+    "Zoë",
+    "Mo",
+    "Ilse",
+    "Bram",
+    "Aya",
+    "Jesse",
+    "Fenna",
+    "Ravi",
+    "Lina",
+    "Joep",
+    "Nora",
+    "Sem",
+    "Emma",
+    "Ayoub",
+    "Lieke",
+    "Thijs",
+    "Mila",
+    "Omar",
+    "Roos",
+    "Luuk",
+    "Hiba",
 ]
 INITIALS = "ABCDEFGHIJKLMNOPRSTVWZ"
 
@@ -34,7 +62,7 @@ INITIALS = "ABCDEFGHIJKLMNOPRSTVWZ"
 @dataclass(frozen=True)
 class DemoLogin:
     username: str
-    role: str
+    role: Any  # a Role member
     description: str
 
 
@@ -72,11 +100,18 @@ def load(seed: int = 2026, youth_count: int = 500, password: str = DEMO_PASSWORD
     org_noord = teams[0].organisation
     noord1 = teams[0]
 
-    def user(username: str, role: str, team: Team | None, org: Organisation | None,
-             first: str, last: str) -> User:
+    def user(
+        username: str, role: str, team: Team | None, org: Organisation | None, first: str, last: str
+    ) -> User:
         return User.objects.create(
-            username=username, password=hashed, role=role, team=team, organisation=org,
-            first_name=first, last_name=last, email=f"{username}@example.org",
+            username=username,
+            password=hashed,
+            role=role,
+            team=team,
+            organisation=org,
+            first_name=first,
+            last_name=last,
+            email=f"{username}@example.org",
         )
 
     professionals[noord1.pk].append(
@@ -90,20 +125,29 @@ def load(seed: int = 2026, youth_count: int = 500, password: str = DEMO_PASSWORD
         team = teams[(i + 1) % len(teams)]
         first = rng.choice(FIRST_NAMES)
         professionals[team.pk].append(
-            user(f"prof{i + 2:02d}", Role.PROFESSIONAL, team, team.organisation, first,
-                 f"{rng.choice(INITIALS)}.")
+            user(
+                f"prof{i + 2:02d}",
+                Role.PROFESSIONAL,
+                team,
+                team.organisation,
+                first,
+                f"{rng.choice(INITIALS)}.",
+            )
         )
     youth: list[Youth] = []
     for i in range(youth_count):
         team = teams[i % len(teams)]
         age_days = rng.randint(12 * 365 + 3, 23 * 365 - 3)
-        youth.append(Youth(
-            organisation=team.organisation, team=team,
-            professional=rng.choice(professionals[team.pk]),
-            display_name=f"{rng.choice(FIRST_NAMES)} {rng.choice(INITIALS)}.",
-            date_of_birth=today - timedelta(days=age_days),
-            is_synthetic=True,
-        ))
+        youth.append(
+            Youth(
+                organisation=team.organisation,
+                team=team,
+                professional=rng.choice(professionals[team.pk]),
+                display_name=f"{rng.choice(FIRST_NAMES)} {rng.choice(INITIALS)}.",
+                date_of_birth=today - timedelta(days=age_days),
+                is_synthetic=True,
+            )
+        )
     youth[0].display_name = "Sam B."
     youth[0].professional = professionals[noord1.pk][0]
     youth[0].date_of_birth = date(2011, 3, 14)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -24,16 +25,16 @@ class YouthOut(Schema):
     is_synthetic: bool
 
 
-def _caller(request: HttpRequest):  # type: ignore[no-untyped-def]
-    user = request.auth  # type: ignore[attr-defined]
+def _caller(request: HttpRequest):
+    user = request.auth
     if not policy.can_use_api(user):
-        raise HttpError(403, "API access is for staff accounts.")
+        raise HttpError(403, _("API access is for staff accounts."))
     return user
 
 
 @router.get("/youth", response=list[YouthOut], summary="Youth in the caller's scope")
 @paginate(LimitOffsetPagination)
-def list_youth(request: HttpRequest):  # type: ignore[no-untyped-def]
+def list_youth(request: HttpRequest):
     user = _caller(request)
     record(user, Action.LIST, request=request, detail="api youth list")
     return policy.youth_queryset(user).order_by("display_name", "pk")

@@ -14,7 +14,9 @@ class BreakGlassForm(forms.Form):
         min_length=10,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Why you need this file now. The reason is logged and visible to the team lead."),
+        help_text=_(
+            "Why you need this file now. The reason is logged and visible to the team lead."
+        ),
     )
 
 

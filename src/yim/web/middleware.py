@@ -30,7 +30,9 @@ class SecurityHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
+        )
         if request.user.is_authenticated if hasattr(request, "user") else False:
             # Pages with youth data must not be kept in shared caches or the back/forward cache.
             response.headers.setdefault("Cache-Control", "no-store")

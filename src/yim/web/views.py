@@ -36,7 +36,7 @@ def break_glass_ids(request: HttpRequest) -> frozenset[int]:
     return frozenset(int(k) for k in grants)
 
 
-def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):  # type: ignore[no-untyped-def]
+def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
     return Paginator(queryset, size).get_page(request.GET.get("page"))
 
 
@@ -68,7 +68,9 @@ def youth_list_view(request: HttpRequest) -> HttpResponse:
         queryset = queryset.filter(display_name__icontains=query)
     page = _page(request, queryset)
     record(
-        request.user, Action.LIST, request=request,
+        request.user,
+        Action.LIST,
+        request=request,
         detail=f"youth list page {page.number}" + (" (search)" if query else ""),
     )
     return render(
@@ -85,7 +87,11 @@ def youth_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     youth = policy.get_youth_or_404(request.user, pk, break_glass_ids(request))
     via_break_glass = str(youth.pk) in grants and youth.team_id != request.user.team_id
     record(
-        request.user, Action.VIEW, request=request, youth=youth, obj=youth,
+        request.user,
+        Action.VIEW,
+        request=request,
+        youth=youth,
+        obj=youth,
         capacity=policy.capacity(request.user, youth, break_glass=via_break_glass),
         break_glass_reason=grants.get(str(youth.pk), "") if via_break_glass else "",
     )
@@ -121,8 +127,13 @@ def break_glass_view(request: HttpRequest) -> HttpResponse:
     grants[str(youth.pk)] = form.cleaned_data["reason"]
     request.session[policy.BREAK_GLASS_SESSION_KEY] = grants
     record(
-        request.user, Action.VIEW, request=request, youth=youth, obj=youth,
-        capacity="break_glass", break_glass_reason=form.cleaned_data["reason"],
+        request.user,
+        Action.VIEW,
+        request=request,
+        youth=youth,
+        obj=youth,
+        capacity="break_glass",
+        break_glass_reason=form.cleaned_data["reason"],
         detail="break-the-glass access granted for this session",
     )
     return redirect("web:youth_detail", pk=youth.pk)
@@ -146,11 +157,18 @@ def invite_view(request: HttpRequest, pk: int) -> HttpResponse:
         email=form.cleaned_data["email"],
         created_by=request.user,
     )
-    record(request.user, Action.CREATE, request=request, youth=youth, obj=invitation,
-           detail=f"invitation for {invitation.role}")
+    record(
+        request.user,
+        Action.CREATE,
+        request=request,
+        youth=youth,
+        obj=invitation,
+        detail=f"invitation for {invitation.role}",
+    )
     link = settings.BASE_URL + reverse("accounts:accept_invitation", args=[token])
     return render(
-        request, "web/invitation_created.html",
+        request,
+        "web/invitation_created.html",
         {"youth": youth, "invitation": invitation, "link": link},
     )
 
@@ -175,8 +193,9 @@ def audit_search_view(request: HttpRequest) -> HttpResponse:
             queryset = queryset.filter(at__gte=datetime.combine(data["date_from"], time.min, tz))
         if data.get("date_to"):
             queryset = queryset.filter(at__lte=datetime.combine(data["date_to"], time.max, tz))
-    page = _page(request, queryset.order_by("-id"), 50)
+    # Log the search first: the page's count and rows must then come from one snapshot.
     record(request.user, Action.SEARCH, request=request, detail="audit log search")
+    page = _page(request, queryset.order_by("-id"), 50)
     return render(request, "web/audit_search.html", {"form": form, "page": page})
 
 

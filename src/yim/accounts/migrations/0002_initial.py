@@ -6,56 +6,89 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('trajectories', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("trajectories", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='invitation',
-            name='youth',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='invitations', to='trajectories.youth'),
+            model_name="invitation",
+            name="youth",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="invitations",
+                to="trajectories.youth",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='organisation',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='accounts.organisation'),
+            model_name="user",
+            name="organisation",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="users",
+                to="accounts.organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='portallink',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='portal_links', to=settings.AUTH_USER_MODEL),
+            model_name="portallink",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="portal_links",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='portallink',
-            name='youth',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='portal_links', to='trajectories.youth'),
+            model_name="portallink",
+            name="youth",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="portal_links",
+                to="trajectories.youth",
+            ),
         ),
         migrations.AddField(
-            model_name='recoverycode',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recovery_codes', to=settings.AUTH_USER_MODEL),
+            model_name="recoverycode",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="recovery_codes",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='team',
-            name='organisation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='teams', to='accounts.organisation'),
+            model_name="team",
+            name="organisation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="teams",
+                to="accounts.organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='members', to='accounts.team'),
+            model_name="user",
+            name="team",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="members",
+                to="accounts.team",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='portallink',
-            constraint=models.UniqueConstraint(fields=('user', 'youth'), name='portal_link_unique'),
+            model_name="portallink",
+            constraint=models.UniqueConstraint(fields=("user", "youth"), name="portal_link_unique"),
         ),
         migrations.AddConstraint(
-            model_name='team',
-            constraint=models.UniqueConstraint(fields=('organisation', 'name'), name='team_name_unique_in_org'),
+            model_name="team",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "name"), name="team_name_unique_in_org"
+            ),
         ),
     ]

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,29 +15,80 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='when')),
-                ('actor_name', models.CharField(max_length=200, verbose_name='who')),
-                ('capacity', models.CharField(max_length=40, verbose_name='capacity')),
-                ('break_glass_reason', models.TextField(blank=True, verbose_name='break-the-glass reason')),
-                ('action', models.CharField(choices=[('view', 'viewed'), ('list', 'listed'), ('search', 'searched'), ('create', 'created'), ('update', 'changed'), ('delete', 'deleted'), ('export', 'exported'), ('login', 'signed in'), ('login_failed', 'failed sign-in'), ('logout', 'signed out')], max_length=20, verbose_name='action')),
-                ('object_type', models.CharField(blank=True, max_length=60, verbose_name='object type')),
-                ('object_id', models.CharField(blank=True, max_length=64, verbose_name='object')),
-                ('youth_id', models.BigIntegerField(blank=True, db_index=True, null=True, verbose_name='youth')),
-                ('organisation_id', models.BigIntegerField(blank=True, db_index=True, null=True)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='from')),
-                ('detail', models.CharField(blank=True, max_length=300, verbose_name='detail')),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('row_hash', models.CharField(max_length=64, unique=True)),
-                ('actor', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="when"
+                    ),
+                ),
+                ("actor_name", models.CharField(max_length=200, verbose_name="who")),
+                ("capacity", models.CharField(max_length=40, verbose_name="capacity")),
+                (
+                    "break_glass_reason",
+                    models.TextField(blank=True, verbose_name="break-the-glass reason"),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("view", "viewed"),
+                            ("list", "listed"),
+                            ("search", "searched"),
+                            ("create", "created"),
+                            ("update", "changed"),
+                            ("delete", "deleted"),
+                            ("export", "exported"),
+                            ("login", "signed in"),
+                            ("login_failed", "failed sign-in"),
+                            ("logout", "signed out"),
+                        ],
+                        max_length=20,
+                        verbose_name="action",
+                    ),
+                ),
+                (
+                    "object_type",
+                    models.CharField(blank=True, max_length=60, verbose_name="object type"),
+                ),
+                ("object_id", models.CharField(blank=True, max_length=64, verbose_name="object")),
+                (
+                    "youth_id",
+                    models.BigIntegerField(
+                        blank=True, db_index=True, null=True, verbose_name="youth"
+                    ),
+                ),
+                ("organisation_id", models.BigIntegerField(blank=True, db_index=True, null=True)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True, verbose_name="from")),
+                ("detail", models.CharField(blank=True, max_length=300, verbose_name="detail")),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("row_hash", models.CharField(max_length=64, unique=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit event',
-                'verbose_name_plural': 'audit events',
-                'ordering': ['-id'],
-                'indexes': [models.Index(fields=['actor', 'at'], name='audit_audit_actor_i_6c9c9e_idx')],
+                "verbose_name": "audit event",
+                "verbose_name_plural": "audit events",
+                "ordering": ["-id"],
+                "indexes": [
+                    models.Index(fields=["actor", "at"], name="audit_audit_actor_i_6c9c9e_idx")
+                ],
             },
         ),
     ]

@@ -6,33 +6,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Youth',
+            name="Youth",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('display_name', models.CharField(max_length=120, verbose_name='display name')),
-                ('date_of_birth', models.DateField(verbose_name='date of birth')),
-                ('is_synthetic', models.BooleanField(default=False, editable=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='youth', to='accounts.organisation')),
-                ('professional', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='caseload', to=settings.AUTH_USER_MODEL, verbose_name='responsible professional')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='youth', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("display_name", models.CharField(max_length=120, verbose_name="display name")),
+                ("date_of_birth", models.DateField(verbose_name="date of birth")),
+                ("is_synthetic", models.BooleanField(default=False, editable=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="youth",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "professional",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="caseload",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="responsible professional",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="youth",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'youth',
-                'verbose_name_plural': 'youth',
-                'ordering': ['display_name', 'pk'],
-                'indexes': [models.Index(fields=['team', 'display_name'], name='trajectorie_team_id_578ae1_idx')],
+                "verbose_name": "youth",
+                "verbose_name_plural": "youth",
+                "ordering": ["display_name", "pk"],
+                "indexes": [
+                    models.Index(
+                        fields=["team", "display_name"], name="trajectorie_team_id_578ae1_idx"
+                    )
+                ],
             },
         ),
     ]
