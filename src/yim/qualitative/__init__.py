@@ -1,0 +1,1 @@
+"""Qualitative research: transcripts, coding, agreement and REFI-QDA exchange (Django-free core)."""

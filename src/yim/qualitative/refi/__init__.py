@@ -1,0 +1,1 @@
+"""REFI-QDA exchange (QDPX projects and QDC codebooks): data model, export, import, safety."""

@@ -1,0 +1,350 @@
+"""Estimators of the between-study variance tau^2 in the two-level (random-effects) model.
+
+    y_i = x_i' beta + u_i + e_i,   u_i ~ N(0, tau^2),   e_i ~ N(0, v_i)
+
+Formulas follow metafor 3.8 ``rma.uni`` (Viechtbauer 2005, 2010), written with the projection
+matrix P = W - W X (X'WX)^-1 X'W for weights W = diag(w):
+
+* DL   DerSimonian-Laird:  (y'P y - (k - p)) / tr(P),               w = 1/v
+* HE   Hedges (OLS moments): (y'P y - tr(P V)) / (k - p),           P from w = 1
+* HS   Hunter-Schmidt:       (y'P y - k) / sum(w),                  w = 1/v
+* SJ   Sidik-Jonkman:        tau0 y'P y / (k - p),  w = 1/(v + tau0), tau0 = mean((y - ybar)^2)
+* PM   Paule-Mandel:         root of y'P(tau^2) y = k - p
+* ML, REML, EB: Fisher scoring from the HE estimate, metafor's update steps. Where Fisher
+  scoring cycles without converging (metafor then stops with "did not converge"), ML and
+  REML fall back to a bracketed root search of the score (see ``_score_root``).
+
+One deliberate difference from metafor 3.8: metafor centres y before these quadratic forms.
+With an intercept (or any X that spans the constant) that changes nothing, because P 1 = 0;
+without one it changes the model, so here y is used as given.
+
+Convergence: metafor stops Fisher scoring when tau^2 moves by less than 1e-5 and solves PM
+with uniroot(tol ~ 1.2e-4). On dat.molloy2014 that leaves REML tau^2 1.2e-4 (relative) from the
+optimum, too far for 1e-6 agreement. Here iterations run until the step is below
+``tol * (tau^2 + typical v)`` (default tol = 1e-10; scaling by the data's own variance keeps
+the rule invariant to rescaling y), and the reference values were made with matching tight
+controls in R.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import brentq
+
+from yim.stats.meta._validate import FloatArray
+from yim.stats.meta.errors import ConvergenceError, MetaAnalysisError
+
+ESTIMATORS = ("EE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
+
+
+@dataclass(frozen=True)
+class Tau2Estimate:
+    """tau^2, its (model-based) standard error and the iterations it took (0 if closed form)."""
+
+    tau2: float
+    se: float
+    iterations: int
+
+
+def weighted_projection(X: FloatArray, w: FloatArray) -> FloatArray:
+    """P = W - W X (X'WX)^-1 X'W."""
+    WX = X * w[:, None]
+    XtWX = X.T @ WX
+    try:
+        inv = np.linalg.inv(XtWX)
+    except np.linalg.LinAlgError as exc:
+        raise MetaAnalysisError("X'WX is singular: the moderators are collinear") from exc
+    P: FloatArray = np.diag(w) - WX @ inv @ WX.T
+    return P
+
+
+def q_statistic(y: FloatArray, v: FloatArray, X: FloatArray, tau2: float) -> float:
+    """Generalised Q: y' P(tau^2) y with weights 1/(v + tau^2)."""
+    P = weighted_projection(X, 1.0 / (v + tau2))
+    return float(y @ P @ y)
+
+
+def log_likelihood(
+    y: FloatArray, v: FloatArray, X: FloatArray, tau2: float, *, reml: bool
+) -> float:
+    """ML or REML log-likelihood at tau^2, with beta at its GLS estimate (metafor's ll).
+
+    The REML version includes +1/2 log|X'X| (metafor's default ``REMLf=TRUE``), which makes it
+    invariant to reparametrising X.
+    """
+    k, p = X.shape
+    w = 1.0 / (v + tau2)
+    WX = X * w[:, None]
+    XtWX = X.T @ WX
+    beta = np.linalg.solve(XtWX, WX.T @ y)
+    rss = float(np.sum(w * (y - X @ beta) ** 2))
+    if not reml:
+        return float(-0.5 * k * np.log(2 * np.pi) - 0.5 * np.sum(np.log(v + tau2)) - 0.5 * rss)
+    logdet_xx = np.linalg.slogdet(X.T @ X)[1]
+    logdet_xwx = np.linalg.slogdet(XtWX)[1]
+    return float(
+        -0.5 * (k - p) * np.log(2 * np.pi)
+        + 0.5 * logdet_xx
+        - 0.5 * np.sum(np.log(v + tau2))
+        - 0.5 * logdet_xwx
+        - 0.5 * rss
+    )
+
+
+def _he(y: FloatArray, v: FloatArray, X: FloatArray) -> tuple[float, FloatArray, float]:
+    k, p = X.shape
+    P = weighted_projection(X, np.ones(k))
+    PV = P * v[None, :]
+    tr_pv = float(np.trace(PV))
+    return (float(y @ P @ y) - tr_pv) / (k - p), PV, tr_pv
+
+
+def _se_from_quadratic(
+    scale: float, PV: FloatArray, P: FloatArray, tau2: float, df_term: float | None
+) -> float:
+    """SE of a moment estimator (y'Ay - c)/scale; metafor's expressions."""
+    t = max(tau2, 0.0)
+    first = float(np.sum(PV * PV.T)) if df_term is None else df_term
+    return float(
+        np.sqrt(2.0 * first + 4.0 * t * float(np.sum(PV * P)) + 2.0 * t**2 * float(np.sum(P * P)))
+        / scale
+    )
+
+
+def estimate_tau2(
+    method: str,
+    y: FloatArray,
+    v: FloatArray,
+    X: FloatArray,
+    *,
+    tol: float = 1e-10,
+    max_iter: int = 1000,
+) -> Tau2Estimate:
+    """Estimate tau^2 with ``method`` (one of :data:`ESTIMATORS`)."""
+    k, p = X.shape
+    if method == "EE":
+        return Tau2Estimate(0.0, 0.0, 0)
+    if k - p < 1:
+        raise MetaAnalysisError(
+            f"{method}: tau^2 needs more studies than coefficients (k={k}, p={p})"
+        )
+    if method in ("DL", "HS", "PM") and np.any(v <= 0):
+        raise MetaAnalysisError(f"{method}: sampling variances must be positive")
+    scale_v = float(np.mean(v))
+
+    if method == "DL":
+        w = 1.0 / v
+        P = weighted_projection(X, w)
+        tr_p = float(np.trace(P))
+        tau2 = max(0.0, (float(y @ P @ y) - (k - p)) / tr_p)
+        PV = P * v[None, :]  # P V = identity-like term: sum(PV*PV') = k - p for w = 1/v
+        return Tau2Estimate(tau2, _se_from_quadratic(tr_p, PV, P, tau2, float(k - p)), 0)
+
+    if method == "HS":
+        w = 1.0 / v
+        P = weighted_projection(X, w)
+        tau2 = max(0.0, (float(y @ P @ y) - k) / float(np.sum(w)))
+        se = _se_from_quadratic(float(np.sum(w)), P * v[None, :], P, tau2, float(k - p))
+        return Tau2Estimate(tau2, se, 0)
+
+    if method == "HE":
+        raw, PV, _ = _he(y, v, X)
+        tau2 = max(0.0, raw)
+        P = weighted_projection(X, np.ones(k))
+        return Tau2Estimate(tau2, _se_from_quadratic(float(k - p), PV, P, tau2, None), 0)
+
+    if method == "SJ":
+        tau0 = float(np.mean((y - np.mean(y)) ** 2))
+        if tau0 <= 0:
+            return Tau2Estimate(0.0, 0.0, 0)
+        P = weighted_projection(X, 1.0 / (v + tau0))
+        tau2 = max(0.0, tau0 * float(y @ P @ y) / (k - p))
+        PV = P * v[None, :]
+        se = tau0 * _se_from_quadratic(float(k - p), PV, P, tau2, None)
+        return Tau2Estimate(tau2, se, 0)
+
+    if method == "PM":
+        return _paule_mandel(y, v, X, tol=tol, max_iter=max_iter)
+
+    if method in ("ML", "REML", "EB"):
+        return _fisher_scoring(method, y, v, X, tol=tol, max_iter=max_iter, scale_v=scale_v)
+
+    raise MetaAnalysisError(f"unknown tau^2 estimator {method!r}; use one of {ESTIMATORS}")
+
+
+def _se_pm_eb(v: FloatArray, tau2: float, k: int, p: int) -> float:
+    w = 1.0 / (v + tau2)
+    return float(np.sqrt(2.0 * k**2 / (k - p) / np.sum(w) ** 2))
+
+
+def _paule_mandel(
+    y: FloatArray, v: FloatArray, X: FloatArray, *, tol: float, max_iter: int
+) -> Tau2Estimate:
+    k, p = X.shape
+    target = float(k - p)
+    if q_statistic(y, v, X, 0.0) < target:
+        return Tau2Estimate(0.0, _se_pm_eb(v, 0.0, k, p), 0)
+    # metafor's search interval: [0, max(100, 10 * mad(y)^2)]; Q(tau^2) decreases in tau^2
+    mad = 1.4826 * float(np.median(np.abs(y - np.median(y))))
+    upper = max(100.0, 10.0 * mad**2)
+    while q_statistic(y, v, X, upper) > target:
+        upper *= 10.0
+        if upper > 1e12:
+            raise ConvergenceError(
+                "PM: Q(tau^2) stays above k - p up to tau^2 = 1e12", iterations=0, last_step=upper
+            )
+    tau2, info = brentq(
+        lambda t: q_statistic(y, v, X, t) - target,
+        0.0,
+        upper,
+        xtol=tol * float(np.mean(v)) * 1e-2,
+        rtol=4 * np.finfo(float).eps,
+        maxiter=max_iter,
+        full_output=True,
+        disp=False,
+    )
+    if not info.converged:
+        raise ConvergenceError(
+            f"PM: root search did not converge in {info.iterations} iterations",
+            iterations=info.iterations,
+            last_step=float("nan"),
+        )
+    return Tau2Estimate(float(tau2), _se_pm_eb(v, float(tau2), k, p), int(info.iterations))
+
+
+def _fisher_scoring(
+    method: str,
+    y: FloatArray,
+    v: FloatArray,
+    X: FloatArray,
+    *,
+    tol: float,
+    max_iter: int,
+    scale_v: float,
+) -> Tau2Estimate:
+    k, p = X.shape
+    tau2 = max(0.0, _he(y, v, X)[0])  # metafor's starting value
+    step = float("inf")
+    iterations = 0
+    while True:
+        if iterations >= max_iter:
+            if method in ("ML", "REML", "EB"):
+                tau2 = _score_root(method, y, v, X, tau2, step, iterations, max_iter)
+                break
+            raise ConvergenceError(
+                f"{method}: Fisher scoring did not converge in {iterations} iterations "
+                f"(last step {step:.3g}, tau^2 = {tau2:.6g})",
+                iterations=iterations,
+                last_step=step,
+            )
+        iterations += 1
+        w = 1.0 / (v + tau2)
+        P = weighted_projection(X, w)
+        Py = P @ y
+        if method == "ML":
+            adj = (float(Py @ Py) - float(np.sum(w))) / float(np.sum(w**2))
+        elif method == "REML":
+            adj = (float(Py @ Py) - float(np.trace(P))) / float(np.sum(P * P))
+        else:  # EB
+            adj = (float(y @ Py) * k / (k - p) - k) / float(np.sum(w))
+        if not np.isfinite(adj):
+            raise ConvergenceError(
+                f"{method}: Fisher scoring step is not finite at iteration {iterations}",
+                iterations=iterations,
+                last_step=adj,
+            )
+        if tau2 == 0.0 and adj <= 0.0:
+            step = 0.0  # the score points below the boundary: the estimate is 0
+        else:
+            while tau2 + adj < 0.0:  # metafor halves steps that would leave [0, inf)
+                adj /= 2.0
+            tau2 += adj
+            step = abs(adj)
+        if step <= tol * (tau2 + scale_v):
+            break
+
+    if method in ("ML", "REML") and tau2 > 0.0:
+        # metafor's ll0check: fall back to 0 when tau^2 = 0 has the higher likelihood
+        reml = method == "REML"
+        ll0 = log_likelihood(y, v, X, 0.0, reml=reml)
+        ll = log_likelihood(y, v, X, tau2, reml=reml)
+        if ll0 - ll > 1e-8 * max(1.0, abs(ll)):
+            tau2 = 0.0
+
+    w = 1.0 / (v + tau2)
+    if method == "ML":
+        se = float(np.sqrt(2.0 / np.sum(w**2)))
+    elif method == "REML":
+        P = weighted_projection(X, w)
+        se = float(np.sqrt(2.0 / np.sum(P * P)))
+    else:
+        se = _se_pm_eb(v, tau2, k, p)
+    return Tau2Estimate(float(tau2), se, iterations)
+
+
+def _score(method: str, y: FloatArray, v: FloatArray, X: FloatArray, tau2: float) -> float:
+    """The estimating equation whose root is tau^2 (the numerator of the scoring step).
+
+    ML and REML: twice the score. EB: y'Py * k/(k-p) - k, which falls monotonically in
+    tau^2 because every eigenvalue of P does, so bracketing finds its root as well.
+    """
+    w = 1.0 / (v + tau2)
+    P = weighted_projection(X, w)
+    Py = P @ y
+    if method == "ML":
+        return float(Py @ Py) - float(np.sum(w))
+    if method == "EB":
+        k, p = X.shape
+        return float(y @ Py) * k / (k - p) - k
+    return float(Py @ Py) - float(np.trace(P))
+
+
+def _score_root(
+    method: str,
+    y: FloatArray,
+    v: FloatArray,
+    X: FloatArray,
+    tau2: float,
+    step: float,
+    iterations: int,
+    max_iter: int,
+) -> float:
+    """Fallback when Fisher scoring cycles: solve score(tau^2) = 0 by bracketing.
+
+    Plain Fisher scoring can oscillate around the optimum for ever (e.g. ML on ten equal
+    effects and one outlier with a smaller variance; metafor fails there too). The score is
+    positive below the maximum and negative above it, so Brent's method on a bracket is safe.
+    """
+
+    def fail(why: str) -> ConvergenceError:
+        return ConvergenceError(
+            f"{method}: Fisher scoring did not converge in {iterations} iterations "
+            f"(last step {step:.3g}, tau^2 = {tau2:.6g}) and {why}",
+            iterations=iterations,
+            last_step=step,
+        )
+
+    if _score(method, y, v, X, 0.0) <= 0.0:
+        return 0.0
+    upper = max(tau2, float(np.mean(v)))
+    for _ in range(60):
+        if _score(method, y, v, X, upper) < 0.0:
+            break
+        upper *= 2.0
+    else:
+        raise fail("the score stays positive for every tau^2 tried")
+    root, info = brentq(
+        lambda t: _score(method, y, v, X, t),
+        0.0,
+        upper,
+        xtol=1e-14 * float(np.mean(v)),
+        rtol=4 * np.finfo(float).eps,
+        maxiter=max_iter,
+        full_output=True,
+        disp=False,
+    )
+    if not info.converged:
+        raise fail(f"the score root search stopped after {info.iterations} iterations")
+    return float(root)
