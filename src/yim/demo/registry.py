@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
