@@ -296,8 +296,8 @@ def _score(method: str, y: FloatArray, v: FloatArray, X: FloatArray, tau2: float
     if method == "ML":
         return float(Py @ Py) - float(np.sum(w))
     if method == "EB":
-        k, p = X.shape
-        return float(y @ Py) * k / (k - p) - k
+        k, p = int(X.shape[0]), int(X.shape[1])
+        return float(y @ Py) * k / (k - p) - float(k)
     return float(Py @ Py) - float(np.trace(P))
 
 
