@@ -5,6 +5,9 @@ from yim.api import api
 urlpatterns = [
     path("accounts/", include("yim.accounts.urls")),
     path("api/v1/", api.urls),
+    path("trajectories/", include("yim.trajectories.urls")),
+    path("research/", include("yim.research.urls")),
+    path("qualitative/", include("yim.qualitative.urls")),
     path("", include("yim.web.urls")),
 ]
 

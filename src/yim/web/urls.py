@@ -13,7 +13,6 @@ urlpatterns = [
     path("youth/<int:pk>/invite/", views.invite_view, name="invite"),
     path("audit/", views.audit_search_view, name="audit_search"),
     path("users/", views.user_list_view, name="user_list"),
-    path("research/", views.research_home_view, name="research_home"),
     path("me/", views.account_view, name="account"),
     path("me/tokens/<int:pk>/revoke/", views.revoke_token_view, name="revoke_token"),
     path("i18n/setlang/", views.set_language_view, name="set_language"),

@@ -222,14 +222,6 @@ def user_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
-def research_home_view(request: HttpRequest) -> HttpResponse:
-    if not policy.can_use_research(request.user):
-        raise Http404
-    return render(request, "web/research_home.html")
-
-
-@login_required
 @require_http_methods(["GET", "POST"])
 def account_view(request: HttpRequest) -> HttpResponse:
     token_form = ApiTokenForm(request.POST or None) if policy.can_use_api(request.user) else None
