@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 
 typecheck: $(STAMP)
-	$(BIN)/mypy src/yim/config.py src/yim/qualitative --exclude 'qualitative/(apps|models|views|urls|admin)\.py|migrations'
+	$(BIN)/mypy src/yim
 	$(BIN)/mypy --strict src/yim/stats
 
 # Regenerate the message catalogues after changing user-facing strings (needs GNU gettext).

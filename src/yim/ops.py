@@ -28,17 +28,17 @@ def pending_migrations() -> list[str]:
 
 
 def sqlite_path() -> Path:
-    return Path(settings.DATABASES["default"]["NAME"])
+    return Path(str(settings.DATABASES["default"]["NAME"]))
 
 
 def is_sqlite() -> bool:
-    return settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    return str(settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3")
 
 
 def _pg_env() -> tuple[list[str], dict[str, str]]:
     import os
 
-    db = settings.DATABASES["default"]
+    db = {key: str(value) for key, value in settings.DATABASES["default"].items()}
     args = ["--dbname", db["NAME"]]
     if db.get("HOST"):
         args += ["--host", db["HOST"]]

@@ -100,7 +100,11 @@ def audit_queryset(user: User) -> QuerySet[AuditEvent]:
     if not can_search_audit(user):
         return AuditEvent.objects.none()
     if user.role == Role.ORG_ADMIN:
+        if user.organisation_id is None:
+            return AuditEvent.objects.none()
         return AuditEvent.objects.filter(organisation_id=user.organisation_id)
+    if user.team_id is None:
+        return AuditEvent.objects.none()
     team_youth = Youth.objects.filter(team_id=user.team_id).values("pk")
     return AuditEvent.objects.filter(youth_id__in=team_youth)
 

@@ -17,7 +17,7 @@ class MeOut(Schema):
 
 @router.get("/me", response=MeOut, summary="The signed-in user")
 def me(request: HttpRequest) -> MeOut:
-    user = request.auth
+    user = request.auth  # type: ignore[attr-defined]
     return MeOut(
         id=user.pk,
         username=user.username,

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -78,8 +78,6 @@ class User(AbstractUser):
     totp_confirmed_at = models.DateTimeField(null=True, blank=True)
     totp_last_counter = models.BigIntegerField(default=0)
 
-    objects = UserManager()
-
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
@@ -119,7 +117,9 @@ class RecoveryCode(models.Model):
     def issue(cls, user: User, count: int = 10) -> list[str]:
         cls.objects.filter(user=user).delete()
         codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(count)]
-        cls.objects.bulk_create(cls(user=user, code_hash=_digest(c)) for c in codes)
+        RecoveryCode.objects.bulk_create(
+            [RecoveryCode(user=user, code_hash=_digest(c)) for c in codes]
+        )
         return codes
 
     @classmethod
@@ -139,7 +139,7 @@ class LoginFailure(models.Model):
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
     @classmethod
-    def window_start(cls) -> timezone.datetime:
+    def window_start(cls) -> datetime:
         return timezone.now() - timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
 
     @classmethod

@@ -28,6 +28,7 @@ from yim.accounts.models import (
 )
 from yim.audit.log import client_ip, record
 from yim.audit.models import Action
+from yim.web.http import AuthenticatedHttpRequest
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:
@@ -87,7 +88,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def two_factor_view(request: HttpRequest) -> HttpResponse:
+def two_factor_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if not user.has_two_factor:
         return redirect("accounts:two_factor_setup")
@@ -108,7 +109,7 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def two_factor_setup_view(request: HttpRequest) -> HttpResponse:
+def two_factor_setup_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if user.has_two_factor and not request.session.get(twofactor.SESSION_VERIFIED_KEY):
         return redirect("accounts:two_factor")

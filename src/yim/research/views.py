@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from yim import policy
+from yim.web.http import AuthenticatedHttpRequest
 
 
 @login_required
 @require_GET
-def research_home_view(request: HttpRequest) -> HttpResponse:
+def research_home_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not policy.can_use_research(request.user):
         raise Http404
     return render(request, "web/research_home.html")

@@ -26,7 +26,7 @@ class YouthOut(Schema):
 
 
 def _caller(request: HttpRequest):
-    user = request.auth
+    user = request.auth  # type: ignore[attr-defined]
     if not policy.can_use_api(user):
         raise HttpError(403, _("API access is for staff accounts."))
     return user

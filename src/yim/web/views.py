@@ -27,6 +27,7 @@ from yim.audit.log import record
 from yim.audit.models import Action
 from yim.trajectories.models import Youth
 from yim.web.forms import AuditSearchForm, BreakGlassForm, InvitationForm
+from yim.web.http import AuthenticatedHttpRequest
 
 PAGE_SIZE = 25
 
@@ -47,7 +48,7 @@ def root_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def home_view(request: HttpRequest) -> HttpResponse:
+def home_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     context: dict[str, object] = {}
     if policy.can_list_caseload(user):
@@ -59,7 +60,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def youth_list_view(request: HttpRequest) -> HttpResponse:
+def youth_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not policy.can_list_caseload(request.user):
         raise Http404
     queryset = policy.youth_queryset(request.user).select_related("team", "professional")
@@ -82,7 +83,7 @@ def youth_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def youth_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def youth_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     grants = request.session.get(policy.BREAK_GLASS_SESSION_KEY, {})
     youth = policy.get_youth_or_404(request.user, pk, break_glass_ids(request))
     via_break_glass = str(youth.pk) in grants and youth.team_id != request.user.team_id
@@ -115,7 +116,7 @@ def youth_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def break_glass_view(request: HttpRequest) -> HttpResponse:
+def break_glass_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = BreakGlassForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the file number and a reason of at least 10 characters."))
@@ -141,7 +142,7 @@ def break_glass_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def invite_view(request: HttpRequest, pk: int) -> HttpResponse:
+def invite_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     youth = policy.get_youth_or_404(request.user, pk)
     if not policy.can_invite_portal_user(request.user, youth):
         raise Http404
@@ -175,7 +176,7 @@ def invite_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def audit_search_view(request: HttpRequest) -> HttpResponse:
+def audit_search_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not policy.can_search_audit(request.user):
         raise Http404
     form = AuditSearchForm(request.GET or None)
@@ -201,19 +202,16 @@ def audit_search_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def user_list_view(request: HttpRequest) -> HttpResponse:
-    if not policy.can_manage_users(request.user):
+def user_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    organisation = request.user.organisation
+    if not policy.can_manage_users(request.user) or organisation is None:
         raise Http404
     users = (
-        User.objects.filter(organisation_id=request.user.organisation_id)
+        User.objects.filter(organisation=organisation)
         .select_related("team")
         .order_by("role", "username")
     )
-    teams = (
-        request.user.organisation.teams.annotate(n_members=Count("members")).order_by("name")
-        if request.user.organisation_id
-        else []
-    )
+    teams = organisation.teams.annotate(n_members=Count("members")).order_by("name")
     return render(
         request,
         "web/user_list.html",
@@ -223,7 +221,7 @@ def user_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def account_view(request: HttpRequest) -> HttpResponse:
+def account_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     token_form = ApiTokenForm(request.POST or None) if policy.can_use_api(request.user) else None
     new_token = None
     if request.method == "POST" and token_form is not None and token_form.is_valid():
@@ -246,7 +244,7 @@ def account_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def revoke_token_view(request: HttpRequest, pk: int) -> HttpResponse:
+def revoke_token_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user, revoked_at__isnull=True)
     token.revoke()
     messages.success(request, _("The token has been revoked."))
