@@ -109,6 +109,24 @@ def audit_queryset(user: User) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(youth_id__in=team_youth)
 
 
+def can_see_own_access_log(user: User) -> bool:
+    return _active(user) and user.role == Role.YOUTH
+
+
+def own_file_access_log(user: User) -> QuerySet[AuditEvent]:
+    """ "Who viewed my file": what staff did with the youth's own file, for the youth only.
+
+    The youth (12+, who has a right of access) sees every event about their file by someone
+    else; JIMs and parents never see this log.
+    """
+    from yim.audit.models import AuditEvent
+
+    if not can_see_own_access_log(user):
+        return AuditEvent.objects.none()
+    own_files = youth_queryset(user).values("pk")
+    return AuditEvent.objects.filter(youth_id__in=own_files).exclude(actor_id=user.pk)
+
+
 def can_manage_users(user: User) -> bool:
     return _active(user) and user.role == Role.ORG_ADMIN
 

@@ -18,6 +18,7 @@ MATRIX = {
     "/audit/": {"team_lead", "admin"},
     "/users/": {"admin"},
     "/research/": {"researcher"},
+    "/my-file/views/": {"youth_user"},
 }
 
 

@@ -20,6 +20,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append(("web:youth_list", _("Youth")))
         if policy.can_search_audit(user):
             items.append(("web:audit_search", _("Audit log")))
+        if policy.can_see_own_access_log(user):
+            items.append(("web:own_access_log", _("Who viewed my file")))
         if policy.can_manage_users(user):
             items.append(("web:user_list", _("Users")))
         items.append(("web:account", _("My account")))

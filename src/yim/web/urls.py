@@ -12,6 +12,7 @@ urlpatterns = [
     path("youth/<int:pk>/", views.youth_detail_view, name="youth_detail"),
     path("youth/<int:pk>/invite/", views.invite_view, name="invite"),
     path("audit/", views.audit_search_view, name="audit_search"),
+    path("my-file/views/", views.own_access_log_view, name="own_access_log"),
     path("users/", views.user_list_view, name="user_list"),
     path("me/", views.account_view, name="account"),
     path("me/tokens/<int:pk>/revoke/", views.revoke_token_view, name="revoke_token"),

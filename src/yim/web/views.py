@@ -202,6 +202,16 @@ def audit_search_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+def own_access_log_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if not policy.can_see_own_access_log(request.user):
+        raise Http404
+    events = policy.own_file_access_log(request.user).order_by("-id")
+    page = _page(request, events, 50)
+    return render(request, "web/own_access_log.html", {"page": page})
+
+
+@login_required
+@require_GET
 def user_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     organisation = request.user.organisation
     if not policy.can_manage_users(request.user) or organisation is None:

@@ -1,0 +1,33 @@
+import pytest
+
+from tests.conftest import ALL_PERSONAS
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_youth_sees_who_viewed_their_file(world, client_for):
+    client_for("professional").get(f"/youth/{world.youth_file.pk}/")
+    response = client_for("youth_user").get("/my-file/views/")
+    assert response.status_code == 200
+    events = list(response.context["page"].object_list)
+    assert [(e.actor_name, e.action) for e in events] == [("prof", "view")]
+
+
+def test_the_youth_does_not_see_events_about_other_files(world, client_for):
+    client_for("other_team_professional").get(f"/youth/{world.other_youth_file.pk}/")
+    response = client_for("youth_user").get("/my-file/views/")
+    assert list(response.context["page"].object_list) == []
+
+
+def test_break_the_glass_access_shows_up_for_the_youth(world, client_for):
+    client_for("other_team_professional").post(
+        "/youth/break-glass/",
+        {"youth_id": world.youth_file.pk, "reason": "Crisis at night, own worker unreachable"},
+    )
+    events = client_for("youth_user").get("/my-file/views/").context["page"].object_list
+    assert {e.capacity for e in events} == {"break_glass"}
+
+
+@pytest.mark.parametrize("persona", [p for p in ALL_PERSONAS if p != "youth_user"])
+def test_nobody_else_reaches_the_youths_access_page(world, client_for, persona):
+    assert client_for(persona).get("/my-file/views/").status_code == 404
