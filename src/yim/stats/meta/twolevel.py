@@ -270,11 +270,13 @@ class RandomEffectsModel:
         k, p = X.shape
         if self.method == "EE":
             # metafor: adjusted R^2 of lm(yi ~ X, weights = 1/vi)
-            if float(np.var(y)) == 0.0:
-                return 0.0
             ybar = float(np.sum(w * y) / np.sum(w))
             rss = float(np.sum(w * (y - X @ beta) ** 2))
             tss = float(np.sum(w * (y - ybar) ** 2))
+            # Constant effects: the total sum of squares is 0 up to rounding (np.var of equal
+            # floats need not be exactly 0), and there is nothing to explain.
+            if tss <= 1e-12 * float(np.sum(w * y**2)) or tss == 0.0:
+                return 0.0
             adj = 1.0 - (rss / tss) * (k - 1) / (k - p)
             return float(max(0.0, 100.0 * adj))
         ones = np.ones((k, 1))
