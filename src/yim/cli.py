@@ -313,6 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
     v = asub.add_parser("verify", help="verify the hash chain; name every altered or missing row")
     v.set_defaults(func=cmd_audit_verify)
 
+    from yim.research.meta_cli import add_meta_parser
+
+    add_meta_parser(sub)
+
     p = sub.add_parser("manage", help="run a Django management command")
     p.add_argument("args", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_manage)
