@@ -144,3 +144,79 @@ def capacity(user: User, youth: Youth | None = None, break_glass: bool = False) 
     if break_glass:
         return "break_glass"
     return str(user.role)
+
+
+# ---------------------------------------------------------------------------------------------
+# Qualitative research (yim.qualitative): interview projects are open to their members only.
+# Members are researchers; the owner also manages members and the pseudonym table. Anyone
+# else — other researchers included — gets 404 for every project URL.
+
+
+def can_use_qualitative(user: User) -> bool:
+    return _active(user) and user.role == Role.RESEARCHER
+
+
+def qualitative_projects(user: User):
+    """The interview projects this user is a member of (filter further, never widen)."""
+    from yim.qualitative.models import Project
+
+    if not can_use_qualitative(user):
+        return Project.objects.none()
+    return Project.objects.filter(memberships__user=user)
+
+
+def get_project_or_404(user: User, pk: int):
+    """One query through the membership scope; the user's project role is annotated."""
+    from django.db.models import F
+
+    project = (
+        qualitative_projects(user)
+        .filter(pk=pk)
+        .annotate(member_role=F("memberships__role"))
+        .first()
+    )
+    if project is None:
+        raise Http404
+    return project
+
+
+def can_manage_qualitative_project(user: User, project) -> bool:
+    """Members, pseudonyms and deletion: the project's owner only."""
+    from yim.qualitative.models import MemberRole
+
+    return can_use_qualitative(user) and getattr(project, "member_role", None) == MemberRole.OWNER
+
+
+def can_join_qualitative_project(user: User, candidate: User) -> bool:
+    """Only active researchers of the owner's organisation can be added as members."""
+    return (
+        can_use_qualitative(candidate)
+        and candidate.organisation_id is not None
+        and candidate.organisation_id == user.organisation_id
+    )
+
+
+def can_change_qualitative_coding(user: User, project, coder) -> bool:
+    """Coders code independently: each changes only their own codings. Codings that came in
+    with an import (a coder without a yim account) may be changed by the project's owner."""
+    if not can_use_qualitative(user) or coder is None:
+        return can_manage_qualitative_project(user, project)
+    if coder.user_id is None:
+        return can_manage_qualitative_project(user, project)
+    return bool(coder.user_id == user.pk)
+
+
+# --- trajectories -------------------------------------------------------------------------
+
+
+def trajectory_queryset(user: User, break_glass_ids: frozenset[int] = frozenset()) -> QuerySet:
+    """Trajectories of the youth this user may open (same scope as :func:`youth_queryset`)."""
+    from yim.trajectories.models import Trajectory
+
+    return Trajectory.objects.filter(youth__in=youth_queryset(user, break_glass_ids).values("pk"))
+
+
+def can_confirm_emergency(user: User, trajectory_team_id: int) -> bool:
+    """Only a team lead of the youth's team confirms an emergency placement (the model
+    enforces the same rule in ``PlacementDecision.confirm_emergency``)."""
+    return _active(user) and user.role == Role.TEAM_LEAD and user.team_id == trajectory_team_id

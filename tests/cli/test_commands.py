@@ -1,4 +1,5 @@
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -204,8 +205,31 @@ def test_demo_loads_the_synthetic_registry_once(yim_cmd):
         "ouder.sam",
     ]:
         assert login in first.stdout
+    margins = _demo_margins(yim_cmd)
+    assert margins["found_share"] == pytest.approx(0.83, abs=0.04)
+    assert margins["mean_days"] == pytest.approx(33, abs=4)
+    assert margins["ambulatory_share"] == pytest.approx(0.90, abs=0.04)
+    assert margins["comparison"] >= 80
     second = yim_cmd("demo", "--no-serve")
     assert "already loaded" in second.stdout
+
+
+def _demo_margins(yim_cmd) -> dict:
+    """The demo's published margins, computed in the demo's own database."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, django; django.setup();"
+        "from tests.trajectories.test_demo_data import demo_margins;"
+        "print(json.dumps(demo_margins()))"
+    )
+    env = {**yim_cmd.env, "PYTHONPATH": str(Path(__file__).parents[2])}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def test_every_documented_command_exists_and_every_command_is_documented():

@@ -59,6 +59,9 @@ class Role(models.TextChoices):
 
 STAFF_ROLES = frozenset({Role.PROFESSIONAL, Role.TEAM_LEAD, Role.ORG_ADMIN, Role.RESEARCHER})
 PORTAL_ROLES = frozenset({Role.YOUTH, Role.JIM, Role.PARENT})
+# In a fixed order: choices built from the frozenset would reorder between runs and make
+# makemigrations invent migrations.
+PORTAL_ROLE_CHOICES = [(r.value, r.label) for r in Role if r in PORTAL_ROLES]
 
 
 class User(AbstractUser):
@@ -169,7 +172,7 @@ class Invitation(models.Model):
     """A single-use, expiring link through which a youth, JIM or parent creates a login."""
 
     token_hash = models.CharField(max_length=64, unique=True)
-    role = models.CharField(max_length=20, choices=[(r.value, r.label) for r in PORTAL_ROLES])
+    role = models.CharField(max_length=20, choices=PORTAL_ROLE_CHOICES)
     youth = models.ForeignKey(
         "trajectories.Youth", on_delete=models.CASCADE, related_name="invitations"
     )
@@ -233,7 +236,7 @@ class PortalLink(models.Model):
     youth = models.ForeignKey(
         "trajectories.Youth", on_delete=models.CASCADE, related_name="portal_links"
     )
-    relation = models.CharField(max_length=20, choices=[(r.value, r.label) for r in PORTAL_ROLES])
+    relation = models.CharField(max_length=20, choices=PORTAL_ROLE_CHOICES)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

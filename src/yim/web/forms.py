@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from yim.accounts.models import PORTAL_ROLES, Role
+from yim.accounts.models import PORTAL_ROLE_CHOICES
 from yim.audit.models import Action
 
 
@@ -23,7 +23,7 @@ class BreakGlassForm(forms.Form):
 class InvitationForm(forms.Form):
     role = forms.ChoiceField(
         label=_("Invite as"),
-        choices=[(r.value, r.label) for r in Role if r in PORTAL_ROLES],
+        choices=PORTAL_ROLE_CHOICES,
     )
     display_name = forms.CharField(label=_("Name"), max_length=200)
     email = forms.EmailField(label=_("E-mail address (optional)"), required=False)

@@ -1,0 +1,109 @@
+"""The JIM trajectory domain: youth, trajectories, network, nomination, consent, meetings,
+plans, the placement gate, closure and follow-up.
+
+Every rule lives in these models (fat models): forms, the API, commands and direct calls all
+go through ``save()`` / ``full_clean()`` and the domain methods, so they meet the same rules.
+"""
+
+from yim.trajectories.models.closure import (
+    Closure,
+    ClosureReason,
+    FollowUp,
+    JimRelationship,
+)
+from yim.trajectories.models.meetings import (
+    Attendee,
+    AttendeeRole,
+    CarePlan,
+    Goal,
+    GoalStatus,
+    Meeting,
+    MeetingKind,
+    SafetyPlan,
+)
+from yim.trajectories.models.network import (
+    PARENTAL_RELATIONS,
+    AgeBand,
+    ContactFrequency,
+    NetworkPerson,
+    NetworkTie,
+    Relation,
+    SupportType,
+)
+from yim.trajectories.models.nomination import (
+    Candidate,
+    ConsentDecision,
+    ConsentParty,
+    ConsentRecord,
+    ConsentStatus,
+    JimEndReason,
+    NoJimOutcome,
+    NoJimReason,
+    NominationRound,
+    Response,
+    RoundOutcome,
+)
+from yim.trajectories.models.placement import (
+    DecisionStatus,
+    JimConsultation,
+    PlacementDecision,
+)
+from yim.trajectories.models.trajectory import (
+    OUT_OF_HOME,
+    Cohort,
+    PhaseTransition,
+    PlacementBasis,
+    PlacementType,
+    ReferralSource,
+    Trajectory,
+)
+from yim.trajectories.models.youth import Gender, LivingSituation, SchoolWorkStatus, Youth
+from yim.trajectories.phases import Phase
+
+__all__ = [
+    "OUT_OF_HOME",
+    "PARENTAL_RELATIONS",
+    "AgeBand",
+    "Attendee",
+    "AttendeeRole",
+    "Candidate",
+    "CarePlan",
+    "Closure",
+    "ClosureReason",
+    "Cohort",
+    "ConsentDecision",
+    "ConsentParty",
+    "ConsentRecord",
+    "ConsentStatus",
+    "ContactFrequency",
+    "DecisionStatus",
+    "FollowUp",
+    "Gender",
+    "Goal",
+    "GoalStatus",
+    "JimConsultation",
+    "JimEndReason",
+    "JimRelationship",
+    "LivingSituation",
+    "Meeting",
+    "MeetingKind",
+    "NetworkPerson",
+    "NetworkTie",
+    "NoJimOutcome",
+    "NoJimReason",
+    "NominationRound",
+    "Phase",
+    "PhaseTransition",
+    "PlacementBasis",
+    "PlacementDecision",
+    "PlacementType",
+    "ReferralSource",
+    "Relation",
+    "Response",
+    "RoundOutcome",
+    "SafetyPlan",
+    "SchoolWorkStatus",
+    "SupportType",
+    "Trajectory",
+    "Youth",
+]

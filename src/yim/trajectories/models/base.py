@@ -1,0 +1,153 @@
+"""Shared machinery of the trajectory models: validation on save, optimistic locking,
+event-date checks and the closed-trajectory guard.
+
+Every model here validates itself in ``save()`` (``full_clean``), so forms, the API, the
+demo loader and direct calls all meet the same rules. ``QuerySet.update()`` and
+``bulk_create`` bypass ``save()``; domain code does not use them for user edits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from yim.trajectories.errors import StaleEdit, TrajectoryClosed
+from yim.trajectories.rules import amsterdam_day
+
+if TYPE_CHECKING:
+    from yim.trajectories.models.trajectory import Trajectory
+
+
+class Errors(dict[str, list[Any]]):
+    """Collects field errors so one save reports every problem at once."""
+
+    def add(self, field: str, message: Any) -> None:
+        self.setdefault(field, []).append(message)
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise ValidationError(dict(self))
+
+
+def today() -> dt.date:
+    """Today in Europe/Amsterdam (the project's TIME_ZONE)."""
+    return timezone.localdate()
+
+
+def check_event_date(
+    errors: Errors,
+    field: str,
+    value: dt.date | dt.datetime | None,
+    *,
+    date_of_birth: dt.date | None,
+    not_before: dt.date | None = None,
+    not_before_message: Any = None,
+) -> None:
+    """Refuse an event date in the future, before the youth's birth or before ``not_before``."""
+    if value is None:
+        return
+    if isinstance(value, dt.datetime):
+        if timezone.is_naive(value):
+            errors.add(field, _("Give a date and time with a time zone."))
+            return
+        if value > timezone.now():
+            errors.add(field, _("This date lies in the future."))
+            return
+    elif value > today():
+        errors.add(field, _("This date lies in the future."))
+        return
+    day = amsterdam_day(value)
+    if date_of_birth is not None and day < date_of_birth:
+        errors.add(field, _("This date lies before the youth's date of birth."))
+    elif not_before is not None and day < not_before:
+        errors.add(field, not_before_message or _("This date is too early."))
+
+
+class ValidatedModel(models.Model):
+    """Validates in ``save()``; ``validate=False`` is for callers that just validated."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, validate: bool = True, **kwargs: Any) -> None:
+        if validate:
+            self.full_clean()
+        super().save(*args, **kwargs)
+
+
+class VersionedModel(ValidatedModel):
+    """An editable record with optimistic locking.
+
+    ``version`` starts at 1 and goes up by one on every save. A save of an instance whose
+    ``version`` is no longer the one in the database raises :class:`StaleEdit` and writes
+    nothing: the second of two people editing the same record at once is refused, never
+    silently overwrites the first. Web forms carry the version they were rendered with
+    and call :meth:`save_with_version`.
+    """
+
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, validate: bool = True, **kwargs: Any) -> None:
+        if validate:
+            self.full_clean()
+        if self._state.adding:
+            super().save(*args, validate=False, **kwargs)
+            return
+        expected = self.version
+        with transaction.atomic():
+            claimed = (
+                type(self)
+                ._base_manager.filter(pk=self.pk, version=expected)
+                .update(version=expected + 1)
+            )
+            if claimed != 1:
+                raise StaleEdit()
+            self.version = expected + 1
+            try:
+                super().save(*args, validate=False, **kwargs)
+            except BaseException:
+                self.version = expected
+                raise
+
+    def save_with_version(self, expected_version: int, **kwargs: Any) -> None:
+        """Save an edit that started from ``expected_version`` (e.g. a form's hidden field)."""
+        self.version = int(expected_version)
+        self.save(**kwargs)
+
+
+class TrajectoryPart(VersionedModel):
+    """A record that belongs to one trajectory and is frozen once the trajectory is closed."""
+
+    #: Records that may still be written after closure (follow-up, late consultations).
+    allowed_after_closure = False
+
+    class Meta:
+        abstract = True
+
+    def owning_trajectory(self) -> Trajectory | None:
+        if getattr(self, "trajectory_id", None) is None:
+            return None
+        return self.trajectory  # type: ignore[attr-defined]
+
+    def _trajectory_closed(self) -> bool:
+        trajectory = self.owning_trajectory()
+        # Ask the database, not a possibly stale instance held by the caller.
+        return trajectory is not None and trajectory.closed_in_database()
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.allowed_after_closure and self._trajectory_closed():
+            raise TrajectoryClosed()
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if self._trajectory_closed():
+            raise TrajectoryClosed()
+        return super().delete(*args, **kwargs)

@@ -1,0 +1,203 @@
+"""Closure of professional care, and follow-up of the JIM relationship at 6, 12 and 24 months.
+
+"Professionals come and go, the JIM stays": the follow-ups record whether contact with the
+JIM continues (and how often) and whether a placement happened after all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
+
+from yim.trajectories import rules
+from yim.trajectories.errors import DomainError
+from yim.trajectories.models.base import Errors, TrajectoryPart, check_event_date, today
+from yim.trajectories.models.network import ContactFrequency
+from yim.trajectories.models.trajectory import OUT_OF_HOME, PlacementType
+from yim.trajectories.phases import Phase
+
+
+class ClosureReason(models.TextChoices):
+    GOALS_ACHIEVED = "goals_achieved", _("Goals achieved")
+    PARTLY_ACHIEVED = "partly_achieved", _("Goals partly achieved")
+    PLACEMENT = "placement", _("Out-of-home placement")
+    CARE_ELSEWHERE = "care_elsewhere", _("Care continues elsewhere")
+    YOUTH_WITHDREW = "youth_withdrew", _("The youth or family stopped")
+    MOVED = "moved", _("Moved away")
+    OTHER = "other", _("Other")
+
+
+class JimRelationship(models.TextChoices):
+    CONTINUING = "continuing", _("The JIM relationship continues")
+    STRAINED = "strained", _("Continues, but strained")
+    ENDED = "ended", _("The JIM relationship has ended")
+    NO_JIM = "no_jim", _("There was no JIM")
+
+
+class Closure(TrajectoryPart):
+    """Why professional care ended and how the JIM relationship stood. Made by
+    :meth:`Trajectory.close`."""
+
+    allowed_after_closure = True
+
+    trajectory = models.OneToOneField(
+        "trajectories.Trajectory", on_delete=models.CASCADE, related_name="closure"
+    )
+    closed_on = models.DateField(_("closed on"))
+    reason = models.CharField(_("reason"), max_length=30, choices=ClosureReason.choices)
+    jim_relationship = models.CharField(
+        _("JIM relationship at closure"), max_length=20, choices=JimRelationship.choices
+    )
+    note = models.TextField(_("note"), blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+
+    def clean(self) -> None:
+        if not self._state.adding:
+            raise DomainError(_("A closure is not changed once recorded."))
+        super().clean()
+        errors = Errors()
+        trajectory = self.trajectory
+        check_event_date(
+            errors,
+            "closed_on",
+            self.closed_on,
+            date_of_birth=trajectory.youth.date_of_birth,
+            not_before=rules.amsterdam_day(trajectory.phase_entered_at),
+            not_before_message=_("Closure cannot come before the current phase started."),
+        )
+        had_jim = trajectory.candidates.filter(response="accepted").exists()
+        if self.jim_relationship == JimRelationship.NO_JIM and had_jim:
+            errors.add("jim_relationship", _("This youth had a JIM in this trajectory."))
+        elif (
+            self.jim_relationship
+            and self.jim_relationship != JimRelationship.NO_JIM
+            and not had_jim
+        ):
+            errors.add("jim_relationship", _("This youth had no JIM in this trajectory."))
+        if self.reason == ClosureReason.OTHER and not self.note.strip():
+            errors.add("note", _("Explain the reason."))
+        errors.raise_if_any()
+
+
+class FollowUpQuerySet(models.QuerySet["FollowUp"]):
+    def due(self, as_of: dt.date | None = None) -> FollowUpQuerySet:
+        return self.filter(done_on__isnull=True, due_on__lte=as_of or today())
+
+
+class FollowUp(TrajectoryPart):
+    """A follow-up task after closure; planned by :meth:`Trajectory.close`."""
+
+    allowed_after_closure = True
+
+    trajectory = models.ForeignKey(
+        "trajectories.Trajectory", on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    months = models.PositiveSmallIntegerField(_("months after closure"), editable=False)
+    due_on = models.DateField(_("due"), editable=False)
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+    jim_contact_continues = models.BooleanField(
+        _("contact with the JIM continues"), null=True, blank=True
+    )
+    contact_frequency = models.CharField(
+        _("how often"), max_length=10, choices=ContactFrequency.choices, blank=True
+    )
+    placement_after_all = models.BooleanField(
+        _("placed out of home after all"), null=True, blank=True
+    )
+    placement_type = models.CharField(
+        _("placement"), max_length=20, choices=PlacementType.choices, blank=True
+    )
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["trajectory", "months"]
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        constraints = [
+            models.UniqueConstraint(fields=["trajectory", "months"], name="follow_up_once")
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Follow-up after %(months)s months") % {"months": self.months})
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_on is not None
+
+    def is_overdue(self, as_of: dt.date | None = None) -> bool:
+        return not self.is_done and (as_of or today()) > self.due_on
+
+    def clean(self) -> None:
+        super().clean()
+        errors = Errors()
+        trajectory = self.trajectory
+        if not trajectory.closed_in_database() and not self._state.adding:
+            errors.add("__all__", _("Follow-up starts after closure."))
+        closed_on = trajectory.closure.closed_on if hasattr(trajectory, "closure") else None
+        check_event_date(
+            errors,
+            "done_on",
+            self.done_on,
+            date_of_birth=trajectory.youth.date_of_birth,
+            not_before=closed_on,
+            not_before_message=_("A follow-up comes after closure."),
+        )
+        if self.done_on is not None:
+            if self.jim_contact_continues is None:
+                errors.add(
+                    "jim_contact_continues", _("Record whether contact with the JIM continues.")
+                )
+            elif self.jim_contact_continues and not self.contact_frequency:
+                errors.add("contact_frequency", _("Record how often they are in contact."))
+            if self.placement_after_all is None:
+                errors.add(
+                    "placement_after_all", _("Record whether a placement happened after all.")
+                )
+            elif self.placement_after_all and self.placement_type not in OUT_OF_HOME:
+                errors.add("placement_type", _("Record which placement."))
+        if not self.placement_after_all and self.placement_type not in ("", PlacementType.NONE):
+            errors.add("placement_type", _("There was no placement."))
+        errors.raise_if_any()
+
+    def record(
+        self,
+        *,
+        done_on: dt.date,
+        jim_contact_continues: bool,
+        placement_after_all: bool,
+        contact_frequency: str = "",
+        placement_type: str = "",
+        note: str = "",
+        by: Any = None,
+    ) -> None:
+        """Record the follow-up; the first one moves the trajectory into the follow-up phase."""
+        self.done_on = done_on
+        self.jim_contact_continues = jim_contact_continues
+        self.contact_frequency = contact_frequency
+        self.placement_after_all = placement_after_all
+        self.placement_type = placement_type
+        self.note = note
+        self.recorded_by = by
+        with transaction.atomic():
+            self.save()
+            trajectory = self.trajectory
+            trajectory.refresh_from_db()
+            if trajectory.phase == Phase.CLOSURE and trajectory.programme.uses_phase(
+                Phase.FOLLOW_UP
+            ):
+                trajectory.advance_to(Phase.FOLLOW_UP, by=by)

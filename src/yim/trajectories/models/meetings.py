@@ -1,0 +1,223 @@
+"""Meetings, the care plan with its goals, and the safety plan.
+
+The youth's own view and the JIM's input are recorded separately from the decisions of a
+meeting (art. 12 UN Convention on the Rights of the Child: the youth's voice at every
+decision). Evaluation meetings count for the programme's evaluation cadence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from yim.trajectories.models.base import Errors, TrajectoryPart, check_event_date
+from yim.trajectories.phases import Phase
+
+
+class MeetingKind(models.TextChoices):
+    POSITIONING = "positioning", _("Positioning (kick-off)")
+    EVALUATION = "evaluation", _("Two-monthly evaluation")
+    SCHOOL = "school", _("School")
+    CRISIS = "crisis", _("Crisis")
+    PLACEMENT = "placement", _("Placement deliberation")
+    OTHER = "other", _("Other")
+
+
+class Meeting(TrajectoryPart):
+    trajectory = models.ForeignKey(
+        "trajectories.Trajectory", on_delete=models.CASCADE, related_name="meetings"
+    )
+    kind = models.CharField(_("kind of meeting"), max_length=20, choices=MeetingKind.choices)
+    held_on = models.DateField(_("date"))
+    decisions = models.TextField(_("decisions"), blank=True)
+    youth_view = models.TextField(_("the youth's own view"), blank=True)
+    jim_input = models.TextField(_("the JIM's input"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-held_on", "-pk"]
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        indexes = [models.Index(fields=["trajectory", "kind", "held_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.held_on}"
+
+    def clean(self) -> None:
+        super().clean()
+        errors = Errors()
+        trajectory = self.trajectory
+        check_event_date(
+            errors,
+            "held_on",
+            self.held_on,
+            date_of_birth=trajectory.youth.date_of_birth,
+            not_before=trajectory.started_on,
+            not_before_message=_("This date lies before the start of the trajectory."),
+        )
+        if self.kind == MeetingKind.POSITIONING and trajectory.active_jim is None:
+            errors.add("kind", _("A positioning meeting positions the JIM: record the JIM first."))
+        errors.raise_if_any()
+
+    def add_attendee(
+        self, role: str, name: str = "", present: bool = True, **fields: Any
+    ) -> Attendee:
+        return Attendee.objects.create(
+            meeting=self, role=role, name=name, present=present, **fields
+        )
+
+
+class AttendeeRole(models.TextChoices):
+    YOUTH = "youth", _("Youth")
+    JIM = "jim", _("JIM")
+    PARENT = "parent", _("Parent")
+    PROFESSIONAL = "professional", _("Professional")
+    OTHER = "other", _("Other")
+
+
+class Attendee(TrajectoryPart):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendees")
+    role = models.CharField(_("role"), max_length=20, choices=AttendeeRole.choices)
+    name = models.CharField(_("name"), max_length=120, blank=True)
+    present = models.BooleanField(_("present"), default=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["meeting", "role", "pk"]
+        verbose_name = _("attendee")
+        verbose_name_plural = _("attendees")
+
+    def owning_trajectory(self):
+        return self.meeting.trajectory if self.meeting_id else None
+
+    def clean(self) -> None:
+        super().clean()
+        if self.role in (AttendeeRole.OTHER, AttendeeRole.PROFESSIONAL, AttendeeRole.PARENT) and (
+            not self.name.strip() and self.user_id is None
+        ):
+            raise_field("name", _("Name this attendee."))
+
+
+def raise_field(field: str, message: Any) -> None:
+    errors = Errors()
+    errors.add(field, message)
+    errors.raise_if_any()
+
+
+class CarePlan(TrajectoryPart):
+    """The care plan: made after the network map (the approach's order), with goals."""
+
+    trajectory = models.OneToOneField(
+        "trajectories.Trajectory", on_delete=models.CASCADE, related_name="care_plan"
+    )
+    made_on = models.DateField(_("made on"))
+    summary = models.TextField(_("summary"), blank=True)
+
+    class Meta:
+        verbose_name = _("care plan")
+        verbose_name_plural = _("care plans")
+
+    def clean(self) -> None:
+        super().clean()
+        errors = Errors()
+        trajectory = self.trajectory
+        check_event_date(
+            errors,
+            "made_on",
+            self.made_on,
+            date_of_birth=trajectory.youth.date_of_birth,
+            not_before=trajectory.started_on,
+            not_before_message=_("This date lies before the start of the trajectory."),
+        )
+        if not trajectory.transitions.filter(phase=Phase.NETWORK_EXPLORATION).exists():
+            errors.add(
+                "made_on",
+                _(
+                    "The network is explored before the care plan is made: start network "
+                    "exploration first."
+                ),
+            )
+        errors.raise_if_any()
+
+    def add_goal(self, description: str, **fields: Any) -> Goal:
+        return Goal.objects.create(plan=self, description=description, **fields)
+
+
+class GoalStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    ACHIEVED = "achieved", _("Achieved")
+    PARTLY_ACHIEVED = "partly", _("Partly achieved")
+    DROPPED = "dropped", _("Dropped")
+
+
+class Goal(TrajectoryPart):
+    plan = models.ForeignKey(CarePlan, on_delete=models.CASCADE, related_name="goals")
+    description = models.TextField(_("goal"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=GoalStatus.choices, default=GoalStatus.OPEN
+    )
+    status_note = models.TextField(_("explanation"), blank=True)
+
+    class Meta:
+        ordering = ["plan", "pk"]
+        verbose_name = _("goal")
+        verbose_name_plural = _("goals")
+
+    def __str__(self) -> str:
+        return self.description[:60]
+
+    def owning_trajectory(self):
+        return self.plan.trajectory if self.plan_id else None
+
+
+class SafetyPlan(TrajectoryPart):
+    """A safety plan for an unsafe situation; it runs in parallel with the search for a JIM."""
+
+    trajectory = models.ForeignKey(
+        "trajectories.Trajectory", on_delete=models.CASCADE, related_name="safety_plans"
+    )
+    made_on = models.DateField(_("made on"))
+    concerns = models.TextField(_("what is unsafe"))
+    measures = models.TextField(_("agreed measures"))
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-made_on", "-pk"]
+        verbose_name = _("safety plan")
+        verbose_name_plural = _("safety plans")
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_on is None
+
+    def clean(self) -> None:
+        super().clean()
+        errors = Errors()
+        trajectory = self.trajectory
+        dob = trajectory.youth.date_of_birth
+        check_event_date(
+            errors,
+            "made_on",
+            self.made_on,
+            date_of_birth=dob,
+            not_before=trajectory.started_on,
+            not_before_message=_("This date lies before the start of the trajectory."),
+        )
+        check_event_date(
+            errors,
+            "ended_on",
+            self.ended_on,
+            date_of_birth=dob,
+            not_before=self.made_on,
+            not_before_message=_("A safety plan cannot end before it was made."),
+        )
+        errors.raise_if_any()

@@ -1,0 +1,558 @@
+"""Nomination: the youth names candidates, asks them personally, and one becomes the JIM.
+
+Rules of the approach enforced here:
+
+* a parent, step-parent or legal guardian can never be a candidate or the JIM;
+* a JIM under 18 needs an explicit, recorded confirmation before the acceptance counts;
+* living in the same household as the youth is a warning, not a refusal;
+* one active JIM at a time (a JIM can stop; then a new round may start);
+* consent per the age rule on the day, in Europe/Amsterdam (see :mod:`yim.trajectories.rules`);
+* "no JIM found" is an outcome with reasons and alternatives tried; it never blocks care.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from yim.trajectories import rules
+from yim.trajectories.errors import DomainError
+from yim.trajectories.models.base import (
+    Errors,
+    TrajectoryPart,
+    ValidatedModel,
+    check_event_date,
+    today,
+)
+
+
+class RoundOutcome(models.TextChoices):
+    OPEN = "open", _("Open")
+    JIM_FOUND = "jim_found", _("JIM found")
+    NO_JIM = "no_jim", _("No JIM found")
+
+
+class NominationRound(TrajectoryPart):
+    """One round of candidates named by the youth. One round is open at a time."""
+
+    trajectory = models.ForeignKey(
+        "trajectories.Trajectory", on_delete=models.CASCADE, related_name="nomination_rounds"
+    )
+    number = models.PositiveSmallIntegerField(_("round"), editable=False)
+    started_on = models.DateField(_("started"))
+    closed_on = models.DateField(_("closed"), null=True, blank=True, editable=False)
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=20,
+        choices=RoundOutcome.choices,
+        default=RoundOutcome.OPEN,
+        editable=False,
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["trajectory", "number"]
+        verbose_name = _("nomination round")
+        verbose_name_plural = _("nomination rounds")
+        constraints = [
+            models.UniqueConstraint(fields=["trajectory", "number"], name="round_number_unique"),
+            models.UniqueConstraint(
+                fields=["trajectory"],
+                condition=Q(closed_on__isnull=True),
+                name="one_open_round_per_trajectory",
+                violation_error_message=_("A nomination round is already open."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Round %(number)s") % {"number": self.number})
+
+    def clean(self) -> None:
+        super().clean()
+        errors = Errors()
+        trajectory = self.trajectory
+        check_event_date(
+            errors,
+            "started_on",
+            self.started_on,
+            date_of_birth=trajectory.youth.date_of_birth,
+            not_before=trajectory.started_on,
+            not_before_message=_("A round cannot start before the trajectory did."),
+        )
+        if self._state.adding:
+            if trajectory.active_jim is not None:
+                errors.add(
+                    "started_on",
+                    _("The youth has an active JIM; a new round starts when that JIM stops."),
+                )
+            last = trajectory.nomination_rounds.aggregate(n=Max("number"))["n"] or 0
+            self.number = last + 1
+        errors.raise_if_any()
+
+    def add_candidate(
+        self, person: Any, named_on: dt.date | None = None, **fields: Any
+    ) -> Candidate:
+        """The youth names ``person`` (from their network) as a candidate JIM."""
+        return Candidate.objects.create(
+            round=self,
+            trajectory=self.trajectory,
+            person=person,
+            named_on=named_on or today(),
+            **fields,
+        )
+
+    def close(self, outcome: str, on: dt.date) -> None:
+        self.outcome = outcome
+        self.closed_on = on
+        self.save()
+
+
+class Response(models.TextChoices):
+    PENDING = "pending", _("Not asked or no response yet")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    NO_ANSWER = "no_answer", _("No answer")
+
+
+class JimEndReason(models.TextChoices):
+    JIM_STOPPED = "jim_stopped", _("The JIM stopped")
+    YOUTH_STOPPED = "youth_stopped", _("The youth chose to stop")
+    CONSENT_REFUSED = "consent_refused", _("Consent was refused")
+    UNSUITABLE = "unsuitable", _("Turned out unsuitable")
+    MOVED = "moved", _("Moved away")
+    OTHER = "other", _("Other")
+
+
+@dataclass(frozen=True)
+class ConsentStatus:
+    """Where consent for one JIM stands (judged on the day of the latest record)."""
+
+    required: rules.ConsentRequirement | None
+    decisions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        if self.required is None:
+            return False
+        return all(
+            self.decisions.get(p) in (ConsentDecision.YES, ConsentDecision.RELUCTANT_YES)
+            for p in self.required.parties
+        )
+
+    @property
+    def refused(self) -> bool:
+        return any(d == ConsentDecision.REFUSED for d in self.decisions.values())
+
+    @property
+    def reluctant(self) -> bool:
+        return ConsentDecision.RELUCTANT_YES in self.decisions.values()
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        if self.required is None:
+            return ()
+        return tuple(p for p in self.required.parties if p not in self.decisions)
+
+
+class Candidate(TrajectoryPart):
+    """A person the youth named; if they accept, they become the youth's JIM."""
+
+    round = models.ForeignKey(NominationRound, on_delete=models.CASCADE, related_name="candidates")
+    # Denormalised from the round so that "one active JIM per trajectory" is a database rule.
+    trajectory = models.ForeignKey(
+        "trajectories.Trajectory",
+        on_delete=models.CASCADE,
+        related_name="candidates",
+        editable=False,
+    )
+    person = models.ForeignKey(
+        "trajectories.NetworkPerson",
+        on_delete=models.PROTECT,
+        related_name="candidacies",
+        verbose_name=_("person"),
+    )
+    named_on = models.DateField(_("named"))
+    asked_on = models.DateField(_("asked by the youth"), null=True, blank=True)
+    response = models.CharField(
+        _("response"), max_length=20, choices=Response.choices, default=Response.PENDING
+    )
+    response_on = models.DateField(_("response date"), null=True, blank=True)
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    minor_confirmed_on = models.DateField(_("under-18 JIM confirmed"), null=True, blank=True)
+    minor_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    minor_confirmation = models.TextField(_("why a JIM under 18 is suitable"), blank=True)
+    jim_ended_on = models.DateField(_("stopped as JIM"), null=True, blank=True)
+    jim_end_reason = models.CharField(
+        _("why the JIM stopped"), max_length=20, choices=JimEndReason.choices, blank=True
+    )
+
+    class Meta:
+        ordering = ["round__number", "named_on", "pk"]
+        verbose_name = _("candidate")
+        verbose_name_plural = _("candidates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trajectory"],
+                condition=Q(response="accepted", jim_ended_on__isnull=True),
+                name="one_active_jim_per_trajectory",
+                violation_error_message=_("This youth already has an active JIM."),
+            ),
+            models.UniqueConstraint(fields=["round", "person"], name="candidate_once_per_round"),
+        ]
+
+    def __str__(self) -> str:
+        return self.person.display_name
+
+    # --- derived ------------------------------------------------------------------------
+
+    @property
+    def is_jim(self) -> bool:
+        return self.response == Response.ACCEPTED
+
+    @property
+    def is_active_jim(self) -> bool:
+        return self.is_jim and self.jim_ended_on is None
+
+    @property
+    def warnings(self) -> list[Any]:
+        """Things to weigh that do not refuse the candidate."""
+        found = []
+        if self.person.lives_with_youth:
+            found.append(
+                _(
+                    "This person lives in the same household as the youth. A JIM from outside "
+                    "the household can usually offer more distance and respite."
+                )
+            )
+        if self.person.is_minor:
+            found.append(
+                _("This person is under 18: a JIM under 18 needs a recorded confirmation.")
+            )
+        return found
+
+    def consent_status(self) -> ConsentStatus:
+        records = list(self.consents.order_by("given_at", "pk"))
+        if not records:
+            return ConsentStatus(required=None)
+        latest: dict[str, str] = {}
+        for record in records:
+            latest[record.party] = record.decision
+        required = rules.required_consent(self.trajectory.youth.date_of_birth, records[-1].given_at)
+        # Only the parties the rule asks for on that day count.
+        return ConsentStatus(
+            required=required, decisions={p: d for p, d in latest.items() if p in required.parties}
+        )
+
+    # --- validation ---------------------------------------------------------------------
+
+    def clean(self) -> None:
+        super().clean()
+        errors = Errors()
+        if self.round_id:
+            self.trajectory_id = self.round.trajectory_id
+        trajectory = self.trajectory
+        youth = trajectory.youth
+        dob = youth.date_of_birth
+        person = self.person if self.person_id else None
+        if person is not None:
+            if person.youth_id != youth.pk:
+                errors.add("person", _("This person is not in this youth's network."))
+            elif person.is_parental:
+                errors.add(
+                    "person",
+                    _("A parent, step-parent or legal guardian can never be the JIM."),
+                )
+        check_event_date(
+            errors,
+            "named_on",
+            self.named_on,
+            date_of_birth=dob,
+            not_before=self.round.started_on if self.round_id else None,
+            not_before_message=_("A candidate cannot be named before the round started."),
+        )
+        check_event_date(
+            errors,
+            "asked_on",
+            self.asked_on,
+            date_of_birth=dob,
+            not_before=self.named_on,
+            not_before_message=_("The youth cannot ask someone before naming them."),
+        )
+        check_event_date(
+            errors,
+            "response_on",
+            self.response_on,
+            date_of_birth=dob,
+            not_before=self.asked_on,
+            not_before_message=_("The response cannot come before the youth asked."),
+        )
+        if self.response != Response.PENDING:
+            if self.asked_on is None:
+                errors.add("asked_on", _("Record when the youth asked this person."))
+            if self.response_on is None:
+                errors.add("response_on", _("Record the date of the response."))
+        if self.response == Response.DECLINED and not self.decline_reason.strip():
+            errors.add("decline_reason", _("Record why this person declined."))
+        if self.response == Response.ACCEPTED:
+            self._clean_acceptance(errors)
+        elif self.jim_ended_on or self.jim_end_reason:
+            errors.add("jim_ended_on", _("Only a JIM who accepted can stop."))
+        check_event_date(
+            errors,
+            "minor_confirmed_on",
+            self.minor_confirmed_on,
+            date_of_birth=dob,
+        )
+        errors.raise_if_any()
+
+    def _clean_acceptance(self, errors: Errors) -> None:
+        person = self.person
+        if person.is_minor and not (self.minor_confirmed_on and self.minor_confirmation.strip()):
+            errors.add(
+                "response",
+                _(
+                    "This person is under 18. Record a confirmation (date and why this JIM is "
+                    "suitable) before recording the acceptance."
+                ),
+            )
+        if self.jim_ended_on is None:
+            other = (
+                Candidate.objects.filter(
+                    trajectory_id=self.trajectory_id,
+                    response=Response.ACCEPTED,
+                    jim_ended_on__isnull=True,
+                )
+                .exclude(pk=self.pk)
+                .select_related("person")
+                .first()
+            )
+            if other is not None:
+                errors.add(
+                    "response",
+                    _(
+                        "%(name)s is already this youth's JIM. Record that they stopped before "
+                        "another JIM accepts."
+                    )
+                    % {"name": other.person.display_name},
+                )
+        else:
+            if self.jim_ended_on and self.response_on and self.jim_ended_on < self.response_on:
+                errors.add("jim_ended_on", _("A JIM cannot stop before accepting."))
+            if not self.jim_end_reason:
+                errors.add("jim_end_reason", _("Record why the JIM stopped."))
+            check_event_date(
+                errors,
+                "jim_ended_on",
+                self.jim_ended_on,
+                date_of_birth=self.trajectory.youth.date_of_birth,
+            )
+
+    # --- domain actions -----------------------------------------------------------------
+
+    def record_asked(self, on: dt.date) -> None:
+        self.asked_on = on
+        self.save()
+
+    def confirm_minor(self, *, by: Any, reason: str, on: dt.date | None = None) -> None:
+        """Record the explicit confirmation a JIM under 18 needs."""
+        if not reason.strip():
+            raise DomainError(
+                _("Say why a JIM under 18 is suitable here."), field="minor_confirmation"
+            )
+        self.minor_confirmed_on = on or today()
+        self.minor_confirmed_by = by
+        self.minor_confirmation = reason
+        self.save()
+
+    def record_response(
+        self,
+        response: str,
+        on: dt.date,
+        *,
+        decline_reason: str = "",
+        asked_on: dt.date | None = None,
+    ) -> None:
+        """Record the candidate's answer; an acceptance closes the open round (JIM found)."""
+        if self.response != Response.PENDING:
+            raise DomainError(
+                _("This candidate's response has already been recorded."), field="response"
+            )
+        if response == Response.PENDING:
+            raise DomainError(_("Choose a response."), field="response")
+        with transaction.atomic():
+            if asked_on is not None:
+                self.asked_on = asked_on
+            self.response = response
+            self.response_on = on
+            self.decline_reason = decline_reason
+            self.save()
+            if response == Response.ACCEPTED and self.round.closed_on is None:
+                self.round.close(RoundOutcome.JIM_FOUND, on)
+
+    def end_jim(self, *, on: dt.date, reason: str) -> None:
+        """The JIM stops. A new nomination round may then start."""
+        if not self.is_active_jim:
+            raise DomainError(_("This person is not the active JIM."), field="jim_ended_on")
+        self.jim_ended_on = on
+        self.jim_end_reason = reason
+        self.save()
+
+    def record_consent(self, **fields: Any) -> ConsentRecord:
+        return ConsentRecord.objects.create(candidate=self, trajectory=self.trajectory, **fields)
+
+
+class ConsentParty(models.TextChoices):
+    YOUTH = "youth", _("The youth")
+    PARENT = "parent", _("A parent (or legal guardian)")
+
+
+class ConsentDecision(models.TextChoices):
+    YES = "yes", _("Consents")
+    RELUCTANT_YES = "reluctant_yes", _("Consents reluctantly")
+    REFUSED = "refused", _("Refuses")
+
+
+class ConsentRecord(TrajectoryPart):
+    """One party's consent (or refusal) to a JIM, as given on a day.
+
+    Which parties may consent follows the youth's age on that day in Europe/Amsterdam:
+    under 12 the parents, 12–15 youth and parents, 16 and older the youth alone. A record
+    is a fact: it is never edited; a new record supersedes an earlier one.
+    """
+
+    trajectory = models.ForeignKey(
+        "trajectories.Trajectory",
+        on_delete=models.CASCADE,
+        related_name="consents",
+        editable=False,
+    )
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="consents")
+    party = models.CharField(_("given by"), max_length=20, choices=ConsentParty.choices)
+    parent_name = models.CharField(_("name of the parent"), max_length=120, blank=True)
+    decision = models.CharField(_("decision"), max_length=20, choices=ConsentDecision.choices)
+    given_at = models.DateTimeField(_("date and time"), default=timezone.now)
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["given_at", "pk"]
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+
+    def clean(self) -> None:
+        if not self._state.adding:
+            raise DomainError(_("A consent record is not changed; record a new one instead."))
+        if self.candidate_id:
+            self.trajectory_id = self.candidate.trajectory_id
+        super().clean()
+        errors = Errors()
+        candidate = self.candidate
+        dob = candidate.trajectory.youth.date_of_birth
+        check_event_date(errors, "given_at", self.given_at, date_of_birth=dob)
+        if not candidate.is_jim:
+            errors.add("candidate", _("Consent is asked for a candidate who has accepted."))
+        if not errors and self.party:
+            required = rules.required_consent(dob, self.given_at)
+            if self.party not in required.parties:
+                errors.add("party", _consent_rule_message(required, self.given_at))
+        if self.party == ConsentParty.PARENT and not self.parent_name.strip():
+            errors.add("parent_name", _("Name the parent who decided."))
+        errors.raise_if_any()
+
+
+def _consent_rule_message(required: rules.ConsentRequirement, given_at: dt.datetime) -> Any:
+    day = rules.amsterdam_day(given_at)
+    if required.age < rules.YOUTH_CONSENTS_FROM:
+        who = _("the parents")
+    elif required.age < rules.YOUTH_ALONE_FROM:
+        who = _("the youth and the parents")
+    else:
+        who = _("the youth alone")
+    return _("On %(day)s the youth was %(age)s: consent is given by %(who)s.") % {
+        "day": day.isoformat(),
+        "age": required.age,
+        "who": who,
+    }
+
+
+class NoJimReason(models.TextChoices):
+    NOBODY_NAMED = "nobody_named", _("The youth could not name anyone")
+    ALL_DECLINED = "all_declined", _("Everyone asked declined")
+    CONSENT_REFUSED = "consent_refused", _("Consent was refused")
+    NETWORK_UNSAFE = "network_unsafe", _("The network is not safe enough")
+    YOUTH_DECLINED = "youth_declined", _("The youth did not want a JIM")
+    OTHER = "other", _("Other")
+
+
+class NoJimOutcome(TrajectoryPart):
+    """'No JIM found': a legitimate outcome that never blocks care."""
+
+    trajectory = models.ForeignKey(
+        "trajectories.Trajectory", on_delete=models.CASCADE, related_name="no_jim_outcomes"
+    )
+    recorded_on = models.DateField(_("recorded"))
+    reason = models.CharField(_("reason"), max_length=30, choices=NoJimReason.choices)
+    explanation = models.TextField(_("explanation"), blank=True)
+    alternatives_tried = models.TextField(_("alternatives tried"))
+
+    class Meta:
+        ordering = ["recorded_on", "pk"]
+        verbose_name = _("no JIM found")
+        verbose_name_plural = _("no JIM found")
+
+    def clean(self) -> None:
+        super().clean()
+        errors = Errors()
+        trajectory = self.trajectory
+        check_event_date(
+            errors,
+            "recorded_on",
+            self.recorded_on,
+            date_of_birth=trajectory.youth.date_of_birth,
+            not_before=trajectory.started_on,
+            not_before_message=_("This date lies before the start of the trajectory."),
+        )
+        if self.reason == NoJimReason.OTHER and not self.explanation.strip():
+            errors.add("explanation", _("Explain the reason."))
+        if self._state.adding and trajectory.active_jim is not None:
+            errors.add("reason", _("The youth has an active JIM."))
+        errors.raise_if_any()
+
+    @classmethod
+    def record(cls, *, trajectory: Any, **fields: Any) -> NoJimOutcome:
+        fields.setdefault("recorded_on", today())
+        with transaction.atomic():
+            outcome = cls.objects.create(trajectory=trajectory, **fields)
+            open_round = trajectory.open_round()
+            if open_round is not None:
+                open_round.close(RoundOutcome.NO_JIM, outcome.recorded_on)
+        return outcome
+
+
+__all__ = [
+    "Candidate",
+    "ConsentDecision",
+    "ConsentParty",
+    "ConsentRecord",
+    "ConsentStatus",
+    "JimEndReason",
+    "NoJimOutcome",
+    "NoJimReason",
+    "NominationRound",
+    "Response",
+    "RoundOutcome",
+    "ValidatedModel",
+]

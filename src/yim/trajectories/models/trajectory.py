@@ -1,0 +1,543 @@
+"""A youth's JIM trajectory: referral, programme, responsible professional and its phases.
+
+The phase history is a list of :class:`PhaseTransition` rows, one per move, each with its
+timestamp. Time in phase and time to mentor are derived from those timestamps and from the
+candidates' responses; nobody types them in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Max, Min, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from yim.accounts.models import Role, Team
+from yim.trajectories import rules
+from yim.trajectories.errors import DomainError, TrajectoryClosed
+from yim.trajectories.models.base import (
+    Errors,
+    ValidatedModel,
+    VersionedModel,
+    check_event_date,
+    today,
+)
+from yim.trajectories.phases import (
+    CLOSED_PHASES,
+    PHASE_ORDER,
+    SEARCH_PHASES,
+    Phase,
+    phase_index,
+)
+
+if TYPE_CHECKING:
+    from yim.accounts.models import User
+    from yim.trajectories.models.closure import Closure
+    from yim.trajectories.models.nomination import Candidate, NoJimOutcome, NominationRound
+
+
+class ReferralSource(models.TextChoices):
+    NEIGHBOURHOOD_TEAM = "neighbourhood_team", _("Neighbourhood team")
+    YOUTH_PROTECTION = "youth_protection", _("Youth protection")
+    CERTIFIED_INSTITUTION = "certified_institution", _("Certified institution")
+    GENERAL_PRACTITIONER = "gp", _("General practitioner")
+    SCHOOL = "school", _("School")
+    POLICE_OR_HALT = "police_halt", _("Police or Halt")
+    YOUTH_OR_FAMILY = "youth_family", _("Youth or family")
+    OTHER = "other", _("Other")
+
+
+class PlacementType(models.TextChoices):
+    """Out-of-home placement types (and 'none' for a referral without one)."""
+
+    NONE = "none", _("No placement")
+    FOSTER_CARE = "foster_care", _("Foster care")
+    RESIDENTIAL = "residential", _("Residential care")
+    SEMI_SECURE = "semi_secure", _("Semi-secure residential care")
+
+
+OUT_OF_HOME = frozenset(
+    {PlacementType.FOSTER_CARE, PlacementType.RESIDENTIAL, PlacementType.SEMI_SECURE}
+)
+
+
+class PlacementBasis(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    INDICATED = "indicated", _("Indicated")
+
+
+class Cohort(models.TextChoices):
+    JIM = "jim", _("JIM approach")
+    COMPARISON = "comparison", _("Comparison group (residential care as usual)")
+
+
+class TrajectoryQuerySet(models.QuerySet["Trajectory"]):
+    def open(self) -> TrajectoryQuerySet:
+        return self.filter(closed_at__isnull=True)
+
+    def closed(self) -> TrajectoryQuerySet:
+        return self.filter(closed_at__isnull=False)
+
+    def with_mentor_dates(self) -> TrajectoryQuerySet:
+        """Annotate ``first_jim_on`` (first acceptance) without a query per row."""
+        return self.annotate(
+            first_jim_on=Min("candidates__response_on", filter=Q(candidates__response="accepted"))
+        )
+
+    def with_overview(self) -> TrajectoryQuerySet:
+        """What a caseload list needs in one query: last evaluation, JIM found, open emergencies."""
+        from yim.trajectories.models.meetings import MeetingKind
+
+        return self.with_mentor_dates().annotate(
+            last_evaluation_on=Max(
+                "meetings__held_on", filter=Q(meetings__kind=MeetingKind.EVALUATION)
+            ),
+            consultations_pending=models.Count(
+                "placement_decisions",
+                filter=Q(
+                    placement_decisions__is_emergency=True,
+                    placement_decisions__consultations__isnull=True,
+                    placement_decisions__no_jim_reason="",
+                    placement_decisions__status="finalised",
+                ),
+                distinct=True,
+            ),
+        )
+
+
+class Trajectory(VersionedModel):
+    """One JIM trajectory of a youth; a youth has at most one open trajectory at a time.
+
+    Create with :meth:`start`; move with :meth:`advance_to`; end with :meth:`close`.
+    ``phase``, ``phase_entered_at``, ``started_at`` and ``closed_at`` are kept by those
+    methods and are not editable in forms.
+    """
+
+    youth = models.ForeignKey(
+        "trajectories.Youth", on_delete=models.PROTECT, related_name="trajectories"
+    )
+    programme = models.ForeignKey(
+        "programmes.ProgrammeModel",
+        on_delete=models.PROTECT,
+        related_name="trajectories",
+        verbose_name=_("programme model"),
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="trajectories", verbose_name=_("team")
+    )
+    professional = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="trajectories",
+        verbose_name=_("responsible professional"),
+    )
+    cohort = models.CharField(
+        _("cohort"), max_length=20, choices=Cohort.choices, default=Cohort.JIM
+    )
+    referred_on = models.DateField(_("referral date"))
+    referral_source = models.CharField(
+        _("referred by"), max_length=30, choices=ReferralSource.choices
+    )
+    referral_reason = models.TextField(_("reason for referral"))
+    requested_placement = models.CharField(
+        _("placement requested or indicated"),
+        max_length=20,
+        choices=PlacementType.choices,
+        default=PlacementType.NONE,
+    )
+    placement_basis = models.CharField(
+        _("requested or indicated"),
+        max_length=20,
+        choices=PlacementBasis.choices,
+        blank=True,
+        default="",
+    )
+    phase = models.CharField(
+        _("phase"), max_length=30, choices=Phase.choices, default=Phase.REFERRAL, editable=False
+    )
+    started_at = models.DateTimeField(_("started"), editable=False)
+    phase_entered_at = models.DateTimeField(_("in this phase since"), editable=False)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TrajectoryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "pk"]
+        verbose_name = _("trajectory")
+        verbose_name_plural = _("trajectories")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["youth"],
+                condition=Q(closed_at__isnull=True),
+                name="one_open_trajectory_per_youth",
+                violation_error_message=_("This youth already has an open trajectory."),
+            )
+        ]
+        indexes = [models.Index(fields=["team", "phase"])]
+
+    def __str__(self) -> str:
+        return f"{self.youth} ({self.get_phase_display()})"
+
+    # --- validation -------------------------------------------------------------------
+
+    def clean(self) -> None:
+        super().clean()
+        if (
+            not self._state.adding
+            and self.closed_in_database()
+            and not getattr(self, "_closing", False)
+        ):
+            raise TrajectoryClosed()
+        errors = Errors()
+        youth = self.youth if self.youth_id else None
+        dob = youth.date_of_birth if youth else None
+        check_event_date(errors, "referred_on", self.referred_on, date_of_birth=dob)
+        if (
+            self.started_at
+            and self.referred_on
+            and rules.amsterdam_day(self.started_at) < (self.referred_on)
+        ):
+            errors.add(
+                "referred_on", _("The referral date lies after the start of the trajectory.")
+            )
+        if youth and self.team_id and self.team.organisation_id != youth.organisation_id:
+            errors.add("team", _("The team belongs to another organisation than the youth."))
+        if self.professional_id:
+            prof = self.professional
+            if prof.role not in (Role.PROFESSIONAL, Role.TEAM_LEAD):
+                errors.add(
+                    "professional", _("The responsible professional must be a professional.")
+                )
+            elif youth and prof.organisation_id != youth.organisation_id:
+                errors.add("professional", _("This professional works for another organisation."))
+        if self.programme_id and self.programme.organisation_id not in (
+            None,
+            youth.organisation_id if youth else None,
+        ):
+            errors.add("programme", _("This programme model belongs to another organisation."))
+        if self.requested_placement != PlacementType.NONE and not self.placement_basis:
+            errors.add(
+                "placement_basis", _("Say whether the placement was requested or indicated.")
+            )
+        errors.raise_if_any()
+
+    def closed_in_database(self) -> bool:
+        if self.pk is None:
+            return False
+        return Trajectory._base_manager.filter(pk=self.pk, closed_at__isnull=False).exists()
+
+    # --- life cycle ---------------------------------------------------------------------
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        youth: Any,
+        programme: Any,
+        professional: User,
+        referred_on: dt.date,
+        referral_source: str,
+        referral_reason: str,
+        team: Team | None = None,
+        at: dt.datetime | None = None,
+        by: User | None = None,
+        **fields: Any,
+    ) -> Trajectory:
+        """Open a trajectory in the referral phase; its first transition is timestamped ``at``."""
+        at = at or timezone.now()
+        with transaction.atomic():
+            trajectory = cls(
+                youth=youth,
+                programme=programme,
+                professional=professional,
+                team=team or youth.team,
+                referred_on=referred_on,
+                referral_source=referral_source,
+                referral_reason=referral_reason,
+                phase=Phase.REFERRAL,
+                started_at=at,
+                phase_entered_at=at,
+                **fields,
+            )
+            errors = Errors()
+            check_event_date(errors, "started_at", at, date_of_birth=youth.date_of_birth)
+            try:
+                trajectory.full_clean()
+            except ValidationError as invalid:
+                for name, problems in invalid.message_dict.items():
+                    for problem in problems:
+                        errors.add(name, problem)
+            errors.raise_if_any()
+            trajectory.save(validate=False)
+            PhaseTransition.objects.create(
+                trajectory=trajectory, phase=Phase.REFERRAL, entered_at=at, by=by
+            )
+        return trajectory
+
+    def advance_to(
+        self, phase: str, at: dt.datetime | None = None, by: User | None = None, note: str = ""
+    ) -> PhaseTransition:
+        """Move to ``phase`` at ``at`` (default now), checking the rules of the approach.
+
+        Forward moves may skip phases; going back is only to network exploration or
+        candidates (a new search after a JIM stopped). Consent needs an accepted candidate,
+        positioning a JIM with complete consent, and collaboration either that or a recorded
+        "no JIM found" outcome — which never blocks care.
+        """
+        at = at or timezone.now()
+        phase = Phase(phase)
+        if self.closed_in_database() and not (
+            self.phase == Phase.CLOSURE and phase == Phase.FOLLOW_UP
+        ):
+            raise TrajectoryClosed()
+        errors = Errors()
+        check_event_date(
+            errors,
+            "entered_at",
+            at,
+            date_of_birth=self.youth.date_of_birth,
+        )
+        if not errors and at < self.phase_entered_at:
+            errors.add(
+                "entered_at",
+                _("A phase cannot start before the current phase did (%(when)s).")
+                % {"when": timezone.localtime(self.phase_entered_at).strftime("%Y-%m-%d %H:%M")},
+            )
+        errors.raise_if_any()
+        self._check_move(phase)
+        with transaction.atomic():
+            transition = PhaseTransition.objects.create(
+                trajectory=self, phase=phase, entered_at=at, by=by, note=note
+            )
+            self.phase = phase
+            self.phase_entered_at = at
+            if phase == Phase.CLOSURE:
+                self.closed_at = at
+            self._closing = phase in CLOSED_PHASES
+            try:
+                self.save()
+            finally:
+                self._closing = False
+        return transition
+
+    def _check_move(self, phase: Phase) -> None:
+        if phase == self.phase:
+            raise DomainError(_("The trajectory is already in this phase."), field="phase")
+        if not self.programme.uses_phase(phase):
+            raise DomainError(
+                _("The programme model '%(programme)s' does not use the phase '%(phase)s'.")
+                % {"programme": self.programme.name, "phase": phase.label},
+                field="phase",
+            )
+        if phase == Phase.REFERRAL:
+            raise DomainError(_("A trajectory cannot go back to referral."), field="phase")
+        backwards = phase_index(phase) < phase_index(self.phase)
+        if backwards and phase not in SEARCH_PHASES:
+            raise DomainError(
+                _("A trajectory only goes back to start a new search for a JIM."), field="phase"
+            )
+        if phase == Phase.FOLLOW_UP and self.phase != Phase.CLOSURE:
+            raise DomainError(_("Follow-up comes after closure."), field="phase")
+        if phase == Phase.CLOSURE and not hasattr(self, "_closure_pending"):
+            raise DomainError(
+                _("Close a trajectory by recording its closure (reason and JIM relationship)."),
+                field="phase",
+            )
+        jim = self.active_jim
+        if phase == Phase.CONSENT and jim is None:
+            raise DomainError(
+                _("Consent comes after a candidate has accepted to be the JIM."), field="phase"
+            )
+        if phase == Phase.POSITIONING and (jim is None or not jim.consent_status().complete):
+            raise DomainError(_("Positioning needs a JIM with complete consent."), field="phase")
+        if phase == Phase.COLLABORATION:
+            has_jim = jim is not None and jim.consent_status().complete
+            if not has_jim and not self.no_jim_outcomes.exists():
+                raise DomainError(
+                    _(
+                        "Collaboration starts with a JIM whose consent is complete, or after "
+                        "'no JIM found' has been recorded."
+                    ),
+                    field="phase",
+                )
+
+    def close(
+        self,
+        *,
+        reason: str,
+        jim_relationship: str,
+        at: dt.datetime | None = None,
+        by: User | None = None,
+        note: str = "",
+    ) -> Closure:
+        """Close professional care and plan the follow-ups at 6, 12 and 24 months."""
+        from yim.trajectories.models.closure import Closure, FollowUp
+
+        at = at or timezone.now()
+        with transaction.atomic():
+            self._closure_pending = True
+            try:
+                if self.closed_in_database():
+                    raise TrajectoryClosed()
+                closure = Closure(
+                    trajectory=self,
+                    closed_on=rules.amsterdam_day(at),
+                    reason=reason,
+                    jim_relationship=jim_relationship,
+                    note=note,
+                    closed_by=by,
+                )
+                closure.full_clean()
+                self.advance_to(Phase.CLOSURE, at=at, by=by, note=note)
+                closure.save(validate=False)
+            finally:
+                del self._closure_pending
+            for months in rules.FOLLOW_UP_MONTHS:
+                FollowUp.objects.create(
+                    trajectory=self,
+                    months=months,
+                    due_on=rules.add_months(closure.closed_on, months),
+                )
+        return closure
+
+    # --- derived ------------------------------------------------------------------------
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+    @property
+    def started_on(self) -> dt.date:
+        return rules.amsterdam_day(self.started_at)
+
+    @property
+    def active_jim(self) -> Candidate | None:
+        return self.candidates.filter(response="accepted", jim_ended_on__isnull=True).first()
+
+    def jims(self) -> models.QuerySet[Candidate]:
+        """Everyone who has been this youth's JIM in this trajectory, first first."""
+        return self.candidates.filter(response="accepted").order_by("response_on", "pk")
+
+    def open_round(self) -> NominationRound | None:
+        return self.nomination_rounds.filter(closed_on__isnull=True).first()
+
+    def start_round(self, on: dt.date | None = None, by: User | None = None) -> NominationRound:
+        from yim.trajectories.models.nomination import NominationRound
+
+        return NominationRound.objects.create(trajectory=self, started_on=on or today(), by=by)
+
+    def record_no_jim(self, **fields: Any) -> NoJimOutcome:
+        """Record 'no JIM found' (reason, alternatives tried); closes the open round."""
+        from yim.trajectories.models.nomination import NoJimOutcome
+
+        return NoJimOutcome.record(trajectory=self, **fields)
+
+    @property
+    def jim_found_on(self) -> dt.date | None:
+        """The day the first JIM accepted (derived from the candidates' responses)."""
+        if hasattr(self, "first_jim_on"):
+            return self.first_jim_on
+        first = self.jims().values_list("response_on", flat=True).first()
+        return first
+
+    @property
+    def time_to_mentor(self) -> dt.timedelta | None:
+        """From the start of the trajectory to the first JIM's acceptance; None while searching."""
+        found = self.jim_found_on
+        if found is None:
+            return None
+        return dt.timedelta(days=max((found - self.started_on).days, 0))
+
+    def mentor_search(self, as_of: dt.date | None = None) -> rules.MentorSearch:
+        """A Kaplan–Meier row: days to the first JIM, or censored at closure / ``as_of``."""
+        as_of = as_of or today()
+        censored = rules.amsterdam_day(self.closed_at) if self.closed_at else as_of
+        return rules.mentor_search(self.started_on, self.jim_found_on, min(censored, as_of))
+
+    def phase_history(self) -> list[PhaseTransition]:
+        return list(self.transitions.order_by("entered_at", "pk"))
+
+    def time_in_phase(self, as_of: dt.datetime | None = None) -> dict[str, dt.timedelta]:
+        """Total time spent in each phase, the current one counted up to ``as_of`` (now).
+
+        A closed trajectory's time stops at closure: closure and follow-up are not care time.
+        """
+        as_of = as_of or timezone.now()
+        history = self.phase_history()
+        spent: dict[str, dt.timedelta] = defaultdict(dt.timedelta)
+        for current, following in zip(history, [*history[1:], None], strict=True):
+            if current.phase in CLOSED_PHASES:
+                break
+            end = following.entered_at if following else as_of
+            spent[current.phase] += max(end - current.entered_at, dt.timedelta(0))
+        return {p: spent[p] for p in PHASE_ORDER if p in spent}
+
+    def time_in_current_phase(self, as_of: dt.datetime | None = None) -> dt.timedelta:
+        as_of = as_of or timezone.now()
+        return max(as_of - self.phase_entered_at, dt.timedelta(0))
+
+    # --- evaluations and flags ----------------------------------------------------------
+
+    def evaluations_due(self, as_of: dt.date | None = None) -> list[rules.EvaluationDue]:
+        """The evaluation schedule by the programme's cadence, from the start of the trajectory."""
+        from yim.trajectories.models.meetings import MeetingKind
+
+        as_of = as_of or today()
+        held = list(
+            self.meetings.filter(kind=MeetingKind.EVALUATION).values_list("held_on", flat=True)
+        )
+        end = rules.amsterdam_day(self.closed_at) if self.closed_at else None
+        return rules.evaluation_schedule(
+            self.started_on, held, self.programme.evaluation_interval_months, as_of, end
+        )
+
+    def next_evaluation_due(self, as_of: dt.date | None = None) -> dt.date | None:
+        """The first due date not yet met (overdue or upcoming); None once closed."""
+        for item in self.evaluations_due(as_of):
+            if item.status in ("overdue", "upcoming"):
+                return item.due_on
+        return None
+
+    def is_evaluation_overdue(self, as_of: dt.date | None = None) -> bool:
+        return any(item.is_overdue for item in self.evaluations_due(as_of))
+
+    def overdue_consultations(self, as_of: dt.date | None = None) -> models.QuerySet[Any]:
+        """Emergency placements whose JIM consultation is past its 7-day due date."""
+        as_of = as_of or today()
+        return self.placement_decisions.consultation_pending().filter(consultation_due__lt=as_of)
+
+
+class PhaseTransition(ValidatedModel):
+    """One move into a phase, with its timestamp. Written by :meth:`Trajectory.advance_to`."""
+
+    trajectory = models.ForeignKey(Trajectory, on_delete=models.CASCADE, related_name="transitions")
+    phase = models.CharField(_("phase"), max_length=30, choices=Phase.choices)
+    entered_at = models.DateTimeField(_("entered"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["entered_at", "pk"]
+        verbose_name = _("phase transition")
+        verbose_name_plural = _("phase transitions")
+
+    def __str__(self) -> str:
+        return f"{self.get_phase_display()} @ {self.entered_at:%Y-%m-%d}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise DomainError(_("The phase history cannot be rewritten."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise DomainError(_("The phase history cannot be rewritten."))

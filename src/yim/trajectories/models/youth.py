@@ -1,0 +1,93 @@
+"""The youth record that access control and the audit log are built around."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from yim.accounts.models import Organisation, Team
+from yim.trajectories.models.base import Errors, VersionedModel, check_event_date
+
+
+class Gender(models.TextChoices):
+    GIRL = "girl", _("Girl / woman")
+    BOY = "boy", _("Boy / man")
+    NON_BINARY = "non_binary", _("Non-binary")
+    OTHER = "other", _("Other")
+    NOT_RECORDED = "", _("Not recorded")
+
+
+class SchoolWorkStatus(models.TextChoices):
+    SCHOOL = "school", _("At school")
+    WORK = "work", _("Working")
+    SCHOOL_AND_WORK = "school_and_work", _("School and work")
+    NEITHER = "neither", _("Neither school nor work")
+    NOT_RECORDED = "", _("Not recorded")
+
+
+class LivingSituation(models.TextChoices):
+    BOTH_PARENTS = "both_parents", _("With both parents")
+    ONE_PARENT = "one_parent", _("With one parent")
+    OTHER_FAMILY = "other_family", _("With other family")
+    FOSTER_FAMILY = "foster_family", _("Foster family")
+    RESIDENTIAL = "residential", _("Residential care")
+    INDEPENDENT = "independent", _("Independent")
+    HOMELESS = "homeless", _("No fixed home")
+    NOT_RECORDED = "", _("Not recorded")
+
+
+class Youth(VersionedModel):
+    """A young person (12–23) in care. Known in yim by a pseudonymous display name."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="youth")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="youth")
+    professional = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="caseload",
+        verbose_name=_("responsible professional"),
+    )
+    display_name = models.CharField(_("display name"), max_length=120)
+    date_of_birth = models.DateField(_("date of birth"))
+    gender = models.CharField(
+        _("gender"), max_length=20, choices=Gender.choices, blank=True, default=""
+    )
+    school_work_status = models.CharField(
+        _("school or work"), max_length=20, choices=SchoolWorkStatus.choices, blank=True, default=""
+    )
+    living_situation = models.CharField(
+        _("living situation"),
+        max_length=20,
+        choices=LivingSituation.choices,
+        blank=True,
+        default="",
+    )
+    is_synthetic = models.BooleanField(default=False, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_name", "pk"]
+        verbose_name = _("youth")
+        verbose_name_plural = _("youth")
+        indexes = [models.Index(fields=["team", "display_name"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def clean(self) -> None:
+        super().clean()
+        errors = Errors()
+        check_event_date(errors, "date_of_birth", self.date_of_birth, date_of_birth=None)
+        if (
+            self.team_id
+            and self.organisation_id
+            and self.team.organisation_id != self.organisation_id
+        ):
+            errors.add("team", _("The team belongs to another organisation."))
+        errors.raise_if_any()
+
+    def active_trajectory(self):
+        """The youth's open trajectory, if any (at most one is open at a time)."""
+        return self.trajectories.filter(closed_at__isnull=True).first()

@@ -1,0 +1,166 @@
+"""Pure rules of the JIM approach: ages, consent by age, due dates.
+
+No database here: these functions take dates and return answers, so they are easy to test
+exhaustively (see the property-based tests) and the models only wire them to fields.
+
+Dates of events are judged on the calendar of Europe/Amsterdam: a consent recorded at
+23:30 on the evening before a 16th birthday (22:30 UTC in winter) was given by a 15-year-old,
+and one recorded at 00:30 on the birthday (still the previous day in UTC) by a 16-year-old.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+#: Consent by age (Dutch WGBO / Jeugdwet practice): under 12 the parents decide; from 12 to 15
+#: the youth *and* the parents; from 16 the youth alone.
+YOUTH_CONSENTS_FROM = 12
+YOUTH_ALONE_FROM = 16
+ADULT_AGE = 18
+
+#: After an emergency placement the JIM must be consulted within this many days.
+EMERGENCY_CONSULTATION_DAYS = 7
+
+#: Follow-up after closure, in months: does the JIM relationship continue?
+FOLLOW_UP_MONTHS: tuple[int, ...] = (6, 12, 24)
+
+
+def amsterdam_day(value: dt.date | dt.datetime) -> dt.date:
+    """The calendar day in Europe/Amsterdam on which ``value`` falls.
+
+    A plain date is already a day. A datetime must be timezone-aware: a naive one is
+    ambiguous, and guessing would silently move events across midnight.
+    """
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("a naive datetime has no day in Amsterdam; pass an aware one")
+        return value.astimezone(AMSTERDAM).date()
+    return value
+
+
+def age_on(date_of_birth: dt.date, on: dt.date | dt.datetime) -> int:
+    """Age in completed years on a day (Amsterdam calendar).
+
+    Someone born on 29 February has their birthday on 1 March in common years: on
+    28 February they have not yet completed the year. (This is the reading of the Dutch
+    civil code's "completed years"; it is the conservative choice for consent, because it
+    never makes a child older than the calendar does.)
+    """
+    day = amsterdam_day(on)
+    if day < date_of_birth:
+        raise ValueError(f"{day} is before the date of birth {date_of_birth}")
+    before_birthday = (day.month, day.day) < (date_of_birth.month, date_of_birth.day)
+    return day.year - date_of_birth.year - int(before_birthday)
+
+
+@dataclass(frozen=True)
+class ConsentRequirement:
+    """Whose consent is needed on a day."""
+
+    youth: bool
+    parents: bool
+    age: int
+
+    @property
+    def parties(self) -> tuple[str, ...]:
+        return tuple(p for p, needed in (("youth", self.youth), ("parent", self.parents)) if needed)
+
+
+def required_consent(date_of_birth: dt.date, on: dt.date | dt.datetime) -> ConsentRequirement:
+    """Who must consent on ``on``: under 12 parents; 12–15 youth and parents; 16+ youth alone."""
+    age = age_on(date_of_birth, on)
+    return ConsentRequirement(
+        youth=age >= YOUTH_CONSENTS_FROM, parents=age < YOUTH_ALONE_FROM, age=age
+    )
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later; the last day of the month when that day does not exist."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def consultation_due(decided_on: dt.date) -> dt.date:
+    return decided_on + dt.timedelta(days=EMERGENCY_CONSULTATION_DAYS)
+
+
+@dataclass(frozen=True)
+class EvaluationDue:
+    """One evaluation in a trajectory's schedule.
+
+    ``status``: ``done`` (held on or before the due date), ``late`` (held after it),
+    ``overdue`` (due date passed, not held, trajectory open), ``missed`` (the same, in a
+    closed trajectory) or ``upcoming``.
+    """
+
+    due_on: dt.date
+    held_on: dt.date | None
+    status: str
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == "overdue"
+
+
+def evaluation_schedule(
+    start: dt.date,
+    held: list[dt.date],
+    interval_months: int,
+    as_of: dt.date,
+    end: dt.date | None = None,
+) -> list[EvaluationDue]:
+    """Evaluations due every ``interval_months`` from ``start``, matched with those held.
+
+    The next evaluation is due ``interval_months`` after the previous one was held, or after
+    the previous due date when that one was missed. An evaluation held before the *following*
+    due date counts for the current one (``done`` when on time, ``late`` after it). The
+    schedule stops at ``end`` (closure; a due date passed without evaluation is then
+    ``missed``) or, for an open trajectory, at the first evaluation still ``upcoming``
+    after ``as_of`` (passed due dates are ``overdue``).
+    """
+    if interval_months < 1:
+        raise ValueError("interval_months must be at least 1")
+    remaining = sorted(h for h in held if h > start)
+    horizon = min(as_of, end) if end is not None else as_of
+    schedule: list[EvaluationDue] = []
+    cursor = start
+    while True:
+        due = add_months(cursor, interval_months)
+        following = add_months(due, interval_months)
+        if remaining and remaining[0] <= horizon and remaining[0] < following:
+            taken = remaining.pop(0)
+            schedule.append(EvaluationDue(due, taken, "done" if taken <= due else "late"))
+            cursor = taken
+            continue
+        if due > horizon:
+            if end is None:
+                schedule.append(EvaluationDue(due, None, "upcoming"))
+            return schedule
+        schedule.append(EvaluationDue(due, None, "missed" if end is not None else "overdue"))
+        cursor = due
+
+
+@dataclass(frozen=True)
+class MentorSearch:
+    """One row for a Kaplan–Meier estimate of time to mentor.
+
+    ``days`` runs from the start of the trajectory to the first JIM's acceptance
+    (``found``) or, for youth still searching, to the censoring day (closure or today).
+    """
+
+    days: int
+    found: bool
+
+
+def mentor_search(
+    started_on: dt.date, found_on: dt.date | None, censored_on: dt.date
+) -> MentorSearch:
+    if found_on is not None:
+        return MentorSearch(max((found_on - started_on).days, 0), True)
+    return MentorSearch(max((censored_on - started_on).days, 0), False)
