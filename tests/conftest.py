@@ -203,3 +203,11 @@ def yim_cmd(tmp_path):
 @pytest.fixture
 def is_postgres() -> bool:
     return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+# --- qualitative research: a second researcher of the same organisation (a co-coder) ---
+
+
+@pytest.fixture
+def second_researcher(world: World) -> User:
+    return make_user("researcher2", Role.RESEARCHER, world.org)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from yim.accounts.models import User
     from yim.audit.models import AuditEvent
+    from yim.research.models import MetaAnalysisRun
     from yim.trajectories.models import Youth
 
 BREAK_GLASS_SESSION_KEY = "yim_break_glass"
@@ -133,6 +134,15 @@ def can_manage_users(user: User) -> bool:
 
 def can_use_research(user: User) -> bool:
     return _active(user) and user.role == Role.RESEARCHER
+
+
+def meta_analysis_runs(user: User) -> QuerySet[MetaAnalysisRun]:
+    """A researcher's own meta-analyses (the uploaded study tables hold no youth data)."""
+    from yim.research.models import MetaAnalysisRun
+
+    if not can_use_research(user):
+        return MetaAnalysisRun.objects.none()
+    return MetaAnalysisRun.objects.filter(owner=user)
 
 
 def can_use_api(user: User) -> bool:

@@ -8,7 +8,18 @@ from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 
-ARGUMENTS = {"pk": "1", "token": "x" * 20, "uidb64": "MQ", "youth_id": "1"}
+ARGUMENTS = {
+    "pk": "1",
+    "token": "x" * 20,
+    "uidb64": "MQ",
+    "youth_id": "1",
+    "membership_id": "1",
+    "participant_id": "1",
+    "document_id": "1",
+    "segment_id": "1",
+    "coding_id": "1",
+    "code_id": "1",
+}
 
 
 def _routes(resolver: URLResolver | None = None, prefix: str = "") -> list[str]:

@@ -24,6 +24,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append(("web:own_access_log", _("Who viewed my file")))
         if policy.can_manage_users(user):
             items.append(("web:user_list", _("Users")))
+        if policy.can_use_research(user):
+            items.append(("research:home", _("Research")))
+        if policy.can_use_qualitative(user):
+            items.append(("qualitative:projects", _("Interviews")))
         items.append(("web:account", _("My account")))
     return {
         "nav_items": items,

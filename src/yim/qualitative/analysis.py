@@ -1,0 +1,237 @@
+"""Analyses of a project's codings, read from the database in a fixed number of queries.
+
+* :func:`codings_matching` — coded segments by code (with sub-codes) × attribute value;
+* :func:`frequencies` — codings per code and attribute value (role) or per triad;
+* :func:`cooccurrence` — per pair of codes, how many coded segments overlap;
+* :func:`agreement` — the pure :func:`~.agreement.agreement_report` over speaker turns.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from . import models as m
+from .agreement import AgreementReport, CodedSpan, Unit, agreement_report, assign_codes_to_units
+from .segments_export import SegmentRow
+
+
+def code_paths(project: m.Project) -> dict[int, str]:
+    codes = {c.pk: c for c in project.codes.all()}
+
+    def path(code: m.Code) -> str:
+        names = [code.name]
+        seen = {code.pk}
+        while code.parent_id is not None and code.parent_id not in seen:
+            code = codes[code.parent_id]
+            seen.add(code.pk)
+            names.append(code.name)
+        return "/".join(reversed(names))
+
+    return {pk: path(code) for pk, code in codes.items()}
+
+
+def codings_matching(
+    project: m.Project,
+    *,
+    code: m.Code | None = None,
+    variable: m.Variable | None = None,
+    value: str = "",
+    coder: m.Coder | None = None,
+) -> QuerySet[m.Coding]:
+    """Segment codings of the project, filtered; a code includes its sub-codes."""
+    queryset = m.Coding.objects.filter(document__project=project, segment__isnull=False)
+    if code is not None:
+        queryset = queryset.filter(code_id__in={code.pk} | code.descendant_ids())
+    if coder is not None:
+        queryset = queryset.filter(coder=coder)
+    if variable is not None:
+        match = Q(document__participants__attributes__variable=variable) | Q(
+            document__attributes__variable=variable
+        )
+        if value:
+            match = Q(
+                document__participants__attributes__variable=variable,
+                document__participants__attributes__value=value,
+            ) | Q(document__attributes__variable=variable, document__attributes__value=value)
+        ids = m.Coding.objects.filter(document__project=project).filter(match).values("pk")
+        queryset = queryset.filter(pk__in=ids)
+    return queryset.select_related("segment", "code", "coder", "document").order_by(
+        "document__name", "segment__start", "segment__end", "pk"
+    )
+
+
+def participant_attributes(project: m.Project) -> dict[int, dict[str, str]]:
+    """Document id → attribute name → value (its participants' and its own attributes)."""
+    result: dict[int, dict[str, str]] = defaultdict(dict)
+    links = m.Participant.documents.through.objects.filter(participant__project=project)
+    documents_of: dict[int, list[int]] = defaultdict(list)
+    for participant_id, document_id in links.values_list("participant_id", "document_id"):
+        documents_of[participant_id].append(document_id)
+    participants = project.participants.select_related("triad")
+    for p in participants:
+        for document_id in documents_of[p.pk]:
+            result[document_id]["participant"] = p.name or p.guid
+            if p.triad is not None:
+                result[document_id]["triad"] = p.triad.name
+    values = m.AttributeValue.objects.filter(variable__project=project).select_related("variable")
+    for a in values:
+        if a.participant_id is not None:
+            for document_id in documents_of[a.participant_id]:
+                result[document_id][a.variable.name] = a.value
+        elif a.document_id is not None:
+            result[a.document_id][a.variable.name] = a.value
+    return result
+
+
+def segment_rows(project: m.Project, codings: Iterable[m.Coding]) -> list[SegmentRow]:
+    paths = code_paths(project)
+    attributes = participant_attributes(project)
+    rows = []
+    for c in codings:
+        # A coding of a whole document (no segment) spans the whole text.
+        start, end = (c.segment.start, c.segment.end) if c.segment else (0, len(c.document.text))
+        rows.append(_segment_row(c, paths, attributes, start, end))
+    return rows
+
+
+def _segment_row(
+    c: m.Coding, paths: dict[int, str], attributes: Any, start: int, end: int
+) -> SegmentRow:
+    return SegmentRow(
+        code_path=paths[c.code_id],
+        document=c.document.name,
+        text=c.document.text[start:end],
+        start=start,
+        end=end,
+        coder=str(c.coder) if c.coder else "",
+        participant=attributes.get(c.document_id, {}),
+    )
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows (codes) × columns with counts; ``rows`` are ``(code path, [counts])``."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, tuple[int, ...]], ...]
+
+
+def _table(project: m.Project, pairs: Iterable[tuple[int, str]]) -> Table:
+    counts: Counter[tuple[int, str]] = Counter(pairs)
+    columns = tuple(sorted({column for _code, column in counts}))
+    paths = code_paths(project)
+    used = sorted({code for code, _c in counts}, key=lambda pk: paths[pk])
+    return Table(
+        columns,
+        tuple((paths[code], tuple(counts[(code, col)] for col in columns)) for code in used),
+    )
+
+
+def frequencies(project: m.Project, variable: m.Variable) -> Table:
+    """Number of segment codings per code and value of ``variable`` (participants' values)."""
+    rows = (
+        m.Coding.objects.filter(
+            document__project=project,
+            segment__isnull=False,
+            document__participants__attributes__variable=variable,
+        )
+        .values_list("pk", "code_id", "document__participants__attributes__value")
+        .distinct()
+    )
+    return _table(project, ((code, value) for _pk, code, value in rows))
+
+
+def frequencies_by_triad(project: m.Project) -> Table:
+    rows = (
+        m.Coding.objects.filter(
+            document__project=project,
+            segment__isnull=False,
+            document__participants__triad__isnull=False,
+        )
+        .values_list("pk", "code_id", "document__participants__triad__name")
+        .distinct()
+    )
+    return _table(project, ((code, name) for _pk, code, name in rows))
+
+
+def cooccurrence(project: m.Project, coder: m.Coder | None = None) -> Table:
+    """Per pair of codes, the number of pairs of coded segments that overlap (same document).
+
+    Two codings of one segment count as overlapping; the diagonal is the number of codings.
+    """
+    codings = m.Coding.objects.filter(document__project=project, segment__isnull=False)
+    if coder is not None:
+        codings = codings.filter(coder=coder)
+    spans = defaultdict(list)
+    for document_id, start, end, code_id in codings.values_list(
+        "document_id", "segment__start", "segment__end", "code_id"
+    ):
+        spans[document_id].append((start, end, code_id))
+    counts: Counter[tuple[int, int]] = Counter()
+    for items in spans.values():
+        items.sort()
+        for i, (start, end, code) in enumerate(items):
+            counts[(code, code)] += 1
+            for other_start, other_end, other in items[i + 1 :]:
+                if other_start >= end:
+                    break
+                if other != code and other_start < end and start < other_end:
+                    counts[(code, other)] += 1
+                    counts[(other, code)] += 1
+    paths = code_paths(project)
+    used = sorted({a for a, _b in counts}, key=lambda pk: paths[pk])
+    return Table(
+        tuple(paths[c] for c in used),
+        tuple((paths[a], tuple(counts[(a, b)] for b in used)) for a in used),
+    )
+
+
+@dataclass(frozen=True)
+class AgreementData:
+    """The units and codings :func:`agreement_report` is computed from (shown beside it)."""
+
+    units: tuple[Unit, ...]
+    coders: tuple[m.Coder, ...]
+    codings: dict[str, dict[str, frozenset[str] | None]]
+    report: AgreementReport | None
+
+
+def agreement(
+    project: m.Project, documents: Sequence[m.Document], coders: Sequence[m.Coder]
+) -> AgreementData:
+    """Agreement over speaker turns, uncoded turns included.
+
+    A coder counts as having read a document when they coded anything in it; their turns in
+    documents they never coded are missing values (used by Krippendorff's α only).
+    Codes are identified by their path in the codebook.
+    """
+    turns = m.Turn.objects.filter(document__in=documents).order_by("document_id", "index")
+    units = tuple(
+        Unit(f"{t.document_id}:{t.index}", t.start, t.end, str(t.document_id)) for t in turns
+    )
+    coder_keys = [str(c.pk) for c in coders]
+    paths = code_paths(project)
+    rows = m.Coding.objects.filter(
+        document__in=documents, segment__isnull=False, coder__in=coders
+    ).values_list("coder_id", "code_id", "segment__start", "segment__end", "document_id")
+    spans = [
+        CodedSpan(str(coder), paths[code], start, end, str(document))
+        for coder, code, start, end, document in rows
+    ]
+    read = {(s.coder, s.document) for s in spans}
+    assigned = assign_codes_to_units(units, spans, coder_keys)
+    codings: dict[str, dict[str, frozenset[str] | None]] = {
+        coder: {
+            u.id: (assigned[coder][u.id] if (coder, u.document) in read else None) for u in units
+        }
+        for coder in coder_keys
+    }
+    report = None
+    if len(coder_keys) >= 2 and units:
+        report = agreement_report(codings, units=[u.id for u in units])
+    return AgreementData(units, tuple(coders), codings, report)

@@ -1,0 +1,309 @@
+"""Forms of the qualitative pages. Querysets are always limited to one project."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import cast
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from . import models as m
+from .refi.export import format_value
+from .refi.model import COLOR_PATTERN, VariableType
+
+MAX_TRANSCRIPT_BYTES = 20 * 1024 * 1024
+MAX_PROJECT_BYTES = 200 * 1024 * 1024
+MAX_CODEBOOK_BYTES = 10 * 1024 * 1024
+
+
+class ProjectForm(forms.ModelForm):
+    class Meta:
+        model = m.Project
+        fields = ["name", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(label=_("Username of the researcher"), max_length=150)
+    role = forms.ChoiceField(label=_("Role"), choices=m.MemberRole.choices)
+
+
+class TriadForm(forms.ModelForm):
+    class Meta:
+        model = m.CodeSet
+        fields = ["name", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+
+class VariableForm(forms.ModelForm):
+    class Meta:
+        model = m.Variable
+        fields = ["name", "type", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, project: m.Project, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.project = project
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if self.project.variables.filter(name=name).exists():
+            raise forms.ValidationError(_("This project already has an attribute with this name."))
+        return name
+
+
+def attribute_field(variable: m.Variable) -> forms.Field:
+    """A form field of the variable's REFI type (the stored value is its XSD lexical form)."""
+    label = variable.name
+    kind = VariableType(variable.type)
+    if variable.name == "role" and kind is VariableType.TEXT:
+        return forms.ChoiceField(
+            label=_("Role"),
+            choices=[("", "—"), *m.ParticipantRole.choices],
+            required=False,
+        )
+    if kind is VariableType.BOOLEAN:
+        return forms.NullBooleanField(label=label, required=False)
+    if kind is VariableType.INTEGER:
+        return forms.IntegerField(label=label, required=False)
+    if kind is VariableType.FLOAT:
+        return forms.DecimalField(label=label, required=False)
+    if kind is VariableType.DATE:
+        return forms.DateField(
+            label=label, required=False, widget=forms.DateInput(attrs={"type": "date"})
+        )
+    if kind is VariableType.DATETIME:
+        return forms.DateTimeField(label=label, required=False)
+    return forms.CharField(label=label, required=False, max_length=500)
+
+
+class ParticipantForm(forms.ModelForm):
+    """A participant with one typed field per attribute of the project."""
+
+    class Meta:
+        model = m.Participant
+        fields = ["name", "description", "triad", "trajectory_pseudonym"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {
+            "trajectory_pseudonym": _(
+                "Optional: the research pseudonym of the youth's trajectory in the registry. "
+                "Never a name or a file number."
+            )
+        }
+
+    def __init__(self, *args, project: m.Project, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.project = project
+        cast(forms.ModelChoiceField, self.fields["triad"]).queryset = project.sets.all()
+        self.variables = list(project.variables.all())
+        current = {}
+        if self.instance.pk:
+            current = {a.variable_id: a for a in self.instance.attributes.all()}
+        for variable in self.variables:
+            name = f"attr_{variable.pk}"
+            self.fields[name] = attribute_field(variable)
+            if variable.pk in current:
+                self.fields[name].initial = current[variable.pk].typed()
+
+    def save_attributes(self) -> None:
+        participant = self.instance
+        for variable in self.variables:
+            value = self.cleaned_data.get(f"attr_{variable.pk}")
+            if value in (None, ""):
+                m.AttributeValue.objects.filter(variable=variable, participant=participant).delete()
+                continue
+            if isinstance(value, float):
+                value = Decimal(repr(value))
+            m.AttributeValue.objects.update_or_create(
+                variable=variable, participant=participant, defaults={"value": format_value(value)}
+            )
+
+
+class TranscriptForm(forms.Form):
+    file = forms.FileField(
+        label=_("Transcript"),
+        help_text=_(".txt, .docx, .odt or .pdf, at most 20 MB"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".txt,.docx,.odt,.pdf"}),
+    )
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    participant = forms.ModelChoiceField(
+        label=_("Participant"), queryset=m.Participant.objects.none(), required=False
+    )
+
+    def __init__(self, *args, project: m.Project, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        cast(
+            forms.ModelChoiceField, self.fields["participant"]
+        ).queryset = project.participants.all()
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_TRANSCRIPT_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)s MB.") % {"mb": MAX_TRANSCRIPT_BYTES // 2**20}
+            )
+        return upload
+
+
+class UploadForm(forms.Form):
+    """A .qdpx or .qdc file; the size is checked before the file is read."""
+
+    file = forms.FileField(label=_("File"))
+    max_bytes = MAX_PROJECT_BYTES
+    extension = ".qdpx"
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(self.extension):
+            raise forms.ValidationError(_("Choose a %(ext)s file.") % {"ext": self.extension})
+        if upload.size > self.max_bytes:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)s MB.") % {"mb": self.max_bytes // 2**20}
+            )
+        return upload
+
+
+class ProjectImportForm(UploadForm):
+    name = forms.CharField(label=_("Name of the new project"), max_length=200, required=False)
+
+
+class CodebookImportForm(UploadForm):
+    max_bytes = MAX_CODEBOOK_BYTES
+    extension = ".qdc"
+
+
+def _check_colour(value: str) -> str:
+    if value and not COLOR_PATTERN.match(value):
+        raise forms.ValidationError(_("Give a colour as #RRGGBB."))
+    return value
+
+
+class CodeForm(forms.ModelForm):
+    class Meta:
+        model = m.Code
+        fields = ["name", "parent", "color", "description", "is_codable"]
+        widgets = {
+            "color": forms.TextInput(attrs={"type": "color"}),
+            "description": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, project: m.Project, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.project = project
+        cast(forms.ModelChoiceField, self.fields["parent"]).queryset = project.codes.all()
+        self.fields["parent"].required = False
+        self.fields["color"].required = False
+
+    def clean_color(self) -> str:
+        return _check_colour(self.cleaned_data.get("color") or "")
+
+    def clean(self):
+        data = super().clean()
+        name = (data.get("name") or "").strip()
+        if name and self.project.codes.filter(parent=data.get("parent"), name=name).exists():
+            self.add_error("name", _("A code with this name already exists at this place."))
+        return data
+
+
+class CodeEditForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    color = forms.CharField(
+        label=_("Colour"), required=False, widget=forms.TextInput(attrs={"type": "color"})
+    )
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean_color(self) -> str:
+        return _check_colour(self.cleaned_data.get("color") or "")
+
+
+class CodeMoveForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    parent = forms.ModelChoiceField(
+        label=_("New parent"),
+        queryset=m.Code.objects.none(),
+        required=False,
+        empty_label=_("(top level)"),
+    )
+
+    def __init__(self, *args, project: m.Project, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["parent"]).queryset = project.codes.all()
+
+
+class CodeMergeForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    target = forms.ModelChoiceField(label=_("Merge into"), queryset=m.Code.objects.none())
+    target_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, project: m.Project, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["target"]).queryset = project.codes.all()
+
+
+class MemoForm(forms.Form):
+    TARGETS = [
+        ("project", _("the project")),
+        ("document", _("a document")),
+        ("code", _("a code")),
+        ("segment", _("a segment")),
+    ]
+    name = forms.CharField(label=_("Title"), max_length=200, required=False)
+    text = forms.CharField(label=_("Memo"), max_length=100_000, widget=forms.Textarea)
+    target_kind = forms.ChoiceField(
+        label="", choices=TARGETS, widget=forms.HiddenInput, initial="project", required=False
+    )
+    target_id = forms.IntegerField(label="", required=False, widget=forms.HiddenInput)
+
+    def clean_target_kind(self) -> str:
+        return self.cleaned_data.get("target_kind") or "project"
+
+
+class PseudonymForm(forms.Form):
+    table = forms.CharField(
+        label=_("Pseudonym table"),
+        required=False,
+        max_length=100_000,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=_("One pair per line: Real name = Pseudonym"),
+    )
+
+    def clean_table(self) -> dict[str, str]:
+        pairs: dict[str, str] = {}
+        for number, line in enumerate(self.cleaned_data["table"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            real, sep, pseudonym = line.partition("=")
+            if not sep or not real.strip() or not pseudonym.strip():
+                raise forms.ValidationError(
+                    _("Line %(n)s is not of the form “Real name = Pseudonym”.") % {"n": number}
+                )
+            if len(real.strip()) > 200 or len(pseudonym.strip()) > 200:
+                raise forms.ValidationError(_("Line %(n)s is too long.") % {"n": number})
+            pairs[real.strip()] = pseudonym.strip()
+        return pairs
+
+
+class RetrievalForm(forms.Form):
+    code = forms.ModelChoiceField(
+        label=_("Code"), queryset=m.Code.objects.none(), required=False, empty_label=_("all codes")
+    )
+    variable = forms.ModelChoiceField(
+        label=_("Attribute"),
+        queryset=m.Variable.objects.none(),
+        required=False,
+        empty_label=_("any attribute"),
+    )
+    value = forms.CharField(label=_("Value"), max_length=200, required=False)
+    coder = forms.ModelChoiceField(
+        label=_("Coder"), queryset=m.Coder.objects.none(), required=False, empty_label=_("all")
+    )
+
+    def __init__(self, *args, project: m.Project, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["code"]).queryset = project.codes.all()
+        cast(forms.ModelChoiceField, self.fields["variable"]).queryset = project.variables.all()
+        cast(forms.ModelChoiceField, self.fields["coder"]).queryset = project.coders.all()

@@ -1,0 +1,125 @@
+"""Analysis pages: frequencies, co-occurrence, coders side by side, inter-coder agreement."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from yim.audit.log import record
+from yim.audit.models import Action
+from yim.web.http import AuthenticatedHttpRequest
+
+from . import analysis
+from . import models as m
+from .views import project_for
+
+
+def _ids(request: HttpRequest, name: str) -> list[int]:
+    return [int(v) for v in request.GET.getlist(name) if v.isdigit()][:200]
+
+
+@login_required
+@require_GET
+def frequencies_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    project = project_for(request, pk)
+    variables = list(project.variables.all())
+    chosen = next((v for v in variables if str(v.pk) == request.GET.get("variable")), None)
+    chosen = chosen or next((v for v in variables if v.name == "role"), None)
+    record(request.user, Action.VIEW, request=request, obj=project, detail="frequencies")
+    return render(
+        request,
+        "qualitative/frequencies.html",
+        {
+            "project": project,
+            "variables": variables,
+            "variable": chosen,
+            "by_variable": analysis.frequencies(project, chosen) if chosen else None,
+            "by_triad": analysis.frequencies_by_triad(project),
+        },
+    )
+
+
+@login_required
+@require_GET
+def cooccurrence_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    project = project_for(request, pk)
+    coder = None
+    if request.GET.get("coder", "").isdigit():
+        coder = get_object_or_404(project.coders, pk=int(request.GET["coder"]))
+    record(request.user, Action.VIEW, request=request, obj=project, detail="co-occurrence")
+    return render(
+        request,
+        "qualitative/cooccurrence.html",
+        {
+            "project": project,
+            "coders": project.coders.all(),
+            "coder": coder,
+            "table": analysis.cooccurrence(project, coder),
+        },
+    )
+
+
+def _selection(request: HttpRequest, project: m.Project):
+    """Documents and coders chosen in the query string (default: all that have codings)."""
+    all_documents = list(project.documents.only("pk", "name", "guid"))
+    all_coders = list(project.coders.filter(codings__isnull=False).distinct())
+    wanted_documents = set(_ids(request, "document"))
+    wanted_coders = set(_ids(request, "coder"))
+    documents = [d for d in all_documents if not wanted_documents or d.pk in wanted_documents]
+    coders = [c for c in all_coders if not wanted_coders or c.pk in wanted_coders]
+    return all_documents, all_coders, documents, coders
+
+
+@login_required
+@require_GET
+def agreement_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    project = project_for(request, pk)
+    all_documents, all_coders, documents, coders = _selection(request, project)
+    data = analysis.agreement(project, documents, coders)
+    record(request.user, Action.VIEW, request=request, obj=project, detail="agreement")
+    return render(
+        request,
+        "qualitative/agreement.html",
+        {
+            "project": project,
+            "all_documents": all_documents,
+            "all_coders": all_coders,
+            "documents": documents,
+            "coders": coders,
+            "report": data.report,
+            "n_units": len(data.units),
+        },
+    )
+
+
+@login_required
+@require_GET
+def coders_view(request: AuthenticatedHttpRequest, pk: int, document_id: int) -> HttpResponse:
+    """One document, turn by turn, with the codes of each coder side by side."""
+    project = project_for(request, pk)
+    document = get_object_or_404(project.documents, pk=document_id)
+    coders = list(project.coders.filter(codings__document=document).distinct())
+    data = analysis.agreement(project, [document], coders)
+    rows = []
+    for unit in data.units:
+        cells = []
+        for coder in coders:
+            applied = data.codings[str(coder.pk)][unit.id]
+            cells.append(sorted(applied) if applied is not None else None)
+        differs = len({tuple(c) for c in cells if c is not None}) > 1
+        rows.append(
+            {
+                "unit": unit,
+                "text": document.text[unit.start : unit.end],
+                "cells": cells,
+                "differs": differs,
+            }
+        )
+    record(request.user, Action.VIEW, request=request, obj=document, detail="coders side by side")
+    return render(
+        request,
+        "qualitative/coders.html",
+        {"project": project, "document": document, "coders": coders, "rows": rows},
+    )

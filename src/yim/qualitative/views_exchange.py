@@ -1,0 +1,214 @@
+"""REFI-QDA import/export (.qdpx, .qdc) and coded segments as CSV, XLSX and DOCX.
+
+Imports are all-or-nothing: the file is read and validated completely, then written in one
+transaction; any :class:`~.refi.errors.RefiError` is shown on the form and nothing changes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from yim import policy
+from yim.audit.log import record
+from yim.audit.models import Action
+from yim.web.http import AuthenticatedHttpRequest
+
+from . import forms as f
+from . import models as m
+from .analysis import codings_matching, segment_rows
+from .convert import import_refi_codebook, import_refi_project, project_to_refi
+from .refi.errors import RefiError
+from .refi.export import export_qdc, export_qdpx
+from .refi.importer import import_qdc, import_qdpx
+from .segments_export import SegmentRow, segments_to_csv, segments_to_docx, segments_to_xlsx
+from .views import page_of, project_for
+
+
+def _filename(project: m.Project, extension: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", project.name).strip("-")[:60] or "project"
+    return f"{stem}.{extension}"
+
+
+def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _refi_error(request: HttpRequest, form, exc: Exception) -> None:
+    form.add_error(
+        "file",
+        _("The file was not imported and nothing was changed: %(reason)s") % {"reason": exc},
+    )
+
+
+@login_required
+@require_GET
+def export_qdpx_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    project = project_for(request, pk)
+    data = export_qdpx(project_to_refi(project))
+    record(request.user, Action.EXPORT, request=request, obj=project, detail="qdpx")
+    return _download(data, "application/zip", _filename(project, "qdpx"))
+
+
+@login_required
+@require_GET
+def export_qdc_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    project = project_for(request, pk)
+    data = export_qdc(project_to_refi(project))
+    record(request.user, Action.EXPORT, request=request, obj=project, detail="qdc")
+    return _download(data, "application/xml", _filename(project, "qdc"))
+
+
+def _import_failed(request: HttpRequest, project: m.Project | None, form) -> HttpResponse:
+    return render(
+        request,
+        "qualitative/import_failed.html",
+        {"project": project, "form": form},
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def import_new_project_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A .qdpx becomes a new project owned by the importing researcher."""
+    if not policy.can_use_qualitative(request.user):
+        raise Http404
+    form = f.ProjectImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            result = import_qdpx(form.cleaned_data["file"].read())
+            with transaction.atomic():
+                project = m.Project.objects.create(
+                    name=(form.cleaned_data["name"] or result.project.name)[:200]
+                )
+                m.Membership.objects.create(
+                    project=project, user=request.user, role=m.MemberRole.OWNER
+                )
+                import_refi_project(result.project, project)
+                record(request.user, Action.CREATE, request=request, obj=project, detail="qdpx")
+        except (RefiError, IntegrityError) as exc:
+            _refi_error(request, form, exc)
+        else:
+            _report(request, result.warnings)
+            return redirect("qualitative:project", pk=project.pk)
+    return _import_failed(request, None, form)
+
+
+def _report(request: HttpRequest, warnings: tuple[str, ...]) -> None:
+    messages.success(request, _("The file has been imported."))
+    for warning in warnings[:20]:
+        messages.warning(request, warning)
+    if len(warnings) > 20:
+        messages.warning(request, _("… and %(n)s more warnings.") % {"n": len(warnings) - 20})
+
+
+@login_required
+@require_POST
+def import_into_project_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    project = project_for(request, pk)
+    form = f.UploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            result = import_qdpx(form.cleaned_data["file"].read())
+            with transaction.atomic():
+                import_refi_project(result.project, project)
+                record(request.user, Action.UPDATE, request=request, obj=project, detail="qdpx")
+        except (RefiError, IntegrityError) as exc:
+            _refi_error(request, form, exc)
+        else:
+            _report(request, result.warnings)
+            return redirect("qualitative:project", pk=project.pk)
+    return _import_failed(request, project, form)
+
+
+@login_required
+@require_POST
+def import_codebook_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    project = project_for(request, pk)
+    form = f.CodebookImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            result = import_qdc(form.cleaned_data["file"].read())
+            with transaction.atomic():
+                added, skipped = import_refi_codebook(result.codebook, project)
+                record(request.user, Action.UPDATE, request=request, obj=project, detail="qdc")
+        except (RefiError, IntegrityError) as exc:
+            _refi_error(request, form, exc)
+        else:
+            messages.success(request, _("%(n)s codes have been added.") % {"n": added})
+            if skipped:
+                messages.warning(
+                    request,
+                    _("%(n)s codes were already in the project and were left unchanged.")
+                    % {"n": len(skipped)},
+                )
+            return redirect("qualitative:codebook", pk=project.pk)
+    return _import_failed(request, project, form)
+
+
+# ---------------------------------------------------------------------------------------------
+# Retrieval of coded segments and their export
+
+EXPORTS: dict[str, tuple[str, Callable[[list[SegmentRow]], bytes]]] = {
+    "csv": ("text/csv; charset=utf-8", segments_to_csv),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        segments_to_xlsx,
+    ),
+    "docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        segments_to_docx,
+    ),
+}
+
+
+@login_required
+@require_GET
+def segments_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Coded segments by code × attribute; ``?format=csv|xlsx|docx`` downloads them."""
+    project = project_for(request, pk)
+    form = f.RetrievalForm(request.GET or None, project=project)
+    filters = form.cleaned_data if form.is_valid() else {}
+    codings = codings_matching(
+        project,
+        code=filters.get("code"),
+        variable=filters.get("variable"),
+        value=filters.get("value") or "",
+        coder=filters.get("coder"),
+    )
+    kind = request.GET.get("format", "")
+    if kind in EXPORTS:
+        content_type, writer = EXPORTS[kind]
+        record(request.user, Action.EXPORT, request=request, obj=project, detail=f"segments {kind}")
+        return _download(
+            writer(segment_rows(project, codings)), content_type, _filename(project, kind)
+        )
+    page = page_of(request, codings)
+    rows = segment_rows(project, page.object_list)
+    record(request.user, Action.SEARCH, request=request, obj=project, detail="segments")
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    return render(
+        request,
+        "qualitative/segments.html",
+        {
+            "project": project,
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+        },
+    )
