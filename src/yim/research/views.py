@@ -1,14 +1,29 @@
-"""Research workspace pages: pseudonymised data only, guarded by yim.policy."""
+"""Research workspace pages: pseudonymised data only, guarded by yim.policy.
+
+The meta-analysis workspace runs the same engine as ``yim meta fit``: the uploaded table is
+validated (every problem named by row and column), fitted, and kept with its report.
+"""
 
 from __future__ import annotations
 
+import json
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
 from yim import policy
+from yim.audit.log import record
+from yim.audit.models import Action
+from yim.research.forms import MetaAnalysisForm
+from yim.research.models import MetaAnalysisRun
 from yim.web.http import AuthenticatedHttpRequest
+
+# The stored report is a standalone document with its own inline CSS: it is served with a
+# policy that allows exactly that and nothing else (no script, no network, sandboxed).
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
 
 
 @login_required
@@ -16,4 +31,117 @@ from yim.web.http import AuthenticatedHttpRequest
 def research_home_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not policy.can_use_research(request.user):
         raise Http404
-    return render(request, "web/research_home.html")
+    runs = policy.meta_analysis_runs(request.user)[:5]
+    return render(request, "research/home.html", {"recent_runs": runs})
+
+
+@login_required
+@require_GET
+def meta_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if not policy.can_use_research(request.user):
+        raise Http404
+    from django.core.paginator import Paginator
+
+    runs = policy.meta_analysis_runs(request.user).defer("report_html")
+    page = Paginator(runs, 25).get_page(request.GET.get("page"))
+    return render(request, "research/meta_list.html", {"page": page})
+
+
+def _fit_upload(form: MetaAnalysisForm) -> tuple[dict[str, object], str] | list[str]:
+    """Run the engine on the uploaded file; the JSON fit and report, or the problems found."""
+    from yim.stats.meta.dataset import DataError, load_table, prepare
+    from yim.stats.meta.errors import ConvergenceError, MetaAnalysisError
+    from yim.stats.meta.report import fit_from_options, render_html, to_json_dict
+
+    data = form.cleaned_data
+    upload = data["data_file"]
+    from_r = data["input_kind"] == "r"
+    random = f"{data['study']}/{data['es_id']}" if data.get("es_id") else None
+    try:
+        table = load_table(upload.read(), upload.name)
+        prepared = prepare(
+            table,
+            yi=None if from_r else data["yi"],
+            vi=None if from_r else data["vi"],
+            r=data["r"] if from_r else None,
+            n=data["n"] if from_r else None,
+            study=data["study"],
+            es_id=data.get("es_id") or None,
+            random=random,
+            mods=data.get("mods") or None,
+        )
+        fit = fit_from_options(prepared, method=data["method"], test=data["test"], random=random)
+    except DataError as exc:
+        return [str(problem) for problem in exc.problems]
+    except ConvergenceError as exc:
+        return [_("The model did not converge: %(detail)s") % {"detail": exc}]
+    except MetaAnalysisError as exc:
+        return [str(exc)]
+    result = json.loads(json.dumps(to_json_dict(fit), allow_nan=False))
+    return result, render_html(fit, title=data["title"])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meta_new_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if not policy.can_use_research(request.user):
+        raise Http404
+    form = MetaAnalysisForm(request.POST or None, request.FILES or None)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        outcome = _fit_upload(form)
+        if isinstance(outcome, list):
+            problems = outcome
+        else:
+            result, report = outcome
+            options = {k: v for k, v in form.cleaned_data.items() if k != "data_file"}
+            run = MetaAnalysisRun.objects.create(
+                owner=request.user,
+                title=form.cleaned_data["title"],
+                source_filename=form.cleaned_data["data_file"].name[:255],
+                options=options,
+                result=result,
+                report_html=report,
+            )
+            record(request.user, Action.CREATE, request=request, obj=run, detail="meta-analysis")
+            return redirect("research:meta_detail", pk=run.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "research/meta_new.html", {"form": form, "problems": problems}, status=status
+    )
+
+
+def _run_or_404(request: AuthenticatedHttpRequest, pk: int) -> MetaAnalysisRun:
+    run = policy.meta_analysis_runs(request.user).filter(pk=pk).first()
+    if run is None:
+        raise Http404
+    return run
+
+
+@login_required
+@require_GET
+def meta_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    run = _run_or_404(request, pk)
+    return render(request, "research/meta_detail.html", {"run": run, "result": run.result})
+
+
+@login_required
+@require_GET
+def meta_report_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    run = _run_or_404(request, pk)
+    response = HttpResponse(run.report_html, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = REPORT_CSP
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="meta-analysis-{run.pk}.html"'
+    return response
+
+
+@login_required
+@require_GET
+def meta_json_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    run = _run_or_404(request, pk)
+    response = HttpResponse(
+        json.dumps(run.result, indent=2, ensure_ascii=False), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="meta-analysis-{run.pk}.json"'
+    return response
