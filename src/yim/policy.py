@@ -230,3 +230,212 @@ def can_confirm_emergency(user: User, trajectory_team_id: int) -> bool:
     """Only a team lead of the youth's team confirms an emergency placement (the model
     enforces the same rule in ``PlacementDecision.confirm_emergency``)."""
     return _active(user) and user.role == Role.TEAM_LEAD and user.team_id == trajectory_team_id
+
+
+def staff_trajectory_queryset(
+    user: User, break_glass_ids: frozenset[int] = frozenset()
+) -> QuerySet:
+    """Trajectories behind the staff pages (caseload, trajectory pages, team overview).
+
+    Portal users reach a youth's file through their portal link, but the professional
+    record of the trajectory is not theirs to browse: their scope here is empty.
+    """
+    from yim.trajectories.models import Trajectory
+
+    if not can_list_caseload(user):
+        return Trajectory.objects.none()
+    return trajectory_queryset(user, break_glass_ids)
+
+
+def can_view_trajectories(user: User, youth: Youth) -> bool:
+    """Staff who may open the youth (team, or break-the-glass) see the trajectory record."""
+    return can_list_caseload(user) and (
+        user.team_id == youth.team_id or user.organisation_id == youth.organisation_id
+    )
+
+
+def can_edit_trajectory(user: User, youth: Youth) -> bool:
+    """Only the youth's own team records the trajectory; break-the-glass access reads only."""
+    return can_edit_youth(user, youth)
+
+
+def can_start_intake(user: User) -> bool:
+    """A professional or team lead with a team registers a new youth in that team."""
+    return can_list_caseload(user) and user.team_id is not None
+
+
+def can_see_team_overview(user: User) -> bool:
+    return can_list_caseload(user) and user.team_id is not None
+
+
+def team_overview_queryset(user: User) -> QuerySet:
+    """The trajectories of the user's team (the caseload the team overview shows)."""
+    from yim.trajectories.models import Trajectory
+
+    team_id = user.team_id
+    if not can_see_team_overview(user) or team_id is None:
+        return Trajectory.objects.none()
+    return Trajectory.objects.filter(youth__team_id=team_id)
+
+
+# --- monitoring and the portals (yim.monitoring) ------------------------------------------
+#
+# Staff (professional, team lead) see every part of the files in their scope. A youth from
+# 12 sees their own file and decides, per scope, what their JIM may see. The JIM sees only
+# the scopes the youth shared, and nothing while consent to the JIM is refused. A parent sees
+# what the age rule allows (see ``parent_scopes``). Every check reads the database on every
+# request: a withdrawn share, a refused consent or a deactivated portal link takes effect on
+# the very next request.
+
+PORTAL_SCOPES = ("meetings", "plan", "assessments", "network")
+
+#: Youth have a right of access to their own file from this age.
+OWN_FILE_FROM_AGE = 12
+
+
+def _linked(user: User, youth: Youth, relation: str) -> bool:
+    from yim.accounts.models import PortalLink
+
+    return (
+        _active(user)
+        and user.role == relation
+        and PortalLink.objects.filter(
+            user=user, youth_id=youth.pk, relation=relation, active=True
+        ).exists()
+    )
+
+
+def _staff_in_scope(user: User, youth: Youth) -> bool:
+    return (
+        _active(user)
+        and user.role in (Role.PROFESSIONAL, Role.TEAM_LEAD)
+        and user.team_id is not None
+        and user.team_id == youth.team_id
+    )
+
+
+def _age_today(youth: Youth) -> int:
+    from yim.trajectories.models.base import today
+    from yim.trajectories.rules import age_on
+
+    return age_on(youth.date_of_birth, max(today(), youth.date_of_birth))
+
+
+def can_see_own_file(user: User, youth: Youth) -> bool:
+    """The youth's own portal: from 12 (right of access), through an active link."""
+    return _linked(user, youth, Role.YOUTH) and _age_today(youth) >= OWN_FILE_FROM_AGE
+
+
+def can_manage_jim_sharing(user: User, youth: Youth) -> bool:
+    """Only the youth (12+) decides what their JIM may see."""
+    return can_see_own_file(user, youth)
+
+
+def jim_consent_refused(youth: Youth) -> bool:
+    """True when the latest consent of a party the age rule asks for refuses the active JIM."""
+    from yim.trajectories.models import Trajectory
+
+    trajectory = Trajectory.objects.filter(youth_id=youth.pk, closed_at__isnull=True).first()
+    if trajectory is None:
+        return False
+    jim = trajectory.active_jim
+    return jim is not None and jim.consent_status().refused
+
+
+def parent_scopes(youth: Youth) -> tuple[str, ...]:
+    """What a linked parent may see, by the youth's age today (Jeugdwet consent ages):
+    under 12 the parents decide, so they see every part; 12–15 parents consent together with
+    the youth, so they see the meetings and the care plan they are party to, not the youth's
+    own questionnaires or network; from 16 the youth decides alone and parents see nothing
+    of the file (they still give feedback on meetings they attended)."""
+    age = _age_today(youth)
+    if age < OWN_FILE_FROM_AGE:
+        return PORTAL_SCOPES
+    if age < 16:
+        return ("meetings", "plan")
+    return ()
+
+
+def can_view_scope(user: User, youth: Youth, scope: str) -> bool:
+    """May ``user`` see the ``scope`` part of ``youth``'s file? Re-read on every request."""
+    from yim.monitoring.models import JimSharingScope
+
+    if scope not in PORTAL_SCOPES or not _active(user):
+        return False
+    if _staff_in_scope(user, youth):
+        return True
+    if user.role == Role.YOUTH:
+        return can_see_own_file(user, youth)
+    if user.role == Role.JIM:
+        return (
+            _linked(user, youth, Role.JIM)
+            and JimSharingScope.current(youth).get(scope, False)
+            and not jim_consent_refused(youth)
+        )
+    if user.role == Role.PARENT:
+        return _linked(user, youth, Role.PARENT) and scope in parent_scopes(youth)
+    return False
+
+
+def visible_scopes(user: User, youth: Youth) -> list[str]:
+    return [s for s in PORTAL_SCOPES if can_view_scope(user, youth, s)]
+
+
+def can_give_parent_consent(user: User, youth: Youth) -> bool:
+    """A linked parent records consent to the JIM where the age rule asks parents for it."""
+    from yim.trajectories.models.base import today
+    from yim.trajectories.rules import required_consent
+
+    return (
+        _linked(user, youth, Role.PARENT)
+        and required_consent(youth.date_of_birth, max(today(), youth.date_of_birth)).parents
+    )
+
+
+def can_fill_in_questionnaires(user: User, youth: Youth) -> bool:
+    """Portal users linked to the youth, and staff of the youth's team (professional rating)."""
+    if _staff_in_scope(user, youth):
+        return True
+    if user.role == Role.YOUTH:
+        return can_see_own_file(user, youth)
+    return _linked(user, youth, user.role) if user.role in (Role.JIM, Role.PARENT) else False
+
+
+def assessment_queryset(user: User) -> QuerySet:
+    """Assessments this user may open: staff, those of their team's youth; portal users only
+    their own, while their link to the youth is active."""
+    from yim.monitoring.models import Assessment
+
+    if not _active(user):
+        return Assessment.objects.none()
+    if user.role in (Role.PROFESSIONAL, Role.TEAM_LEAD) and user.team_id is not None:
+        return Assessment.objects.filter(youth__team_id=user.team_id)
+    if user.role in (Role.YOUTH, Role.JIM, Role.PARENT):
+        return Assessment.objects.filter(
+            respondent=user, youth__in=youth_queryset(user).values("pk")
+        )
+    return Assessment.objects.none()
+
+
+def can_edit_submitted_assessment(user: User, assessment) -> bool:
+    """Staff correct a professional's assessment of their team's youth; what a youth, JIM or
+    parent submitted is their own voice and is not changed by anyone."""
+    return assessment.respondent_role == "professional" and _staff_in_scope(user, assessment.youth)
+
+
+def can_see_feedback(user: User, youth: Youth) -> bool:
+    """Feedback of youth, JIM and parent reaches the professionals of the youth's team."""
+    return _staff_in_scope(user, youth)
+
+
+def can_see_team_feedback(user: User) -> bool:
+    return _active(user) and user.role in (Role.PROFESSIONAL, Role.TEAM_LEAD) and bool(user.team_id)
+
+
+def can_see_research_feedback(user: User) -> bool:
+    """Researchers see feedback aggregated over the organisation, never per youth."""
+    return can_use_research(user) and user.organisation_id is not None
+
+
+def can_use_portal(user: User) -> bool:
+    return _active(user) and user.role in (Role.YOUTH, Role.JIM, Role.PARENT)

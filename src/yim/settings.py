@@ -46,6 +46,7 @@ try:
     LOGIN_MAX_FAILURES = env_int("YIM_LOGIN_MAX_FAILURES", 5, minimum=1)
     LOGIN_LOCKOUT_MINUTES = env_int("YIM_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
     INVITATION_DAYS = env_int("YIM_INVITATION_DAYS", 7, minimum=1)
+    INSTRUMENTS_DIR = env_path("YIM_INSTRUMENTS_DIR", DATA_DIR / "instruments")
     BASE_URL = (env_str("YIM_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
     HTTPS = env_bool("YIM_HTTPS", BASE_URL.startswith("https://"))
     SMTP_HOST = env_str("YIM_SMTP_HOST")

@@ -8,6 +8,8 @@ urlpatterns = [
     path("trajectories/", include("yim.trajectories.urls")),
     path("research/", include("yim.research.urls")),
     path("qualitative/", include("yim.qualitative.urls")),
+    path("monitoring/", include("yim.monitoring.urls")),
+    path("portal/", include("yim.monitoring.portal_urls")),
     path("", include("yim.web.urls")),
 ]
 

@@ -18,10 +18,18 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("web:home", _("Home")))
         if policy.can_list_caseload(user):
             items.append(("web:youth_list", _("Youth")))
+        if policy.can_see_team_overview(user):
+            items.append(("trajectories:overview", _("Team overview")))
         if policy.can_search_audit(user):
             items.append(("web:audit_search", _("Audit log")))
+        if policy.can_use_portal(user):
+            items.append(("portal:index", _("My portal")))
         if policy.can_see_own_access_log(user):
             items.append(("web:own_access_log", _("Who viewed my file")))
+        if policy.can_see_team_feedback(user):
+            items.append(("monitoring:team_feedback", _("Feedback")))
+        if policy.can_see_research_feedback(user):
+            items.append(("monitoring:research_feedback", _("Feedback (research)")))
         if policy.can_manage_users(user):
             items.append(("web:user_list", _("Users")))
         if policy.can_use_research(user):

@@ -101,17 +101,40 @@ def youth_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         if policy.can_invite_portal_user(request.user, youth)
         else []
     )
-    return render(
-        request,
-        "web/youth_detail.html",
-        {
-            "youth": youth,
-            "via_break_glass": via_break_glass,
-            "can_invite": policy.can_invite_portal_user(request.user, youth),
-            "invitation_form": InvitationForm(),
-            "invitations": invitations,
-        },
-    )
+    context: dict[str, object] = {
+        "youth": youth,
+        "via_break_glass": via_break_glass,
+        "can_invite": policy.can_invite_portal_user(request.user, youth),
+        "invitation_form": InvitationForm(),
+        "invitations": invitations,
+    }
+    if policy.can_view_trajectories(request.user, youth):
+        context.update(_youth_page(request.user, youth))
+    return render(request, "web/youth_detail.html", context)
+
+
+def _youth_page(user: User, youth: Youth) -> dict[str, object]:
+    """The staff view of the youth page: timeline, network map, current JIM, open tasks."""
+    from yim.monitoring.charts import domain_chart_svgs
+    from yim.trajectories.views_network import current_trajectory, inline_svg
+    from yim.trajectories.views_timeline import open_tasks, timeline_for
+
+    trajectory = current_trajectory(youth)
+    trajectories = list(youth.trajectories.select_related("programme").order_by("-started_at"))
+    return {
+        "show_trajectories": True,
+        "trajectory": trajectory,
+        "trajectories": trajectories,
+        "jim": trajectory.active_jim if trajectory else None,
+        "tasks": open_tasks(trajectory) if trajectory else [],
+        "timeline": timeline_for(youth),
+        "map_svg": inline_svg(youth),
+        "network_size": youth.network.count(),
+        "domain_charts": domain_chart_svgs(youth),
+        "can_edit_trajectory": policy.can_edit_trajectory(user, youth),
+        "can_start_trajectory": policy.can_edit_trajectory(user, youth)
+        and not any(t.closed_at is None for t in trajectories),
+    }
 
 
 @login_required

@@ -1,0 +1,537 @@
+"""Forms of the trajectory pages: they parse input, the models judge it.
+
+Every form here leaves the rules of the approach to the models. :class:`DomainForm` turns
+off Django's model validation during ``is_valid()``; the view then saves through the model
+(``save()`` runs ``full_clean()``) or calls a domain method, and :func:`attach_errors` puts
+the model's messages on the form — on the field when the form has it, above the form
+otherwise. So there is one judge (the model), and a refused save re-renders the form with
+what the user typed: nothing is lost.
+
+Editable records carry their ``version`` in a hidden field; the view saves with
+``save_with_version`` so the second of two concurrent edits is refused (StaleEdit).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import Q
+from django.forms.models import construct_instance
+from django.utils.translation import gettext_lazy as _
+
+from yim.programmes.models import ProgrammeModel
+from yim.trajectories.models import (
+    Attendee,
+    CarePlan,
+    ClosureReason,
+    ConsentRecord,
+    FollowUp,
+    Gender,
+    Goal,
+    JimConsultation,
+    JimEndReason,
+    JimRelationship,
+    LivingSituation,
+    Meeting,
+    NetworkPerson,
+    NetworkTie,
+    NoJimOutcome,
+    Phase,
+    PlacementBasis,
+    PlacementDecision,
+    PlacementType,
+    ReferralSource,
+    Response,
+    SafetyPlan,
+    SchoolWorkStatus,
+    SupportType,
+    Trajectory,
+)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def text_area(rows: int = 3) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows})
+
+
+def attach_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Show a model's ValidationError on the form: per field where it has one, else on top."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for field, messages in exc.message_dict.items():
+        if field != NON_FIELD_ERRORS and field in form.fields:
+            form.add_error(field, messages)
+        else:
+            form.add_error(None, messages)
+
+
+class VersionField(forms.IntegerField):
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=1, **kwargs)
+
+
+class DomainForm(forms.ModelForm):
+    """A ModelForm whose instance is judged by the model on save, not during is_valid().
+
+    ``version`` is the record's version when the form was rendered (optimistic locking).
+    """
+
+    version = VersionField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = getattr(self.instance, "version", 1)
+        if self.instance.pk is None:
+            self.fields["version"].required = False
+
+    def _post_clean(self) -> None:
+        # Copy the cleaned values onto the instance, nothing more: the model's own
+        # full_clean() runs once, in save(), where the view catches it.
+        try:
+            self.instance = construct_instance(
+                self, self.instance, self._meta.fields, self._meta.exclude
+            )
+        except ValidationError as exc:
+            self._update_errors(exc)  # type: ignore[attr-defined]
+
+    def save_versioned(self, **extra: Any) -> Any:
+        """Save the instance (new, or an edit that started from the posted version)."""
+        instance = self.instance
+        for name, value in extra.items():
+            setattr(instance, name, value)
+        if instance.pk is None:
+            instance.save()
+        else:
+            instance.save_with_version(self.cleaned_data["version"])
+        return instance
+
+
+class ActionForm(forms.Form):
+    """A plain form for a domain action on a versioned record (the record's version rides along)."""
+
+    version = VersionField()
+
+
+# --- intake -----------------------------------------------------------------------------
+
+
+def programme_choices(organisation_id: int | None) -> Any:
+    return ProgrammeModel.objects.filter(
+        Q(organisation__isnull=True) | Q(organisation_id=organisation_id), is_active=True
+    ).order_by("name", "pk")
+
+
+class IntakeForm(forms.Form):
+    """A new youth and the referral that opens their first trajectory, in one step."""
+
+    display_name = forms.CharField(label=_("Name (as shown in yim)"), max_length=120)
+    date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput())
+    gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, required=False)
+    school_work_status = forms.ChoiceField(
+        label=_("School or work"), choices=SchoolWorkStatus.choices, required=False
+    )
+    living_situation = forms.ChoiceField(
+        label=_("Living situation"), choices=LivingSituation.choices, required=False
+    )
+    programme = forms.ModelChoiceField(label=_("Programme model"), queryset=ProgrammeModel.objects)
+    referred_on = forms.DateField(label=_("Referral date"), widget=DateInput())
+    referral_source = forms.ChoiceField(label=_("Referred by"), choices=ReferralSource.choices)
+    referral_reason = forms.CharField(label=_("Reason for referral"), widget=text_area())
+    requested_placement = forms.ChoiceField(
+        label=_("Placement requested or indicated"),
+        choices=PlacementType.choices,
+        initial=PlacementType.NONE,
+    )
+    placement_basis = forms.ChoiceField(
+        label=_("Requested or indicated"),
+        choices=[("", "—"), *PlacementBasis.choices],
+        required=False,
+    )
+
+    YOUTH_FIELDS = (
+        "display_name",
+        "date_of_birth",
+        "gender",
+        "school_work_status",
+        "living_situation",
+    )
+    TRAJECTORY_FIELDS = (
+        "programme",
+        "referred_on",
+        "referral_source",
+        "referral_reason",
+        "requested_placement",
+        "placement_basis",
+    )
+
+    def __init__(self, *args: Any, organisation_id: int | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        programme = self.fields["programme"]
+        assert isinstance(programme, forms.ModelChoiceField)
+        programme.queryset = programme_choices(organisation_id)
+
+
+class NewTrajectoryForm(forms.Form):
+    """A new trajectory for a youth already known in yim (after an earlier one closed)."""
+
+    programme = forms.ModelChoiceField(label=_("Programme model"), queryset=ProgrammeModel.objects)
+    referred_on = forms.DateField(label=_("Referral date"), widget=DateInput())
+    referral_source = forms.ChoiceField(label=_("Referred by"), choices=ReferralSource.choices)
+    referral_reason = forms.CharField(label=_("Reason for referral"), widget=text_area())
+    requested_placement = forms.ChoiceField(
+        label=_("Placement requested or indicated"),
+        choices=PlacementType.choices,
+        initial=PlacementType.NONE,
+    )
+    placement_basis = forms.ChoiceField(
+        label=_("Requested or indicated"),
+        choices=[("", "—"), *PlacementBasis.choices],
+        required=False,
+    )
+
+    def __init__(self, *args: Any, organisation_id: int | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        programme = self.fields["programme"]
+        assert isinstance(programme, forms.ModelChoiceField)
+        programme.queryset = programme_choices(organisation_id)
+
+
+class ReferralForm(DomainForm):
+    class Meta:
+        model = Trajectory
+        fields = [
+            "referred_on",
+            "referral_source",
+            "referral_reason",
+            "requested_placement",
+            "placement_basis",
+        ]
+        widgets = {"referred_on": DateInput(), "referral_reason": text_area()}
+
+
+class PhaseForm(ActionForm):
+    phase = forms.ChoiceField(label=_("Move to phase"), choices=[])
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, trajectory: Trajectory, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = trajectory.version
+        phase = self.fields["phase"]
+        assert isinstance(phase, forms.ChoiceField)
+        phase.choices = [
+            (p.value, p.label)
+            for p in Phase
+            if trajectory.programme.uses_phase(p)
+            and p not in (Phase.REFERRAL, Phase.CLOSURE, Phase.FOLLOW_UP, trajectory.phase)
+        ]
+
+
+# --- network ----------------------------------------------------------------------------
+
+
+class NetworkPersonForm(DomainForm):
+    support_types = forms.MultipleChoiceField(
+        label=_("Support"),
+        choices=SupportType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    trust = forms.TypedChoiceField(
+        label=_("Trust (1–5)"),
+        choices=[("", "—"), *[(str(i), str(i)) for i in range(1, 6)]],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    conflict = forms.TypedChoiceField(
+        label=_("Conflict (1–5)"),
+        choices=[("", "—"), *[(str(i), str(i)) for i in range(1, 6)]],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+    class Meta:
+        model = NetworkPerson
+        fields = [
+            "display_name",
+            "relation",
+            "has_parental_authority",
+            "age_band",
+            "lives_with_youth",
+            "contact_frequency",
+            "trust",
+            "conflict",
+            "support_types",
+            "note",
+        ]
+        widgets = {"note": text_area(2)}
+
+
+class NetworkTieForm(DomainForm):
+    class Meta:
+        model = NetworkTie
+        fields = ["person_a", "person_b", "conflict", "note"]
+        labels = {"person_a": _("Person"), "person_b": _("Connected with")}
+
+    def __init__(self, *args: Any, youth_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        people = NetworkPerson.objects.filter(youth_id=youth_id).order_by("display_name", "pk")
+        for name in ("person_a", "person_b"):
+            field = self.fields[name]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = people
+
+
+# --- nomination and consent ---------------------------------------------------------------
+
+
+class RoundForm(forms.Form):
+    started_on = forms.DateField(label=_("Round started on"), widget=DateInput())
+
+
+class CandidateForm(forms.Form):
+    person = forms.ModelChoiceField(
+        label=_("Person from the network"), queryset=NetworkPerson.objects
+    )
+    named_on = forms.DateField(label=_("Named by the youth on"), widget=DateInput())
+    asked_on = forms.DateField(label=_("Asked by the youth on"), widget=DateInput(), required=False)
+
+    def __init__(self, *args: Any, youth_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        person = self.fields["person"]
+        assert isinstance(person, forms.ModelChoiceField)
+        person.queryset = NetworkPerson.objects.filter(youth_id=youth_id).order_by(
+            "display_name", "pk"
+        )
+
+
+class ResponseForm(ActionForm):
+    response = forms.ChoiceField(
+        label=_("Response"),
+        choices=[(v, label) for v, label in Response.choices if v != Response.PENDING],
+    )
+    asked_on = forms.DateField(label=_("Asked by the youth on"), widget=DateInput())
+    response_on = forms.DateField(label=_("Response date"), widget=DateInput())
+    decline_reason = forms.CharField(
+        label=_("Reason for declining"), widget=text_area(2), required=False
+    )
+
+
+class MinorConfirmationForm(ActionForm):
+    confirmed_on = forms.DateField(label=_("Confirmed on"), widget=DateInput())
+    reason = forms.CharField(label=_("Why a JIM under 18 is suitable"), widget=text_area(2))
+
+
+class EndJimForm(ActionForm):
+    ended_on = forms.DateField(label=_("Stopped as JIM on"), widget=DateInput())
+    reason = forms.ChoiceField(label=_("Why the JIM stopped"), choices=JimEndReason.choices)
+
+
+class NoJimForm(DomainForm):
+    class Meta:
+        model = NoJimOutcome
+        fields = ["recorded_on", "reason", "explanation", "alternatives_tried"]
+        widgets = {
+            "recorded_on": DateInput(),
+            "explanation": text_area(2),
+            "alternatives_tried": text_area(2),
+        }
+
+
+class ConsentForm(DomainForm):
+    class Meta:
+        model = ConsentRecord
+        fields = ["party", "parent_name", "decision", "given_at", "note"]
+        widgets = {"given_at": DateTimeInput(), "note": text_area(2)}
+
+
+# --- meetings and plans --------------------------------------------------------------------
+
+
+class MeetingForm(DomainForm):
+    class Meta:
+        model = Meeting
+        fields = ["kind", "held_on", "youth_view", "jim_input", "decisions", "notes"]
+        widgets = {
+            "held_on": DateInput(),
+            "youth_view": text_area(),
+            "jim_input": text_area(),
+            "decisions": text_area(),
+            "notes": text_area(2),
+        }
+        help_texts = {
+            "youth_view": _("In the youth's own words, recorded apart from the decisions."),
+            "jim_input": _("What the JIM brought in, recorded apart from the decisions."),
+        }
+
+
+class AttendeeForm(DomainForm):
+    class Meta:
+        model = Attendee
+        fields = ["role", "name", "present"]
+
+
+class CarePlanForm(DomainForm):
+    class Meta:
+        model = CarePlan
+        fields = ["made_on", "summary"]
+        widgets = {"made_on": DateInput(), "summary": text_area()}
+
+
+class GoalForm(DomainForm):
+    class Meta:
+        model = Goal
+        fields = ["description", "status", "status_note"]
+        widgets = {"description": text_area(2), "status_note": text_area(2)}
+
+
+class SafetyPlanForm(DomainForm):
+    class Meta:
+        model = SafetyPlan
+        fields = ["made_on", "concerns", "measures", "ended_on"]
+        widgets = {
+            "made_on": DateInput(),
+            "ended_on": DateInput(),
+            "concerns": text_area(2),
+            "measures": text_area(2),
+        }
+
+
+# --- placement ------------------------------------------------------------------------------
+
+
+class PlacementDecisionForm(DomainForm):
+    class Meta:
+        model = PlacementDecision
+        fields = [
+            "placement_type",
+            "decided_on",
+            "options_considered",
+            "rationale",
+            "youth_view",
+            "is_emergency",
+            "no_jim_reason",
+        ]
+        widgets = {
+            "decided_on": DateInput(),
+            "options_considered": text_area(2),
+            "rationale": text_area(),
+            "youth_view": text_area(),
+            "no_jim_reason": text_area(2),
+        }
+        help_texts = {
+            "is_emergency": _(
+                "An emergency placement may be finalised first; the JIM must then be consulted "
+                "within 7 days and a team lead confirms the emergency."
+            ),
+            "no_jim_reason": _("Only when the youth has no JIM to consult."),
+        }
+
+
+class ConsultationForm(DomainForm):
+    class Meta:
+        model = JimConsultation
+        fields = ["consulted_on", "advice", "weighing"]
+        widgets = {
+            "consulted_on": DateInput(),
+            "advice": text_area(),
+            "weighing": text_area(),
+        }
+
+
+# --- closure and follow-up -------------------------------------------------------------------
+
+
+class ClosureForm(ActionForm):
+    closed_on = forms.DateField(label=_("Closed on"), widget=DateInput())
+    reason = forms.ChoiceField(label=_("Reason"), choices=ClosureReason.choices)
+    jim_relationship = forms.ChoiceField(
+        label=_("JIM relationship at closure"), choices=JimRelationship.choices
+    )
+    note = forms.CharField(label=_("Note"), widget=text_area(2), required=False)
+
+
+YES_NO = [("", "—"), ("yes", _("Yes")), ("no", _("No"))]
+
+
+def _yes_no(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+class FollowUpForm(ActionForm):
+    done_on = forms.DateField(label=_("Done on"), widget=DateInput())
+    jim_contact_continues = forms.TypedChoiceField(
+        label=_("Contact with the JIM continues"),
+        choices=YES_NO,
+        coerce=_yes_no,
+        empty_value=None,
+        required=False,
+    )
+    contact_frequency = forms.ChoiceField(
+        label=_("How often"),
+        choices=[("", "—"), *FollowUp._meta.get_field("contact_frequency").choices],  # type: ignore[misc]
+        required=False,
+    )
+    placement_after_all = forms.TypedChoiceField(
+        label=_("Placed out of home after all"),
+        choices=YES_NO,
+        coerce=_yes_no,
+        empty_value=None,
+        required=False,
+    )
+    placement_type = forms.ChoiceField(
+        label=_("Placement"), choices=[("", "—"), *PlacementType.choices], required=False
+    )
+    note = forms.CharField(label=_("Note"), widget=text_area(2), required=False)
+
+
+# --- team overview --------------------------------------------------------------------------
+
+OVERVIEW_SORTS = {
+    "youth": _("Youth"),
+    "phase": _("Phase"),
+    "days_in_phase": _("Days in phase"),
+    "time_to_mentor": _("Days to JIM"),
+    "next_evaluation": _("Next evaluation"),
+    "professional": _("Professional"),
+}
+
+
+class OverviewFilterForm(forms.Form):
+    phase = forms.ChoiceField(
+        label=_("Phase"), choices=[("", _("All phases")), *Phase.choices], required=False
+    )
+    professional = forms.TypedChoiceField(
+        label=_("Professional"), choices=[], coerce=int, empty_value=None, required=False
+    )
+    overdue = forms.BooleanField(label=_("Only with something overdue"), required=False)
+    closed = forms.BooleanField(label=_("Include closed trajectories"), required=False)
+    sort = forms.ChoiceField(
+        label=_("Sort by"), choices=list(OVERVIEW_SORTS.items()), required=False
+    )
+    descending = forms.BooleanField(label=_("Descending"), required=False)
+
+    def __init__(self, *args: Any, professionals: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["professional"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("Everyone")), *professionals]

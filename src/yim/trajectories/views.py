@@ -1,0 +1,378 @@
+"""Trajectory pages: intake, the trajectory page, its referral and its phase.
+
+Views parse (forms), authorise (:mod:`yim.policy`, lookups through the user's scope so
+anything outside it answers 404) and call the models; every read and write of youth data
+is audited. The pages of the other parts of a trajectory live in ``views_*.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Model, Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from yim import policy
+from yim.audit.log import record
+from yim.audit.models import Action
+from yim.trajectories.forms import (
+    IntakeForm,
+    NewTrajectoryForm,
+    PhaseForm,
+    ReferralForm,
+    attach_errors,
+)
+from yim.trajectories.models import (
+    Candidate,
+    Meeting,
+    Phase,
+    PlacementDecision,
+    Trajectory,
+    Youth,
+)
+from yim.trajectories.views_timeline import open_tasks
+from yim.web.http import AuthenticatedHttpRequest
+from yim.web.views import break_glass_ids
+
+PartT = TypeVar("PartT", bound=Model)
+
+# --- shared helpers (used by every views_* module) ---------------------------------------
+
+
+def get_trajectory(request: AuthenticatedHttpRequest, pk: int, *, edit: bool) -> Trajectory:
+    """One trajectory through the user's scope (one query); 404 outside it.
+
+    ``edit``: only the youth's own team writes; break-the-glass access reads only.
+    """
+    grants = frozenset() if edit else break_glass_ids(request)
+    trajectory = (
+        policy.staff_trajectory_queryset(request.user, grants)
+        .select_related("youth", "youth__team", "programme", "team", "professional")
+        .filter(pk=pk)
+        .first()
+    )
+    if trajectory is None or not policy.can_view_trajectories(request.user, trajectory.youth):
+        raise Http404
+    if edit and not policy.can_edit_trajectory(request.user, trajectory.youth):
+        raise Http404
+    return trajectory
+
+
+def get_part(
+    request: AuthenticatedHttpRequest, model: type[PartT], pk: int, *, edit: bool, via: str
+) -> tuple[PartT, Trajectory]:
+    """A record of a trajectory (``via`` is the path to it), looked up through the user's
+    scope in one query; returns the record and its trajectory. 404 outside the scope."""
+    grants = frozenset() if edit else break_glass_ids(request)
+    scope = policy.staff_trajectory_queryset(request.user, grants)
+    part = (
+        model._default_manager.filter(pk=pk, **{f"{via}__in": scope})
+        .select_related(f"{via}__youth", f"{via}__programme", f"{via}__team")
+        .first()
+    )
+    if part is None:
+        raise Http404
+    related: Any = part
+    for step in via.split("__"):
+        related = getattr(related, step)
+    trajectory: Trajectory = related
+    youth = trajectory.youth
+    if not policy.can_view_trajectories(request.user, youth):
+        raise Http404
+    if edit and not policy.can_edit_trajectory(request.user, youth):
+        raise Http404
+    return part, trajectory
+
+
+def get_youth(request: AuthenticatedHttpRequest, pk: int, *, edit: bool) -> Youth:
+    grants = frozenset() if edit else break_glass_ids(request)
+    youth = policy.get_youth_or_404(request.user, pk, grants)
+    if not policy.can_view_trajectories(request.user, youth):
+        raise Http404
+    if edit and not policy.can_edit_trajectory(request.user, youth):
+        raise Http404
+    return youth
+
+
+def audit(
+    request: AuthenticatedHttpRequest,
+    action: Any,
+    youth: Youth,
+    obj: Model | None = None,
+    detail: str = "",
+) -> None:
+    via_break_glass = youth.team_id != request.user.team_id
+    grants = request.session.get(policy.BREAK_GLASS_SESSION_KEY, {})
+    record(
+        request.user,
+        action,
+        request=request,
+        youth=youth,
+        obj=obj,
+        detail=detail,
+        capacity=policy.capacity(request.user, youth, break_glass=via_break_glass),
+        break_glass_reason=grants.get(str(youth.pk), "") if via_break_glass else "",
+    )
+
+
+def trajectory_url(trajectory: Trajectory, anchor: str = "") -> str:
+    url = reverse("trajectories:detail", args=[trajectory.pk])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def save_form(
+    request: AuthenticatedHttpRequest,
+    form: Any,
+    *,
+    youth: Youth,
+    write: Callable[[], Model],
+    detail: str,
+    created: bool,
+) -> Model | None:
+    """Validate ``form``, run ``write`` (the model's save or domain action) and audit it.
+
+    A refusal by the model (rule, stale version, closed trajectory) lands on the form and
+    nothing is written; the form keeps what the user typed.
+    """
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        with transaction.atomic():
+            obj = write()
+    except ValidationError as exc:
+        attach_errors(form, exc)
+        return None
+    audit(request, Action.CREATE if created else Action.UPDATE, youth, obj, detail)
+    messages.success(request, _("Saved."))
+    return obj
+
+
+def form_page(
+    request: AuthenticatedHttpRequest,
+    *,
+    trajectory: Trajectory | None,
+    youth: Youth,
+    form: Any,
+    title: str,
+    intro: str = "",
+    submit: str = "",
+    extra: dict[str, Any] | None = None,
+    template: str = "trajectories/form_page.html",
+) -> HttpResponse:
+    # Shown with the youth's data: audited, also when a refused write is shown again.
+    refused = " (refused, shown again)" if request.method == "POST" else ""
+    audit(request, Action.VIEW, youth, trajectory or youth, f"form: {title}{refused}"[:300])
+    context = {
+        "trajectory": trajectory,
+        "youth": youth,
+        "form": form,
+        "title": title,
+        "intro": intro,
+        "submit": submit or _("Save"),
+        "back": trajectory_url(trajectory)
+        if trajectory
+        else reverse("web:youth_detail", args=[youth.pk]),
+        **(extra or {}),
+    }
+    return render(request, template, context)
+
+
+# --- intake ------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def intake_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Register a new youth and open their first trajectory (the referral)."""
+    user = request.user
+    if not policy.can_start_intake(user) or user.team is None:
+        raise Http404
+    team = user.team
+    form = IntakeForm(request.POST or None, organisation_id=team.organisation_id)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                youth = Youth(
+                    organisation_id=team.organisation_id,
+                    team=team,
+                    professional=user,
+                    **{name: data[name] for name in IntakeForm.YOUTH_FIELDS},
+                )
+                youth.save()
+                trajectory = Trajectory.start(
+                    youth=youth,
+                    professional=user,
+                    by=user,
+                    **{name: data[name] for name in IntakeForm.TRAJECTORY_FIELDS},
+                )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            audit(request, Action.CREATE, youth, youth, "intake: youth registered")
+            audit(request, Action.CREATE, youth, trajectory, "intake: trajectory started")
+            messages.success(request, _("The youth is registered and the trajectory started."))
+            return redirect(trajectory_url(trajectory))
+    return render(
+        request,
+        "trajectories/intake.html",
+        {"form": form, "title": _("New youth: intake")},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def start_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpResponse:
+    """Open a new trajectory for a known youth (one open trajectory at a time)."""
+    youth = get_youth(request, youth_id, edit=True)
+    form = NewTrajectoryForm(request.POST or None, organisation_id=youth.organisation_id)
+
+    def write() -> Trajectory:
+        return Trajectory.start(
+            youth=youth, professional=request.user, by=request.user, **form.cleaned_data
+        )
+
+    trajectory = save_form(
+        request, form, youth=youth, write=write, detail="trajectory started", created=True
+    )
+    if isinstance(trajectory, Trajectory):
+        return redirect(trajectory_url(trajectory))
+    return form_page(
+        request,
+        trajectory=None,
+        youth=youth,
+        form=form,
+        title=_("New trajectory"),
+        submit=_("Start the trajectory"),
+    )
+
+
+# --- the trajectory page ------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def trajectory_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    trajectory = get_trajectory(request, pk, edit=False)
+    youth = trajectory.youth
+    audit(request, Action.VIEW, youth, trajectory, "trajectory page")
+    can_edit = policy.can_edit_trajectory(request.user, youth)
+    candidates = list(
+        Candidate.objects.filter(trajectory=trajectory)
+        .select_related("person", "round")
+        .prefetch_related("consents")
+        .order_by("round__number", "named_on", "pk")
+    )
+    rounds = list(trajectory.nomination_rounds.order_by("number"))
+    for round_ in rounds:
+        round_.listed = [c for c in candidates if c.round_id == round_.pk]  # type: ignore[attr-defined]
+    jims = [c for c in candidates if c.is_jim]
+    consent = [(c, c.consent_status()) for c in jims]
+    meetings = list(
+        Meeting.objects.filter(trajectory=trajectory)
+        .prefetch_related("attendees")
+        .order_by("-held_on", "-pk")
+    )
+    decisions = list(
+        PlacementDecision.objects.filter(trajectory=trajectory)
+        .prefetch_related(Prefetch("consultations"))
+        .order_by("-decided_on", "-pk")
+    )
+    care_plan = getattr(trajectory, "care_plan", None)
+    closure = getattr(trajectory, "closure", None)
+    now = timezone.now()
+    context = {
+        "trajectory": trajectory,
+        "youth": youth,
+        "can_edit": can_edit and not trajectory.is_closed,
+        "can_follow_up": can_edit,
+        "can_confirm": policy.can_confirm_emergency(request.user, trajectory.team_id),
+        "phase_form": PhaseForm(trajectory=trajectory) if can_edit else None,
+        "days_in_phase": trajectory.time_in_current_phase(now).days,
+        "time_in_phase": [
+            (Phase(phase).label, spent.days)
+            for phase, spent in trajectory.time_in_phase(now).items()
+        ],
+        "rounds": rounds,
+        "open_round": next((r for r in rounds if r.closed_on is None), None),
+        "active_jim": next((c for c in jims if c.is_active_jim), None),
+        "consent": consent,
+        "no_jim_outcomes": list(trajectory.no_jim_outcomes.all()),
+        "meetings": meetings,
+        "care_plan": care_plan,
+        "goals": list(care_plan.goals.all()) if care_plan else [],
+        "safety_plans": list(trajectory.safety_plans.all()),
+        "decisions": decisions,
+        "closure": closure,
+        "follow_ups": list(trajectory.follow_ups.all()),
+        "evaluations": trajectory.evaluations_due(),
+        "tasks": open_tasks(trajectory),
+        "network_size": youth.network.count(),
+    }
+    return render(request, "trajectories/trajectory.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def referral_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    trajectory = get_trajectory(request, pk, edit=True)
+    form = ReferralForm(request.POST or None, instance=trajectory)
+    if save_form(
+        request,
+        form,
+        youth=trajectory.youth,
+        write=form.save_versioned,
+        detail="referral changed",
+        created=False,
+    ):
+        return redirect(trajectory_url(trajectory))
+    return form_page(
+        request,
+        trajectory=trajectory,
+        youth=trajectory.youth,
+        form=form,
+        title=_("Referral"),
+    )
+
+
+@login_required
+@require_POST
+def phase_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Move the trajectory to another phase; the model says whether the move is allowed."""
+    trajectory = get_trajectory(request, pk, edit=True)
+    form = PhaseForm(request.POST, trajectory=trajectory)
+
+    def write() -> Model:
+        trajectory.version = form.cleaned_data["version"]
+        return trajectory.advance_to(
+            form.cleaned_data["phase"], by=request.user, note=form.cleaned_data["note"]
+        )
+
+    if save_form(
+        request,
+        form,
+        youth=trajectory.youth,
+        write=write,
+        detail=f"phase: {form.data.get('phase', '')}",
+        created=True,
+    ):
+        return redirect(trajectory_url(trajectory))
+    trajectory.refresh_from_db()
+    return form_page(
+        request,
+        trajectory=trajectory,
+        youth=trajectory.youth,
+        form=form,
+        title=_("Move to another phase"),
+        submit=_("Move"),
+    )

@@ -1,0 +1,229 @@
+"""Meetings with their attendees, the care plan with its goals, and safety plans."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from yim import policy
+from yim.audit.models import Action
+from yim.trajectories.forms import (
+    AttendeeForm,
+    CarePlanForm,
+    GoalForm,
+    MeetingForm,
+    SafetyPlanForm,
+)
+from yim.trajectories.models import (
+    Attendee,
+    CarePlan,
+    Goal,
+    Meeting,
+    MeetingKind,
+    SafetyPlan,
+    Trajectory,
+)
+from yim.trajectories.models.base import today
+from yim.trajectories.views import (
+    audit,
+    form_page,
+    get_part,
+    get_trajectory,
+    save_form,
+    trajectory_url,
+)
+from yim.web.http import AuthenticatedHttpRequest
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    trajectory = get_trajectory(request, pk, edit=True)
+    kind = request.GET.get("kind", "")
+    form = MeetingForm(
+        request.POST or None,
+        instance=Meeting(trajectory=trajectory, recorded_by=request.user),
+        initial={
+            "held_on": today(),
+            "kind": kind if kind in MeetingKind.values else "",
+        },
+    )
+    meeting = save_form(
+        request,
+        form,
+        youth=trajectory.youth,
+        write=form.save_versioned,
+        detail="meeting",
+        created=True,
+    )
+    if meeting is not None:
+        return redirect(reverse("trajectories:meeting", args=[meeting.pk]))
+    return form_page(
+        request,
+        trajectory=trajectory,
+        youth=trajectory.youth,
+        form=form,
+        title=_("Record a meeting"),
+        intro=_("The youth's own view and the JIM's input are recorded apart from the decisions."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A meeting: its record (editable) and who attended."""
+    writing = request.method == "POST"
+    meeting, trajectory = get_part(request, Meeting, pk, edit=writing, via="trajectory")
+    action = request.POST.get("action", "")
+    form = MeetingForm(request.POST if action == "meeting" else None, instance=meeting)
+    attendee_form = AttendeeForm(
+        request.POST if action == "attendee" else None,
+        instance=Attendee(meeting=meeting),
+        prefix="attendee",
+    )
+    if action == "meeting" and save_form(
+        request,
+        form,
+        youth=trajectory.youth,
+        write=form.save_versioned,
+        detail="meeting",
+        created=False,
+    ):
+        return redirect(reverse("trajectories:meeting", args=[meeting.pk]))
+    if action == "attendee" and save_form(
+        request,
+        attendee_form,
+        youth=trajectory.youth,
+        write=attendee_form.save_versioned,
+        detail="meeting attendee",
+        created=True,
+    ):
+        return redirect(reverse("trajectories:meeting", args=[meeting.pk]))
+    audit(request, Action.VIEW, trajectory.youth, meeting, "meeting")
+    return render(
+        request,
+        "trajectories/meeting.html",
+        {
+            "trajectory": trajectory,
+            "youth": trajectory.youth,
+            "meeting": meeting,
+            "form": form,
+            "attendee_form": attendee_form,
+            "attendees": list(meeting.attendees.all()),
+            "can_edit": policy.can_edit_trajectory(request.user, trajectory.youth)
+            and not trajectory.is_closed,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def care_plan_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    trajectory = get_trajectory(request, pk, edit=True)
+    plan = CarePlan.objects.filter(trajectory=trajectory).first()
+    form = CarePlanForm(
+        request.POST or None,
+        instance=plan or CarePlan(trajectory=trajectory),
+        initial={} if plan else {"made_on": today()},
+    )
+    if save_form(
+        request,
+        form,
+        youth=trajectory.youth,
+        write=form.save_versioned,
+        detail="care plan",
+        created=plan is None,
+    ):
+        return redirect(trajectory_url(trajectory, "care-plan"))
+    return form_page(
+        request,
+        trajectory=trajectory,
+        youth=trajectory.youth,
+        form=form,
+        title=_("Care plan"),
+        intro=_("The care plan is made after the network map: explore the network first."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def goal_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    trajectory = get_trajectory(request, pk, edit=True)
+    plan = CarePlan.objects.filter(trajectory=trajectory).first()
+    if plan is None:
+        raise Http404
+    return _goal_page(request, trajectory, Goal(plan=plan))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def goal_edit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    goal, trajectory = get_part(request, Goal, pk, edit=True, via="plan__trajectory")
+    return _goal_page(request, trajectory, goal)
+
+
+def _goal_page(
+    request: AuthenticatedHttpRequest, trajectory: Trajectory, goal: Goal
+) -> HttpResponse:
+    goal_pk = goal.pk
+    form = GoalForm(request.POST or None, instance=goal)
+    if save_form(
+        request,
+        form,
+        youth=trajectory.youth,
+        write=form.save_versioned,
+        detail="care plan goal",
+        created=goal_pk is None,
+    ):
+        return redirect(trajectory_url(trajectory, "care-plan"))
+    return form_page(
+        request, trajectory=trajectory, youth=trajectory.youth, form=form, title=_("Goal")
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def safety_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    trajectory = get_trajectory(request, pk, edit=True)
+    return _safety_page(request, trajectory, SafetyPlan(trajectory=trajectory))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def safety_edit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    plan, trajectory = get_part(request, SafetyPlan, pk, edit=True, via="trajectory")
+    return _safety_page(request, trajectory, plan)
+
+
+def _safety_page(
+    request: AuthenticatedHttpRequest, trajectory: Trajectory, plan: SafetyPlan
+) -> HttpResponse:
+    plan_pk = plan.pk
+    form = SafetyPlanForm(
+        request.POST or None,
+        instance=plan,
+        initial={"made_on": today()} if plan_pk is None else {},
+    )
+    if save_form(
+        request,
+        form,
+        youth=trajectory.youth,
+        write=form.save_versioned,
+        detail="safety plan",
+        created=plan_pk is None,
+    ):
+        return redirect(trajectory_url(trajectory, "safety"))
+    return form_page(
+        request,
+        trajectory=trajectory,
+        youth=trajectory.youth,
+        form=form,
+        title=_("Safety plan"),
+        intro=_(
+            "A safety plan runs in parallel with the search for a JIM when the situation is unsafe."
+        ),
+    )

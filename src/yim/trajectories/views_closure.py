@@ -1,0 +1,116 @@
+"""Closure of professional care, and the follow-ups at 6, 12 and 24 months."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Model
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from yim.trajectories.forms import ClosureForm, FollowUpForm
+from yim.trajectories.models import FollowUp
+from yim.trajectories.models.base import today
+from yim.trajectories.rules import AMSTERDAM
+from yim.trajectories.views import (
+    form_page,
+    get_part,
+    get_trajectory,
+    save_form,
+    trajectory_url,
+)
+from yim.web.http import AuthenticatedHttpRequest
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def close_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    trajectory = get_trajectory(request, pk, edit=True)
+    form = ClosureForm(
+        request.POST or None, initial={"version": trajectory.version, "closed_on": today()}
+    )
+
+    def write() -> Model:
+        data = form.cleaned_data
+        closed_on = data["closed_on"]
+        # A closure today happens now; one recorded for an earlier day at noon of that day.
+        at = (
+            timezone.now()
+            if closed_on == today()
+            else dt.datetime.combine(closed_on, dt.time(12), tzinfo=AMSTERDAM)
+        )
+        trajectory.version = data["version"]
+        return trajectory.close(
+            reason=data["reason"],
+            jim_relationship=data["jim_relationship"],
+            at=at,
+            by=request.user,
+            note=data["note"],
+        )
+
+    if save_form(
+        request,
+        form,
+        youth=trajectory.youth,
+        write=write,
+        detail="trajectory closed",
+        created=True,
+    ):
+        return redirect(trajectory_url(trajectory, "closure"))
+    return form_page(
+        request,
+        trajectory=trajectory,
+        youth=trajectory.youth,
+        form=form,
+        title=_("Close the trajectory"),
+        intro=_(
+            "Closing ends professional care; the JIM stays. Follow-ups are planned at 6, 12 "
+            "and 24 months. A closed trajectory can no longer be changed."
+        ),
+        submit=_("Close the trajectory"),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def follow_up_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    follow_up, trajectory = get_part(request, FollowUp, pk, edit=True, via="trajectory")
+    initial = {
+        "version": follow_up.version,
+        "done_on": follow_up.done_on or today(),
+        "contact_frequency": follow_up.contact_frequency,
+        "placement_type": follow_up.placement_type,
+        "note": follow_up.note,
+    }
+    form = FollowUpForm(request.POST or None, initial=initial)
+
+    def write() -> Model:
+        data = form.cleaned_data
+        follow_up.version = data["version"]
+        follow_up.record(
+            done_on=data["done_on"],
+            jim_contact_continues=data["jim_contact_continues"],
+            placement_after_all=data["placement_after_all"],
+            contact_frequency=data["contact_frequency"],
+            placement_type=data["placement_type"],
+            note=data["note"],
+            by=request.user,
+        )
+        return follow_up
+
+    if save_form(
+        request, form, youth=trajectory.youth, write=write, detail="follow-up", created=False
+    ):
+        return redirect(trajectory_url(trajectory, "closure"))
+    return form_page(
+        request,
+        trajectory=trajectory,
+        youth=trajectory.youth,
+        form=form,
+        title=str(follow_up),
+        intro=_("Does the JIM relationship continue? Did a placement happen after all?"),
+    )

@@ -1,0 +1,230 @@
+"""The network map pages: people and ties, and the map itself (page, SVG and PNG).
+
+The network belongs to the youth, so these pages hang off the youth, not a trajectory.
+Candidates and the JIM are taken from the youth's current (or latest) trajectory.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from yim import policy
+from yim.audit.models import Action
+from yim.trajectories import network_map
+from yim.trajectories.forms import NetworkPersonForm, NetworkTieForm
+from yim.trajectories.models import (
+    NetworkPerson,
+    NetworkTie,
+    Response,
+    Trajectory,
+    Youth,
+)
+from yim.trajectories.views import audit, form_page, get_youth, save_form
+from yim.web.http import AuthenticatedHttpRequest
+
+
+def current_trajectory(youth: Youth) -> Trajectory | None:
+    """The open trajectory, or else the latest one."""
+    return (
+        youth.trajectories.filter(closed_at__isnull=True).first()
+        or youth.trajectories.order_by("-started_at", "-pk").first()
+    )
+
+
+def map_labels(youth: Youth) -> network_map.MapLabels:
+    return network_map.MapLabels(
+        title=_("Network map of %(name)s") % {"name": youth.display_name},
+        description=_(
+            "The youth in the centre; people closer to the centre are closer to the youth "
+            "(trust and contact). Colour shows the relation; the JIM is marked with a star, "
+            "candidates with a dashed circle."
+        ),
+        jim=_("JIM"),
+        candidate=_("candidate"),
+        conflict=_("conflictual tie"),
+        legend=_("Legend"),
+    )
+
+
+def build_drawing(youth: Youth) -> network_map.MapDrawing:
+    """The youth's map: two queries for people and ties, one for the current candidates."""
+    people = list(NetworkPerson.objects.filter(youth=youth))
+    ties = NetworkTie.objects.filter(youth=youth).values_list(
+        "person_a_id", "person_b_id", "conflict"
+    )
+    trajectory = current_trajectory(youth)
+    candidate_ids: set[int] = set()
+    jim_ids: set[int] = set()
+    if trajectory is not None:
+        for person_id, response, ended in trajectory.candidates.values_list(
+            "person_id", "response", "jim_ended_on"
+        ):
+            candidate_ids.add(person_id)
+            if response == Response.ACCEPTED and ended is None:
+                jim_ids.add(person_id)
+    return network_map.layout(
+        youth.display_name,
+        [
+            network_map.MapPerson(
+                key=p.pk,
+                name=p.display_name,
+                relation=p.relation,
+                relation_label=str(p.get_relation_display()),
+                ring=network_map.closeness_ring(p.trust, p.contact_frequency),
+                is_candidate=p.pk in candidate_ids,
+                is_jim=p.pk in jim_ids,
+            )
+            for p in people
+        ],
+        [network_map.MapTie(a, b, conflict) for a, b, conflict in ties],
+        map_labels(youth),
+    )
+
+
+def inline_svg(youth: Youth) -> str:
+    """The map for embedding in a page (every label in it is escaped by the renderer)."""
+    return mark_safe(network_map.render_svg(build_drawing(youth)))  # noqa: S308
+
+
+@login_required
+@require_GET
+def network_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpResponse:
+    youth = get_youth(request, youth_id, edit=False)
+    audit(request, Action.VIEW, youth, youth, "network map")
+    people = list(NetworkPerson.objects.filter(youth=youth).order_by("display_name", "pk"))
+    names = {p.pk: p.display_name for p in people}
+    ties = [
+        (names.get(t.person_a_id, "?"), names.get(t.person_b_id, "?"), t)
+        for t in NetworkTie.objects.filter(youth=youth)
+    ]
+    trajectory = current_trajectory(youth)
+    return render(
+        request,
+        "trajectories/network.html",
+        {
+            "youth": youth,
+            "trajectory": trajectory,
+            "people": people,
+            "ties": ties,
+            "map_svg": inline_svg(youth),
+            "can_edit": policy.can_edit_trajectory(request.user, youth),
+            "care_plan_exists": trajectory is not None and hasattr(trajectory, "care_plan"),
+        },
+    )
+
+
+def _download(youth: Youth, body: bytes | str, content_type: str, extension: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    name = slugify(f"network-{youth.pk}-{youth.display_name}") or f"network-{youth.pk}"
+    response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def map_svg_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpResponse:
+    youth = get_youth(request, youth_id, edit=False)
+    audit(request, Action.EXPORT, youth, youth, "network map SVG")
+    svg = '<?xml version="1.0" encoding="UTF-8"?>\n' + network_map.render_svg(build_drawing(youth))
+    return _download(youth, svg, "image/svg+xml; charset=utf-8", "svg")
+
+
+@login_required
+@require_GET
+def map_png_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpResponse:
+    youth = get_youth(request, youth_id, edit=False)
+    audit(request, Action.EXPORT, youth, youth, "network map PNG")
+    return _download(youth, network_map.render_png(build_drawing(youth)), "image/png", "png")
+
+
+def _network_url(youth: Youth) -> str:
+    return reverse("trajectories:network", args=[youth.pk])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_add_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpResponse:
+    youth = get_youth(request, youth_id, edit=True)
+    form = NetworkPersonForm(request.POST or None, instance=NetworkPerson(youth=youth))
+    if save_form(
+        request,
+        form,
+        youth=youth,
+        write=form.save_versioned,
+        detail="network: person added",
+        created=True,
+    ):
+        if "another" in request.POST:
+            return redirect(reverse("trajectories:person_add", args=[youth.pk]))
+        return redirect(_network_url(youth))
+    return form_page(
+        request,
+        trajectory=None,
+        youth=youth,
+        form=form,
+        title=_("Add a person to the network"),
+        intro=_(
+            "Who does the youth know and trust? Parents belong on the map too, "
+            "but can never be the JIM."
+        ),
+        extra={"back": _network_url(youth), "another": True},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_edit_view(request: AuthenticatedHttpRequest, youth_id: int, pk: int) -> HttpResponse:
+    youth = get_youth(request, youth_id, edit=True)
+    person = NetworkPerson.objects.filter(youth=youth, pk=pk).first()
+    if person is None:
+        raise Http404
+    form = NetworkPersonForm(request.POST or None, instance=person)
+    if save_form(
+        request,
+        form,
+        youth=youth,
+        write=form.save_versioned,
+        detail="network: person changed",
+        created=False,
+    ):
+        return redirect(_network_url(youth))
+    return form_page(
+        request,
+        trajectory=None,
+        youth=youth,
+        form=form,
+        title=_("Person in the network"),
+        extra={"back": _network_url(youth)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tie_add_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpResponse:
+    youth = get_youth(request, youth_id, edit=True)
+    form = NetworkTieForm(request.POST or None, instance=NetworkTie(youth=youth), youth_id=youth.pk)
+    if save_form(
+        request,
+        form,
+        youth=youth,
+        write=form.save_versioned,
+        detail="network: tie added",
+        created=True,
+    ):
+        return redirect(_network_url(youth))
+    return form_page(
+        request,
+        trajectory=None,
+        youth=youth,
+        form=form,
+        title=_("Add a tie between two people"),
+        extra={"back": _network_url(youth)},
+    )

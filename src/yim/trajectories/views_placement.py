@@ -1,0 +1,143 @@
+"""Placement decisions and the gate: no out-of-home placement without consulting the JIM.
+
+The gate itself is the model's (``PlacementDecision.finalise`` raises ``GateClosed``); these
+views only show its answer on the page. An emergency may be finalised first; a team lead of
+the youth's team confirms it, and the JIM consultation stays due (7 days) until recorded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Model
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from yim import policy
+from yim.audit.models import Action
+from yim.trajectories.forms import ActionForm, ConsultationForm, PlacementDecisionForm
+from yim.trajectories.models import JimConsultation, PlacementDecision, Trajectory
+from yim.trajectories.models.base import today
+from yim.trajectories.views import audit, form_page, get_part, get_trajectory, save_form
+from yim.web.http import AuthenticatedHttpRequest
+
+
+def _decision(trajectory: Trajectory, pk: int) -> PlacementDecision:
+    decision = PlacementDecision.objects.filter(trajectory=trajectory, pk=pk).first()
+    if decision is None:
+        raise Http404
+    return decision
+
+
+def _decision_url(decision: PlacementDecision) -> str:
+    return reverse("trajectories:placement", args=[decision.pk])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def placement_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    trajectory = get_trajectory(request, pk, edit=True)
+    form = PlacementDecisionForm(
+        request.POST or None,
+        instance=PlacementDecision(trajectory=trajectory, decided_by=request.user),
+        initial={"decided_on": today(), "placement_type": trajectory.requested_placement},
+    )
+    decision = save_form(
+        request,
+        form,
+        youth=trajectory.youth,
+        write=form.save_versioned,
+        detail="placement decision (draft)",
+        created=True,
+    )
+    if isinstance(decision, PlacementDecision):
+        return redirect(_decision_url(decision))
+    return form_page(
+        request,
+        trajectory=trajectory,
+        youth=trajectory.youth,
+        form=form,
+        title=_("Placement deliberation"),
+        intro=_(
+            "No out-of-home placement without first consulting the youth's JIM. The decision "
+            "is saved as a draft; it can be finalised once the JIM's advice is recorded."
+        ),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def placement_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A decision: edit the draft, record the JIM consultation, finalise, confirm."""
+    writing = request.method == "POST"
+    decision, trajectory = get_part(request, PlacementDecision, pk, edit=writing, via="trajectory")
+    action = request.POST.get("action", "")
+    version = {"version": decision.version}
+    forms: dict[str, Any] = {
+        "edit": PlacementDecisionForm(
+            request.POST if action == "edit" else None, instance=decision
+        ),
+        "consultation": ConsultationForm(
+            request.POST if action == "consultation" else None,
+            instance=JimConsultation(decision=decision),
+            initial={"consulted_on": today()},
+            prefix="consultation",
+        ),
+        "finalise": ActionForm(request.POST if action == "finalise" else None, initial=version),
+        "confirm": ActionForm(request.POST if action == "confirm" else None, initial=version),
+    }
+    if action == "confirm" and not policy.can_confirm_emergency(request.user, trajectory.team_id):
+        raise Http404
+    if action in forms:
+        form = forms[action]
+
+        def write() -> Model:
+            if action == "edit":
+                return form.save_versioned()
+            if action == "consultation":
+                data = form.cleaned_data
+                return decision.record_consultation(
+                    consulted_on=data["consulted_on"],
+                    advice=data["advice"],
+                    weighing=data["weighing"],
+                    recorded_by=request.user,
+                )
+            decision.version = form.cleaned_data["version"]
+            if action == "finalise":
+                decision.finalise(by=request.user)
+            else:
+                decision.confirm_emergency(by=request.user)
+            return decision
+
+        if save_form(
+            request,
+            form,
+            youth=trajectory.youth,
+            write=write,
+            detail=f"placement decision: {action}",
+            created=action == "consultation",
+        ):
+            return redirect(_decision_url(decision))
+        decision = _decision(trajectory, pk)  # what is stored, not the refused edit
+    audit(request, Action.VIEW, trajectory.youth, decision, "placement decision")
+    can_edit = policy.can_edit_trajectory(request.user, trajectory.youth)
+    return render(
+        request,
+        "trajectories/placement.html",
+        {
+            "trajectory": trajectory,
+            "youth": trajectory.youth,
+            "decision": decision,
+            "forms": forms,
+            "consultations": list(decision.consultations.select_related("jim__person")),
+            "gate_error": decision.gate_error() if not decision.is_finalised else None,
+            "can_edit": can_edit,
+            "can_confirm": decision.needs_confirmation
+            and policy.can_confirm_emergency(request.user, trajectory.team_id),
+            "active_jim": trajectory.active_jim,
+        },
+    )

@@ -1,0 +1,257 @@
+"""What the youth page and the trajectory page show besides forms: the timeline of
+everything that happened, and the open tasks of a trajectory.
+
+Both read the models and their derived answers (consent status, evaluation schedule,
+pending consultations); no rule is decided here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from yim.trajectories.models import (
+    Candidate,
+    ConsentRecord,
+    FollowUp,
+    JimConsultation,
+    Meeting,
+    NoJimOutcome,
+    NominationRound,
+    Phase,
+    PhaseTransition,
+    PlacementDecision,
+    Response,
+    Trajectory,
+    Youth,
+)
+from yim.trajectories.models.base import today
+from yim.trajectories.rules import amsterdam_day
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    day: dt.date
+    kind: str  # phase, nomination, consent, meeting, decision, closure, follow_up
+    text: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Task:
+    text: str
+    due_on: dt.date | None = None
+    overdue: bool = False
+    url: str = ""
+
+
+def _detail(trajectory_id: int, anchor: str) -> str:
+    return reverse("trajectories:detail", args=[trajectory_id]) + "#" + anchor
+
+
+def timeline_for(youth: Youth) -> list[TimelineEvent]:
+    """Everything that happened in the youth's trajectories, newest first."""
+    events: list[TimelineEvent] = []
+    add = events.append
+    for t in PhaseTransition.objects.filter(trajectory__youth=youth):
+        text = _("Phase: %(phase)s") % {"phase": t.get_phase_display()}
+        if t.note:
+            text += f" — {t.note}"
+        add(
+            TimelineEvent(
+                amsterdam_day(t.entered_at), "phase", text, _detail(t.trajectory_id, "phase")
+            )
+        )
+    for r in NominationRound.objects.filter(trajectory__youth=youth):
+        url = _detail(r.trajectory_id, "nomination")
+        add(
+            TimelineEvent(
+                r.started_on,
+                "nomination",
+                _("Nomination round %(n)s started") % {"n": r.number},
+                url,
+            )
+        )
+        if r.closed_on:
+            add(
+                TimelineEvent(
+                    r.closed_on,
+                    "nomination",
+                    _("Nomination round %(n)s closed: %(outcome)s")
+                    % {"n": r.number, "outcome": r.get_outcome_display()},
+                    url,
+                )
+            )
+    for c in Candidate.objects.filter(trajectory__youth=youth).select_related("person"):
+        url = _detail(c.trajectory_id, "nomination")
+        name = c.person.display_name
+        add(
+            TimelineEvent(
+                c.named_on, "nomination", _("%(name)s named as candidate") % {"name": name}, url
+            )
+        )
+        if c.response_on and c.response != Response.PENDING:
+            text = _("%(name)s: %(response)s") % {
+                "name": name,
+                "response": c.get_response_display(),
+            }
+            if c.decline_reason:
+                text += f" ({c.decline_reason})"
+            add(TimelineEvent(c.response_on, "nomination", text, url))
+        if c.jim_ended_on:
+            add(
+                TimelineEvent(
+                    c.jim_ended_on,
+                    "nomination",
+                    _("%(name)s stopped as JIM: %(reason)s")
+                    % {"name": name, "reason": c.get_jim_end_reason_display()},
+                    url,
+                )
+            )
+    for cr in ConsentRecord.objects.filter(trajectory__youth=youth).select_related(
+        "candidate__person"
+    ):
+        add(
+            TimelineEvent(
+                amsterdam_day(cr.given_at),
+                "consent",
+                _("Consent for %(name)s by %(party)s: %(decision)s")
+                % {
+                    "name": cr.candidate.person.display_name,
+                    "party": cr.get_party_display(),
+                    "decision": cr.get_decision_display(),
+                },
+                _detail(cr.trajectory_id, "consent"),
+            )
+        )
+    for o in NoJimOutcome.objects.filter(trajectory__youth=youth):
+        add(
+            TimelineEvent(
+                o.recorded_on,
+                "nomination",
+                _("No JIM found: %(reason)s") % {"reason": o.get_reason_display()},
+                _detail(o.trajectory_id, "nomination"),
+            )
+        )
+    for m in Meeting.objects.filter(trajectory__youth=youth):
+        add(
+            TimelineEvent(
+                m.held_on,
+                "meeting",
+                _("Meeting: %(kind)s") % {"kind": m.get_kind_display()},
+                reverse("trajectories:meeting", args=[m.pk]),
+            )
+        )
+    for d in PlacementDecision.objects.filter(trajectory__youth=youth):
+        url = reverse("trajectories:placement", args=[d.pk])
+        text = _("Placement decision: %(type)s (%(status)s)") % {
+            "type": d.get_placement_type_display(),
+            "status": d.get_status_display(),
+        }
+        if d.is_emergency:
+            text += " — " + _("emergency")
+        add(TimelineEvent(d.decided_on, "decision", text, url))
+    for jc in JimConsultation.objects.filter(decision__trajectory__youth=youth).select_related(
+        "decision"
+    ):
+        add(
+            TimelineEvent(
+                jc.consulted_on,
+                "decision",
+                _("JIM consulted on a placement decision"),
+                reverse("trajectories:placement", args=[jc.decision_id]),
+            )
+        )
+    for trajectory in Trajectory.objects.filter(youth=youth, closure__isnull=False).select_related(
+        "closure"
+    ):
+        closure = trajectory.closure
+        add(
+            TimelineEvent(
+                closure.closed_on,
+                "closure",
+                _("Closed: %(reason)s") % {"reason": closure.get_reason_display()},
+                _detail(trajectory.pk, "closure"),
+            )
+        )
+    for f in FollowUp.objects.filter(trajectory__youth=youth, done_on__isnull=False):
+        assert f.done_on is not None
+        add(
+            TimelineEvent(
+                f.done_on,
+                "follow_up",
+                _("Follow-up after %(months)s months recorded") % {"months": f.months},
+                _detail(f.trajectory_id, "closure"),
+            )
+        )
+    order = {"phase": 0, "nomination": 1, "consent": 2, "meeting": 3, "decision": 4}
+    events.sort(key=lambda e: (e.day, order.get(e.kind, 5)), reverse=True)
+    return events
+
+
+def open_tasks(trajectory: Trajectory, as_of: dt.date | None = None) -> list[Task]:
+    """What is still to be done in a trajectory, overdue first."""
+    as_of = as_of or today()
+    pk = trajectory.pk
+    tasks: list[Task] = []
+    if not trajectory.is_closed:
+        for item in trajectory.evaluations_due(as_of):
+            if item.status in ("overdue", "upcoming"):
+                tasks.append(
+                    Task(
+                        _("Evaluation"),
+                        item.due_on,
+                        item.is_overdue,
+                        reverse("trajectories:meeting_add", args=[pk]) + "?kind=evaluation",
+                    )
+                )
+        pending = trajectory.candidates.filter(response=Response.PENDING).select_related("person")
+        for c in pending:
+            tasks.append(
+                Task(
+                    _("Record the response of %(name)s") % {"name": c.person.display_name},
+                    url=reverse("trajectories:candidate", args=[c.pk]),
+                )
+            )
+        jim: Any = trajectory.active_jim
+        if jim is not None and not jim.consent_status().complete:
+            tasks.append(
+                Task(
+                    _("Record consent for %(name)s") % {"name": jim.person.display_name},
+                    url=reverse("trajectories:consent_add", args=[jim.pk]),
+                )
+            )
+        if trajectory.phase == Phase.COLLABORATION and not hasattr(trajectory, "care_plan"):
+            tasks.append(
+                Task(_("Make the care plan"), url=reverse("trajectories:care_plan", args=[pk]))
+            )
+    for d in trajectory.placement_decisions.all():
+        url = reverse("trajectories:placement", args=[d.pk])
+        if not d.is_finalised and not trajectory.is_closed:
+            tasks.append(Task(_("Placement decision still in draft"), d.decided_on, url=url))
+        if d.consultation_pending:
+            tasks.append(
+                Task(
+                    _("Consult the JIM about the emergency placement"),
+                    d.consultation_due,
+                    d.is_consultation_overdue(as_of),
+                    url,
+                )
+            )
+        if d.needs_confirmation:
+            tasks.append(Task(_("A team lead confirms the emergency placement"), url=url))
+    for f in trajectory.follow_ups.filter(done_on__isnull=True):
+        tasks.append(
+            Task(
+                _("Follow-up after %(months)s months") % {"months": f.months},
+                f.due_on,
+                f.is_overdue(as_of),
+                reverse("trajectories:follow_up", args=[f.pk]),
+            )
+        )
+    tasks.sort(key=lambda t: (not t.overdue, t.due_on or dt.date.max))
+    return tasks
