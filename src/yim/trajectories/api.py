@@ -161,6 +161,22 @@ class DecisionOut(Schema):
     confirmed_at: dt.datetime | None
 
 
+class DecisionIn(Schema):
+    placement_type: str
+    decided_on: dt.date
+    rationale: str
+    youth_view: str
+    options_considered: str = ""
+    is_emergency: bool = False
+    no_jim_reason: str = ""
+
+
+class ConsultationIn(Schema):
+    consulted_on: dt.date
+    advice: str
+    weighing: str
+
+
 class Invalid(Schema):
     detail: str
     code: str
@@ -431,19 +447,94 @@ def list_decisions(request: HttpRequest, trajectory_id: int) -> list[dict[str, A
     decisions = PlacementDecision.objects.filter(trajectory=trajectory).prefetch_related(
         "consultations"
     )
-    return [
-        {
-            "id": d.pk,
-            "placement_type": d.placement_type,
-            "decided_on": d.decided_on,
-            "status": d.status,
-            "is_emergency": d.is_emergency,
-            "youth_view": d.youth_view,
-            "rationale": d.rationale,
-            "consultation_due": d.consultation_due,
-            "consultation_pending": d.consultation_pending,
-            "consulted": bool(d.consultations.all()),
-            "confirmed_at": d.confirmed_at,
-        }
-        for d in decisions
-    ]
+    return [_decision_out(d) for d in decisions]
+
+
+def _decision_out(d: PlacementDecision) -> dict[str, Any]:
+    return {
+        "id": d.pk,
+        "placement_type": d.placement_type,
+        "decided_on": d.decided_on,
+        "status": d.status,
+        "is_emergency": d.is_emergency,
+        "youth_view": d.youth_view,
+        "rationale": d.rationale,
+        "consultation_due": d.consultation_due,
+        "consultation_pending": d.consultation_pending,
+        "consulted": bool(d.consultations.all()),
+        "confirmed_at": d.confirmed_at,
+    }
+
+
+def _decision(user: Any, decision_id: int) -> PlacementDecision:
+    """A decision through the caller's trajectory scope, editable by the caller (else 404)."""
+    decision = (
+        PlacementDecision.objects.select_related("trajectory__youth")
+        .filter(pk=decision_id, trajectory__in=policy.staff_trajectory_queryset(user))
+        .first()
+    )
+    if decision is None or not policy.can_edit_trajectory(user, decision.trajectory.youth):
+        raise Http404
+    return decision
+
+
+@router.post(
+    "/trajectories/{trajectory_id}/placement-decisions",
+    response={201: DecisionOut, 422: Invalid},
+    tags=["placement decisions"],
+    summary="Propose a placement decision (a draft until it is finalised through the gate)",
+)
+def add_decision(request: HttpRequest, trajectory_id: int, payload: DecisionIn) -> Any:
+    user = _caller(request)
+    trajectory = _trajectory(user, trajectory_id)
+    if not policy.can_edit_trajectory(user, trajectory.youth):
+        raise Http404
+    try:
+        with transaction.atomic():
+            decision = PlacementDecision.objects.create(
+                trajectory=trajectory, decided_by=user, **payload.dict()
+            )
+    except ValidationError as exc:
+        return _invalid(exc)
+    record(user, Action.CREATE, request=request, youth=trajectory.youth, obj=decision,
+           detail="api placement decision (draft)")  # fmt: skip
+    return Status(201, _decision_out(decision))
+
+
+@router.post(
+    "/placement-decisions/{decision_id}/consultations",
+    response={201: DecisionOut, 422: Invalid},
+    tags=["placement decisions"],
+    summary="Record the JIM consultation: date, the JIM's advice and how it was weighed",
+)
+def add_consultation(request: HttpRequest, decision_id: int, payload: ConsultationIn) -> Any:
+    user = _caller(request)
+    decision = _decision(user, decision_id)
+    try:
+        with transaction.atomic():
+            consultation = decision.record_consultation(recorded_by=user, **payload.dict())
+    except ValidationError as exc:
+        return _invalid(exc)
+    record(user, Action.CREATE, request=request, youth=decision.trajectory.youth,
+           obj=consultation, detail="api JIM consultation")  # fmt: skip
+    decision.refresh_from_db()
+    return Status(201, _decision_out(decision))
+
+
+@router.post(
+    "/placement-decisions/{decision_id}/finalise",
+    response={200: DecisionOut, 422: Invalid},
+    tags=["placement decisions"],
+    summary="Finalise a decision: refused (422) unless the JIM was consulted or no JIM exists",
+)
+def finalise_decision(request: HttpRequest, decision_id: int) -> Any:
+    user = _caller(request)
+    decision = _decision(user, decision_id)
+    try:
+        with transaction.atomic():
+            decision.finalise(by=user)
+    except ValidationError as exc:
+        return _invalid(exc)
+    record(user, Action.UPDATE, request=request, youth=decision.trajectory.youth, obj=decision,
+           detail="api placement decision finalised")  # fmt: skip
+    return Status(200, _decision_out(decision))
