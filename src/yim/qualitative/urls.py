@@ -41,6 +41,11 @@ urlpatterns = [
     path("<int:pk>/codes/<int:code_id>/merge/", views_codebook.code_merge_view, name="code_merge"),
     path("<int:pk>/memos/", views_codebook.memos_view, name="memos"),
     path("<int:pk>/pseudonyms/", views_codebook.pseudonyms_view, name="pseudonyms"),
+    path(
+        "<int:pk>/pseudonyms/apply/",
+        views_codebook.pseudonyms_apply_view,
+        name="pseudonyms_apply",
+    ),
     path("<int:pk>/export.qdpx", views_exchange.export_qdpx_view, name="export_qdpx"),
     path("<int:pk>/export.qdc", views_exchange.export_qdc_view, name="export_qdc"),
     path("<int:pk>/import/", views_exchange.import_into_project_view, name="import"),

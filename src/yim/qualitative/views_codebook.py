@@ -16,6 +16,8 @@ from yim.web.http import AuthenticatedHttpRequest
 
 from . import forms as f
 from . import models as m
+from .pseudonyms import PseudonymError, PseudonymTable
+from .pseudonyms_apply import apply_pseudonyms, project_table
 from .views import code_tree, owner_project_for, page_of, project_for
 
 
@@ -217,8 +219,6 @@ def pseudonyms_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     current = "\n".join(f"{p.real_name} = {p.pseudonym}" for p in project.pseudonyms.all())
     form = f.PseudonymForm(request.POST or None, initial={"table": current})
     if request.method == "POST" and form.is_valid():
-        from .pseudonyms import PseudonymError, PseudonymTable
-
         pairs = form.cleaned_data["table"]
         try:
             if pairs:
@@ -239,3 +239,60 @@ def pseudonyms_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             return redirect("qualitative:pseudonyms", pk=project.pk)
     record(request.user, Action.VIEW, request=request, obj=project, detail="pseudonyms")
     return render(request, "qualitative/pseudonyms.html", {"project": project, "form": form})
+
+
+@login_required
+@require_POST
+def pseudonyms_apply_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Apply the saved table to every transcript and memo already in the project (owner
+    only; an explicit button, so saving the table never rewrites coded transcripts)."""
+    project = owner_project_for(request, pk)
+    try:
+        table = project_table(project)
+        with transaction.atomic():  # the audit events commit or roll back with the rewrite
+            result = apply_pseudonyms(project, table)
+            for document in result.documents:
+                record(
+                    request.user,
+                    Action.UPDATE,
+                    request=request,
+                    obj=document,
+                    detail="pseudonyms applied",
+                )
+            if result.changed:
+                record(
+                    request.user,
+                    Action.UPDATE,
+                    request=request,
+                    obj=project,
+                    detail=(
+                        f"pseudonyms applied: {len(result.documents)} documents, "
+                        f"{result.memos} memos, {result.names_replaced} names"
+                    ),
+                )
+    except PseudonymError as exc:
+        messages.error(
+            request,
+            _("Nothing was changed: %(error)s") % {"error": exc},
+        )
+        return redirect("qualitative:pseudonyms", pk=project.pk)
+    if not result.changed:
+        messages.info(
+            request,
+            _("No name of the table occurs in the transcripts or memos; nothing was changed."),
+        )
+    else:
+        messages.success(
+            request,
+            _(
+                "%(names)s names replaced in %(documents)s transcripts and %(memos)s memos; "
+                "%(segments)s coded segments moved with the text."
+            )
+            % {
+                "names": result.names_replaced,
+                "documents": len(result.documents),
+                "memos": result.memos,
+                "segments": result.segments_moved,
+            },
+        )
+    return redirect("qualitative:pseudonyms", pk=project.pk)
