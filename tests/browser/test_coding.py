@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_sign_in import DEMO_PASSWORD, page, server  # noqa: F401
 from tests.qualitative.refi_fixtures import unzip
@@ -77,6 +78,7 @@ def sign_in_as_researcher(base: str, page) -> None:  # noqa: F811
     secret = page.locator("code.secret").inner_text().strip()
     page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Activeren").click()
+    expect(page.locator("ul.codes li")).to_have_count(10)
     page.get_by_role("link", name="Verder").click()
     page.wait_for_url(re.compile(r"/home/$"))
 
@@ -104,7 +106,7 @@ def test_a_researcher_imports_codes_three_passages_and_exports_a_qdpx(
     upload.locator("button[type=submit]").click()
     page.wait_for_url(re.compile(r"/qualitative/\d+/documents/\d+/$"))
     document_url = page.url
-    assert page.locator(".coding-block").count() == 4  # four speaker turns
+    expect(page.locator(".coding-block")).to_have_count(4)  # four speaker turns
 
     # Two codes.
     for name, colour in [("Emotionele steun", "#e06666"), ("Thuis", "#6fa8dc")]:
@@ -113,8 +115,7 @@ def test_a_researcher_imports_codes_three_passages_and_exports_a_qdpx(
         form.locator("#id_name").fill(name)
         form.locator("#id_color").evaluate("(el, value) => { el.value = value; }", colour)
         form.locator("button[type=submit]").click()
-        page.wait_for_load_state()
-        assert page.locator(".codebook-code strong", has_text=name).count() == 1
+        expect(page.locator(".codebook-code strong", has_text=name)).to_have_count(1)
 
     # Code three passages by selecting text.
     page.goto(document_url)
@@ -126,7 +127,7 @@ def test_a_researcher_imports_codes_three_passages_and_exports_a_qdpx(
             page.locator("label.code-choice", has_text=code_name).locator("input").check()
         with page.expect_navigation():
             page.locator("#apply-codes").click()
-        assert page.locator(".margin-seg").count() == number
+        expect(page.locator(".margin-seg")).to_have_count(number)
     margin = page.locator(".coding-margin").all_inner_texts()
     assert any("Emotionele steun" in text for text in margin)
     highlighted = "".join(page.locator("mark.seg").all_inner_texts())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_sign_in import DEMO_PASSWORD, page, server  # noqa: F401 (fixtures)
 
@@ -72,9 +73,9 @@ def test_a_youth_stops_a_questionnaire_halfway_returns_and_submits(server, page)
     _answer(page, "contact", 4)
     page.locator("button[name=action][value=submit]").click()
     page.wait_for_url(re.compile(r"/questionnaires/\d+/done/$"))
-    assert page.locator(".status-ok").is_visible()
+    expect(page.locator(".status-ok")).to_be_visible()
     assert _fits_the_phone(page)
 
     # Back to the portal: the questionnaire is done and cannot be started again.
     page.goto(server + "/portal/")
-    assert page.locator(START).count() == 0
+    expect(page.locator(START)).to_have_count(0)

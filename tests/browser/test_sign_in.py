@@ -13,6 +13,7 @@ import urllib.request
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -108,21 +109,21 @@ def test_a_professional_signs_in_with_two_factor_and_switches_to_english(server,
     secret = page.locator("code.secret").inner_text().strip()
     page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Activeren").click()
-    assert page.locator("ul.codes li").count() == 10
+    expect(page.locator("ul.codes li")).to_have_count(10)
     page.get_by_role("link", name="Verder").click()
 
     page.wait_for_url(re.compile(r"/home/$"))
-    assert "Welkom" in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text("Welkom")
     page.get_by_role("link", name="Jongeren").click()
-    assert page.locator("table.data tbody tr").count() > 0
+    page.wait_for_url(re.compile(r"/youth/$"))
+    expect(page.locator("table.data tbody tr")).not_to_have_count(0)
 
     page.get_by_role("button", name="English").click()
-    page.wait_for_load_state()
-    assert page.locator("html").get_attribute("lang") == "en"
-    assert page.get_by_role("link", name="Youth").is_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("link", name="Youth")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(re.compile(r"/accounts/login/$"))
-    assert page.get_by_role("button", name="Sign in").is_visible()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
 
 
 def test_a_wrong_password_shows_a_message_in_dutch(server, page):
@@ -130,4 +131,4 @@ def test_a_wrong_password_shows_a_message_in_dutch(server, page):
     page.get_by_label("Gebruikersnaam").fill("prof.noord")
     page.get_by_label("Wachtwoord").fill("fout-wachtwoord")
     page.get_by_role("button", name="Inloggen").click()
-    assert page.get_by_text("Gebruikersnaam of wachtwoord is niet juist.").is_visible()
+    expect(page.get_by_text("Gebruikersnaam of wachtwoord is niet juist.")).to_be_visible()

@@ -19,6 +19,7 @@ import time
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_sign_in import DEMO_PASSWORD, _chromium, _free_port
 
@@ -139,7 +140,7 @@ def test_a_professional_walks_a_whole_trajectory(server, page, locale):
 
     # Intake: from the team overview in the main navigation.
     follow(page, "nav a[href='/trajectories/overview/']")
-    assert page.locator("table.data.overview tbody tr").count() > 0  # the demo caseload
+    expect(page.locator("table.data.overview tbody tr")).not_to_have_count(0)  # demo caseload
     follow(page, "main a[href='/trajectories/intake/']")
     page.fill("[name=display_name]", "Robin Walk")
     page.fill("[name=date_of_birth]", born.isoformat())
@@ -162,7 +163,8 @@ def test_a_professional_walks_a_whole_trajectory(server, page, locale):
     move_to(page, "network_exploration")
     follow(page, "#network a[href$='/network/']")
     if english:
-        assert page.get_by_text("The network map is built before the care plan").first.is_visible()
+        notice = page.get_by_text("The network map is built before the care plan").first
+        expect(notice).to_be_visible()
     people = [
         ("Tante Ria", "aunt_uncle", "daily", "5"),
         ("Coach Bram", "coach", "weekly", "4"),
@@ -183,7 +185,7 @@ def test_a_professional_walks_a_whole_trajectory(server, page, locale):
             ).click()
         no_form_errors(page)
     assert re.search(r"/network/$", page.url)
-    assert page.locator("svg.network-map g.person").count() == 4
+    expect(page.locator("svg.network-map g.person")).to_have_count(4)
     assert page.locator("svg.network-map").get_attribute("viewBox").startswith("0 0 800")
     for suffix, kind in (("map.svg", "image/svg+xml"), ("map.png", "image/png")):
         href = page.locator(f"figure a[href$='{suffix}']").get_attribute("href")
@@ -211,7 +213,7 @@ def test_a_professional_walks_a_whole_trajectory(server, page, locale):
     page.fill("#response [name=asked_on]", today.isoformat())
     submit(page, "#response")
     no_form_errors(page)
-    assert page.locator("#nomination .jim").count() == 1
+    expect(page.locator("#nomination .jim")).to_have_count(1)
 
     # Consent: the youth is 17, so the youth consents alone.
     move_to(page, "consent")
@@ -233,7 +235,7 @@ def test_a_professional_walks_a_whole_trajectory(server, page, locale):
     page.select_option("[name=attendee-role]", "jim")
     page.fill("[name=attendee-name]", "Tante Ria")
     submit(page, "#attendees form")
-    assert page.locator("#attendees li").count() == 1
+    expect(page.locator("#attendees li")).to_have_count(1)
 
     # Collaboration and an evaluation.
     page.goto(trajectory_url)
@@ -254,7 +256,7 @@ def test_a_professional_walks_a_whole_trajectory(server, page, locale):
     no_form_errors(page)
     decision_url = page.url
     submit(page, "#finalise")
-    assert page.locator("#finalise .form-errors").is_visible()
+    expect(page.locator("#finalise .form-errors")).to_be_visible()
     assert page.locator("[data-status]").get_attribute("data-status") == "draft"
     if english:
         assert (
@@ -277,7 +279,7 @@ def test_a_professional_walks_a_whole_trajectory(server, page, locale):
     page.select_option("[name=jim_relationship]", "continuing")
     submit(page)
     no_form_errors(page)
-    assert page.locator("#closure table.data tbody tr").count() == 3
+    expect(page.locator("#closure table.data tbody tr")).to_have_count(3)
     follow(page, "#closure a[href*='/follow-ups/']")
     page.select_option("[name=jim_contact_continues]", "yes")
     page.select_option("[name=contact_frequency]", "weekly")
@@ -299,7 +301,7 @@ def test_a_professional_walks_a_whole_trajectory(server, page, locale):
         "closure",
         "follow_up",
     } <= kinds
-    assert page.locator("#network svg.network-map g.person.jim").count() == 1
+    expect(page.locator("#network svg.network-map g.person.jim")).to_have_count(1)
     if english:
-        assert page.locator("h2", has_text="Timeline").is_visible()
-        assert page.get_by_text("Placement decision: Residential care (Finalised)").is_visible()
+        expect(page.locator("h2", has_text="Timeline")).to_be_visible()
+        expect(page.get_by_text("Placement decision: Residential care (Finalised)")).to_be_visible()
