@@ -2,7 +2,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from yim.audit.log import record
-from yim.audit.models import GENESIS_HASH, AuditEvent, verify_chain
+from yim.audit.models import GENESIS_HASH, Anchor, AuditEvent, check_anchors, verify_chain
 from yim.cli import main
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +139,64 @@ def test_audit_search_rejects_an_end_date_before_the_start_date(world, client_fo
 @pytest.mark.parametrize("persona", ["professional", "researcher", "youth_user", "jim", "parent"])
 def test_audit_search_is_not_found_for_those_who_may_not_search(world, client_for, persona):
     assert client_for(persona).get("/audit/").status_code == 404
+
+
+def test_an_anchor_detects_removal_of_the_newest_rows_which_the_chain_alone_cannot(
+    world, capsys, tmp_path
+):
+    events = _events(world, 4)
+    anchors = tmp_path / "anchors.jsonl"
+    assert main(["audit", "anchor", "--append", str(anchors)]) == 0
+    assert f"Anchored event {events[3].pk}" in capsys.readouterr().out
+    assert main(["audit", "verify", "--anchors", str(anchors)]) == 0
+    assert "All 1 anchor(s)" in capsys.readouterr().out
+
+    _behind_the_applications_back(f"DELETE FROM audit_auditevent WHERE id >= {events[2].pk}")
+    assert main(["audit", "verify"]) == 0  # the shortened chain is still a valid chain
+    capsys.readouterr()
+    assert main(["audit", "verify", "--anchors", str(anchors)]) == 1
+    captured = capsys.readouterr()
+    assert f"audit event {events[3].pk}: was anchored at " in captured.out
+    assert "newest rows were removed" in captured.out
+    assert "NOT intact" in captured.err
+
+
+def test_an_anchor_detects_a_rewritten_newest_row(world, capsys):
+    events = _events(world, 2)
+    assert main(["audit", "anchor"]) == 0
+    line = capsys.readouterr().out.strip()
+    forged = AuditEvent.objects.get(pk=events[1].pk)
+    forged.detail = "forged"
+    _behind_the_applications_back(
+        f"UPDATE audit_auditevent SET detail = 'forged', row_hash = '{forged.compute_hash()}' "
+        f"WHERE id = {events[1].pk}"
+    )
+    assert main(["audit", "verify"]) == 0  # rewritten consistently: the chain cannot tell
+    capsys.readouterr()
+    problems = check_anchors([Anchor.from_line(line, "stdout")])
+    assert [(p.event_id, p.problem) for p in problems] == [
+        (events[1].pk, "has another hash than when it was anchored")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json\n", "anchors.jsonl, line 1: not an audit anchor"),
+        ('# kept by ops\n{"event": 0, "hash": "' + "a" * 64 + '"}\n', "line 2: 'event' must be"),
+        ('{"event": 3, "hash": "abc"}\n', "line 1: 'hash' must be a SHA-256"),
+    ],
+)
+def test_a_malformed_anchor_file_is_refused_with_the_line(
+    world, capsys, tmp_path, content, message
+):
+    _events(world, 1)
+    anchors = tmp_path / "anchors.jsonl"
+    anchors.write_text(content)
+    assert main(["audit", "verify", "--anchors", str(anchors)]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_anchoring_an_empty_log_says_there_is_nothing_to_anchor(db, capsys):
+    assert main(["audit", "anchor"]) == 1
+    assert "empty" in capsys.readouterr().err

@@ -147,3 +147,73 @@ def verify_chain(batch_size: int = 5000) -> tuple[int, list[ChainProblem]]:
             checked += 1
         last_id = rows[-1].id
     return checked, problems
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The newest row of the chain as it was at a moment, kept outside the database.
+
+    A hash chain shows altered rows and gaps, but not the removal of the newest rows: the
+    shortened chain is still a valid chain. An anchor written elsewhere (a log host, a write-once
+    store, a ticket) closes that hole: the row it names must still be there, with its hash.
+    """
+
+    event_id: int
+    row_hash: str
+    at: str = ""
+
+    def to_line(self) -> str:
+        return json.dumps({"event": self.event_id, "hash": self.row_hash, "at": self.at})
+
+    @classmethod
+    def from_line(cls, line: str, where: str) -> Anchor:
+        try:
+            data = json.loads(line)
+            event_id, row_hash = data["event"], data["hash"]
+        except (ValueError, KeyError, TypeError):
+            raise ValueError(
+                f"{where}: not an audit anchor (expected a JSON line with 'event' and 'hash')"
+            ) from None
+        if not isinstance(event_id, int) or event_id < 1:
+            raise ValueError(f"{where}: 'event' must be a positive whole number")
+        if not (isinstance(row_hash, str) and len(row_hash) == 64):
+            raise ValueError(f"{where}: 'hash' must be a SHA-256 hex digest (64 characters)")
+        return cls(event_id, row_hash, str(data.get("at", "")))
+
+
+def current_anchor() -> Anchor | None:
+    """The anchor for the chain's newest row, or None while the log is empty."""
+    head = AuditEvent.objects.order_by("-id").values_list("id", "row_hash").first()
+    if head is None:
+        return None
+    return Anchor(head[0], head[1], timezone.now().isoformat(timespec="seconds"))
+
+
+def read_anchors(text: str, source: str) -> list[Anchor]:
+    """Parse an anchor file: one JSON object per line; blank lines and # comments are skipped."""
+    anchors = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip() and not line.lstrip().startswith("#"):
+            anchors.append(Anchor.from_line(line, f"{source}, line {number}"))
+    return anchors
+
+
+def check_anchors(anchors: list[Anchor]) -> list[ChainProblem]:
+    """Every anchored row must still exist with the hash it had when it was anchored."""
+    wanted = {a.event_id for a in anchors}
+    stored = dict(AuditEvent.objects.filter(id__in=wanted).values_list("id", "row_hash"))
+    problems = []
+    for anchor in sorted(anchors, key=lambda a: a.event_id):
+        if anchor.event_id not in stored:
+            problems.append(
+                ChainProblem(
+                    anchor.event_id,
+                    f"was anchored{' at ' + anchor.at if anchor.at else ''} but is no longer in "
+                    "the log (the newest rows were removed)",
+                )
+            )
+        elif stored[anchor.event_id] != anchor.row_hash:
+            problems.append(
+                ChainProblem(anchor.event_id, "has another hash than when it was anchored")
+            )
+    return problems
