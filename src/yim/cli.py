@@ -114,9 +114,21 @@ def _serve(host: str, port: int, workers: int) -> int:
     return 0  # pragma: no cover
 
 
+def _instruments_or_fail() -> int:
+    """Refuse to serve with a broken instrument file: say which file, item and problem."""
+    from yim import ops
+
+    result = ops.instrument_check()
+    if not result.ok:
+        return _fail(f"cannot start: {result.message}")
+    return 0
+
+
 def cmd_serve(ns: argparse.Namespace) -> int:
     _setup_django()
     prepare_schema()
+    if _instruments_or_fail():
+        return 1
     _say(f"yim serving on http://{ns.host}:{ns.port}/ with {ns.workers} worker(s).")
     return _serve(ns.host, ns.port, ns.workers)
 
@@ -148,6 +160,8 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     _say("Two-factor sign-in is switched off in the demo; production requires it.")
     if ns.no_serve:
         return 0
+    if _instruments_or_fail():
+        return 1
     return _serve(ns.host, ns.port, ns.workers)
 
 

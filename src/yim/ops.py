@@ -208,6 +208,7 @@ def deployment_checks() -> list[CheckResult]:
             else "two-factor sign-in is NOT required (YIM_REQUIRE_2FA=0)",
         ),
     ]
+    results.append(instrument_check())
     try:
         pending = pending_migrations()
         results.append(
@@ -222,3 +223,36 @@ def deployment_checks() -> list[CheckResult]:
     except Exception as exc:  # the database may be unreachable: report, do not crash
         results.append(CheckResult("database", False, f"cannot reach the database: {exc}"))
     return results
+
+
+def instrument_check() -> CheckResult:
+    """Load every instrument file afresh and match the programmes' instrument lists against them.
+
+    A broken organisation file would otherwise surface only when someone opens a questionnaire;
+    ``yim serve`` runs this before it starts and ``yim check`` reports it.
+    """
+    from yim.monitoring.instruments import SHIPPED_DIR, InstrumentError, load_directories
+
+    directory = Path(settings.INSTRUMENTS_DIR)
+    try:
+        known = load_directories([SHIPPED_DIR, directory])
+    except InstrumentError as exc:
+        return CheckResult("instrument files", False, str(exc))
+    try:
+        from yim.programmes.models import ProgrammeModel
+
+        unknown = sorted(
+            f"{name}: {code}"
+            for name, codes in ProgrammeModel.objects.values_list("name", "instruments")
+            for code in codes or []
+            if code not in known
+        )
+    except Exception as exc:  # no schema yet: the migrations check reports that
+        return CheckResult("instrument files", True, f"{len(known)} valid (programmes: {exc})")
+    if unknown:
+        return CheckResult(
+            "instrument files",
+            False,
+            "programmes name instruments that do not exist: " + "; ".join(unknown),
+        )
+    return CheckResult("instrument files", True, f"{len(known)} valid (shipped and {directory})")

@@ -160,6 +160,21 @@ def test_check_reports_pending_migrations(yim_cmd):
     assert "yim db upgrade" in result.stdout
 
 
+def test_check_names_a_broken_instrument_file_and_serve_refuses_to_start(yim_cmd, tmp_path):
+    yim_cmd("db", "upgrade")
+    instruments = tmp_path / "instruments"
+    instruments.mkdir()
+    (instruments / "eigen_lijst.yaml").write_text("code: eigen_lijst\nversion: one\n")
+    env = {"YIM_INSTRUMENTS_DIR": str(instruments), "YIM_BASE_URL": "https://jim.example.org"}
+    result = yim_cmd("check", check=False, **env)
+    assert result.returncode == 1
+    assert "[FAIL] instrument files: eigen_lijst.yaml" in result.stdout
+    served = yim_cmd("serve", "--port", "1", check=False, **env)
+    assert served.returncode == 1
+    assert "cannot start: eigen_lijst.yaml" in served.stderr
+    assert "serving" not in served.stdout
+
+
 def _prepare_schema(yim_cmd):
     import subprocess
     import sys

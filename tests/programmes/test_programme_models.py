@@ -67,3 +67,22 @@ def test_an_organisation_may_reuse_a_standard_code_for_its_own_variant(world):
         evaluation_interval_months=1,
     )
     assert ProgrammeModel.standard("indicated").pk != own.pk
+
+
+def test_the_self_check_reports_a_programme_that_names_an_unknown_instrument(world):
+    from yim.ops import instrument_check
+
+    assert instrument_check().ok, instrument_check().message
+    ProgrammeModel.objects.create(
+        code="eigen",
+        name="Eigen aanpak",
+        organisation=world.org,
+        prevention_level="selective",
+        phases=["referral", "closure"],
+        instruments=["risk_domains", "onbekende_lijst"],
+    )
+    result = instrument_check()
+    assert not result.ok
+    assert result.message == (
+        "programmes name instruments that do not exist: Eigen aanpak: onbekende_lijst"
+    )
