@@ -87,3 +87,12 @@ def test_demo_mode_says_on_screen_that_two_factor_is_off(settings):
     html = Client().get("/accounts/login/").content.decode()
     assert "synthetische gegevens" in html
     assert "Tweestapsverificatie staat uit" in html
+
+
+def test_the_navigation_marks_the_page_the_user_is_in(world, client_for):
+    client = client_for("team_lead")
+    assert client.get("/home/").context["nav_current"] == "web:home"
+    response = client.get("/trajectories/overview/?page=1")
+    assert response.context["nav_current"] == "trajectories:overview"
+    assert response.content.count(b'aria-current="page"') == 1
+    assert b'href="/trajectories/overview/" aria-current="page"' in response.content

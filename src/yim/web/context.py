@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from yim import __version__, policy
@@ -39,7 +40,23 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("web:account", _("My account")))
     return {
         "nav_items": items,
+        "nav_current": _current(request, items),
         "demo_mode": settings.DEMO_MODE,
         "two_factor_relaxed": not settings.REQUIRE_2FA,
         "yim_version": __version__,
     }
+
+
+def _current(request: HttpRequest, items: list[tuple[str, Any]]) -> str | None:
+    """The navigation entry the page belongs to: the longest URL that prefixes the path.
+
+    Marked with aria-current for screen readers and shown as current; on a phone the navigation
+    is a scrolling row and the current entry is the one scrolled into view.
+    """
+    path = getattr(request, "path", "")
+    best: tuple[int, str | None] = (0, None)
+    for name, _label in items:
+        url = reverse(name)
+        if path.startswith(url) and len(url) > best[0]:
+            best = (len(url), name)
+    return best[1]
