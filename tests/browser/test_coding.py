@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_sign_in import DEMO_PASSWORD, page, server  # noqa: F401
+from tests.browser.test_sign_in import (  # noqa: F401 (fixtures)
+    page,
+    server,
+    sign_in_setting_up_two_factor,
+)
 from tests.qualitative.refi_fixtures import unzip
 from yim.qualitative.refi.export import validate_qde
 from yim.qualitative.refi.importer import import_qdpx
@@ -69,26 +72,12 @@ SELECT_TEXT = """
 """
 
 
-def sign_in_as_researcher(base: str, page) -> None:  # noqa: F811
-    page.goto(base + "/accounts/login/")
-    page.get_by_label("Gebruikersnaam").fill("onderzoeker")
-    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url(re.compile(r"/accounts/2fa/setup/$"))
-    secret = page.locator("code.secret").inner_text().strip()
-    page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Activeren").click()
-    expect(page.locator("ul.codes li")).to_have_count(10)
-    page.get_by_role("link", name="Verder").click()
-    page.wait_for_url(re.compile(r"/home/$"))
-
-
 def test_a_researcher_imports_codes_three_passages_and_exports_a_qdpx(
     server,  # noqa: F811 - the fixture imported above
     page,  # noqa: F811
     tmp_path: Path,
 ):
-    sign_in_as_researcher(server, page)
+    sign_in_setting_up_two_factor(server, page, "onderzoeker")
 
     # A new project.
     page.goto(server + "/qualitative/")

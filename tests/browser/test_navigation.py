@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
-import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_sign_in import DEMO_PASSWORD, page, server  # noqa: F401 (fixtures)
+from tests.browser.test_sign_in import (  # noqa: F401 (fixtures)
+    page,
+    server,
+    sign_in_setting_up_two_factor,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -18,17 +19,7 @@ def test_a_team_lead_on_a_phone_sees_the_current_page_in_a_one_row_navigation(
     page,  # noqa: F811
 ):
     assert page.viewport_size == {"width": 390, "height": 844}
-    page.goto(server + "/accounts/login/")
-    page.get_by_label("Gebruikersnaam").fill("lead.noord")
-    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url(re.compile(r"/accounts/2fa/setup/$"))
-    secret = page.locator("code.secret").inner_text().strip()
-    page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Activeren").click()
-    expect(page.locator("ul.codes li")).to_have_count(10)
-    page.get_by_role("link", name="Verder").click()
-    page.wait_for_url(re.compile(r"/home/$"))
+    sign_in_setting_up_two_factor(server, page, "lead.noord")
 
     links = page.locator(".site-header nav a")
     assert links.count() >= 6  # enough entries to overflow a phone's width

@@ -97,6 +97,21 @@ def page():
         assert not errors, f"browser console errors: {errors}"
 
 
+def sign_in_setting_up_two_factor(base: str, page, username: str) -> None:
+    """A staff member's first sign-in: password, then the required TOTP set-up, then home."""
+    page.goto(base + "/accounts/login/")
+    page.get_by_label("Gebruikersnaam").fill(username)
+    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_url(re.compile(r"/accounts/2fa/setup/$"))
+    secret = page.locator("code.secret").inner_text().strip()
+    page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Activeren").click()
+    expect(page.locator("ul.codes li")).to_have_count(10)
+    page.get_by_role("link", name="Verder").click()
+    page.wait_for_url(re.compile(r"/home/$"))
+
+
 def test_a_professional_signs_in_with_two_factor_and_switches_to_english(server, page):
     page.goto(server + "/")
     assert page.locator("html").get_attribute("lang") == "nl"
