@@ -1,9 +1,12 @@
-"""REST endpoints for youth, trajectories, the network, nominations, meetings and placement
-decisions — guarded by :mod:`yim.policy` exactly like the pages.
+"""REST endpoints for youth, trajectories and their phase, the network, meetings and placement
+decisions — guarded by :mod:`yim.policy` exactly like the pages. Nomination
+(:mod:`~yim.trajectories.api_nomination`) and consent (:mod:`~yim.trajectories.api_consent`)
+are routers of their own, mounted on this one.
 
 Reads go through the caller's scope (404 outside it); writes need the youth's own team
 (``policy.can_edit_trajectory``) and are judged by the models: a refused write answers 422
-with the model's translated messages per field. Every call on youth data is audited.
+with the model's translated messages per field, an edit from a stale ``version`` 409
+``stale`` (see :mod:`~yim.trajectories.api_base`). Every call on youth data is audited.
 """
 
 from __future__ import annotations
@@ -11,24 +14,32 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
-from ninja.errors import HttpError
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from yim import policy
 from yim.audit.log import record
 from yim.audit.models import Action
+from yim.trajectories.api_base import (
+    REFUSALS,
+    VERSION_FIELD,
+    Invalid,
+    caller,
+    expect_version,
+    refused,
+    trajectory_in_scope,
+)
+from yim.trajectories.api_consent import router as consent_router
+from yim.trajectories.api_nomination import router as nomination_router
 from yim.trajectories.models import (
-    Candidate,
     Meeting,
     NetworkPerson,
     NetworkTie,
-    NominationRound,
+    Phase,
     PlacementDecision,
     Trajectory,
     Youth,
@@ -36,6 +47,8 @@ from yim.trajectories.models import (
 from yim.trajectories.models.trajectory import TrajectoryQuerySet
 
 router = Router(tags=["youth"])
+router.add_router("", nomination_router)
+router.add_router("", consent_router)
 
 
 # --- schemas -------------------------------------------------------------------------------
@@ -67,6 +80,16 @@ class TrajectoryOut(Schema):
     referral_source: str
     requested_placement: str
     active_jim_id: int | None
+    version: int = Field(description="Send this back when moving the phase (optimistic locking).")
+
+
+class PhaseIn(Schema):
+    """Move to another phase. Referral, closure and follow-up are reached by recording
+    something (the start, the closure, a follow-up), never chosen here."""
+
+    phase: Phase = Field(examples=["positioning"])
+    version: int = VERSION_FIELD
+    note: str = Field("", max_length=300, examples=["JIM and youth met the team on Monday"])
 
 
 class PersonOut(Schema):
@@ -105,27 +128,6 @@ class PersonIn(Schema):
     conflict: int | None = None
     support_types: list[str] = []
     note: str = ""
-
-
-class CandidateOut(Schema):
-    id: int
-    person_id: int
-    person_name: str
-    named_on: dt.date
-    asked_on: dt.date | None
-    response: str
-    response_on: dt.date | None
-    decline_reason: str
-    is_active_jim: bool
-
-
-class RoundOut(Schema):
-    id: int
-    number: int
-    started_on: dt.date
-    closed_on: dt.date | None
-    outcome: str
-    candidates: list[CandidateOut]
 
 
 class MeetingOut(Schema):
@@ -177,46 +179,7 @@ class ConsultationIn(Schema):
     weighing: str
 
 
-class Invalid(Schema):
-    detail: str
-    code: str
-    errors: dict[str, list[str]]
-
-
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _caller(request: HttpRequest) -> Any:
-    user = request.auth  # type: ignore[attr-defined]
-    if not policy.can_use_api(user):
-        raise HttpError(403, _("API access is for staff accounts."))
-    return user
-
-
-def _trajectory(user: Any, trajectory_id: int) -> Trajectory:
-    trajectory = (
-        policy.staff_trajectory_queryset(user)
-        .select_related("youth", "programme")
-        .filter(pk=trajectory_id)
-        .first()
-    )
-    if trajectory is None:
-        raise Http404
-    return trajectory
-
-
-def _invalid(exc: ValidationError) -> Status[dict[str, Any]]:
-    errors: dict[str, list[str]] = {}
-    if hasattr(exc, "error_dict"):
-        for field, messages in exc.message_dict.items():
-            errors.setdefault("__all__" if field == NON_FIELD_ERRORS else field, []).extend(
-                messages
-            )
-    else:
-        errors["__all__"] = list(exc.messages)
-    return Status(
-        422, {"detail": _("The request is not valid."), "code": "invalid", "errors": errors}
-    )
 
 
 def _trajectory_out(t: Trajectory) -> dict[str, Any]:
@@ -239,6 +202,7 @@ def _trajectory_out(t: Trajectory) -> dict[str, Any]:
         "referral_source": t.referral_source,
         "requested_placement": t.requested_placement,
         "active_jim_id": jim.pk if jim else None,
+        "version": t.version,
     }
 
 
@@ -255,14 +219,14 @@ def _person_out(p: NetworkPerson) -> dict[str, Any]:
 @router.get("/youth", response=list[YouthOut], summary="Youth in the caller's scope")
 @paginate(LimitOffsetPagination)
 def list_youth(request: HttpRequest) -> Any:
-    user = _caller(request)
+    user = caller(request)
     record(user, Action.LIST, request=request, detail="api youth list")
     return policy.youth_queryset(user).order_by("display_name", "pk")
 
 
 @router.get("/youth/{youth_id}", response=YouthOut, summary="One youth")
 def get_youth(request: HttpRequest, youth_id: int) -> Youth:
-    user = _caller(request)
+    user = caller(request)
     youth = policy.get_youth_or_404(user, youth_id)
     record(user, Action.VIEW, request=request, youth=youth, obj=youth, detail="api")
     return youth
@@ -278,7 +242,7 @@ def get_youth(request: HttpRequest, youth_id: int) -> Youth:
     summary="A youth's trajectories, newest first",
 )
 def list_trajectories(request: HttpRequest, youth_id: int) -> list[dict[str, Any]]:
-    user = _caller(request)
+    user = caller(request)
     youth = policy.get_youth_or_404(user, youth_id)
     if not policy.can_view_trajectories(user, youth):
         raise Http404
@@ -295,10 +259,34 @@ def list_trajectories(request: HttpRequest, youth_id: int) -> list[dict[str, Any
     summary="One trajectory: phase, days in phase, days to JIM",
 )
 def get_trajectory(request: HttpRequest, trajectory_id: int) -> dict[str, Any]:
-    user = _caller(request)
-    trajectory = _trajectory(user, trajectory_id)
+    user = caller(request)
+    trajectory = trajectory_in_scope(user, trajectory_id)
     record(user, Action.VIEW, request=request, youth=trajectory.youth, obj=trajectory, detail="api")
     return _trajectory_out(trajectory)
+
+
+@router.post(
+    "/trajectories/{trajectory_id}/phase",
+    response={200: TrajectoryOut, **REFUSALS},
+    tags=["trajectories"],
+    summary="Move the trajectory to another phase (the rules of the phase page apply)",
+    description="Forward moves may skip phases the programme uses; going back is only to "
+    "network exploration or candidates (a new search). Consent needs an accepted JIM, "
+    "positioning a JIM with complete consent, collaboration that or a recorded 'no JIM found'. "
+    "A refused move answers 422 with the reason on `phase`; a stale `version` 409 `stale`.",
+)
+def move_phase(request: HttpRequest, trajectory_id: int, payload: PhaseIn) -> Any:
+    user = caller(request)
+    trajectory = trajectory_in_scope(user, trajectory_id, edit=True)
+    try:
+        with transaction.atomic():
+            expect_version(trajectory, payload.version)
+            trajectory.choose_phase(payload.phase, by=user, note=payload.note)
+    except ValidationError as exc:
+        return refused(exc)
+    record(user, Action.UPDATE, request=request, youth=trajectory.youth, obj=trajectory,
+           detail=f"api phase: {payload.phase.value}")  # fmt: skip
+    return Status(200, _trajectory_out(trajectory))
 
 
 # --- network ---------------------------------------------------------------------------------
@@ -311,7 +299,7 @@ def get_trajectory(request: HttpRequest, trajectory_id: int) -> dict[str, Any]:
     summary="The youth's network: people and ties",
 )
 def get_network(request: HttpRequest, youth_id: int) -> dict[str, Any]:
-    user = _caller(request)
+    user = caller(request)
     youth = policy.get_youth_or_404(user, youth_id)
     if not policy.can_view_trajectories(user, youth):
         raise Http404
@@ -331,7 +319,7 @@ def get_network(request: HttpRequest, youth_id: int) -> dict[str, Any]:
     summary="Add a person to the youth's network",
 )
 def add_person(request: HttpRequest, youth_id: int, payload: PersonIn) -> Any:
-    user = _caller(request)
+    user = caller(request)
     youth = policy.get_youth_or_404(user, youth_id)
     if not policy.can_edit_trajectory(user, youth):
         raise Http404
@@ -339,54 +327,9 @@ def add_person(request: HttpRequest, youth_id: int, payload: PersonIn) -> Any:
         with transaction.atomic():
             person = NetworkPerson.objects.create(youth=youth, **payload.dict())
     except ValidationError as exc:
-        return _invalid(exc)
+        return refused(exc)
     record(user, Action.CREATE, request=request, youth=youth, obj=person, detail="api network")
     return Status(201, _person_out(person))
-
-
-# --- nominations -----------------------------------------------------------------------------
-
-
-@router.get(
-    "/trajectories/{trajectory_id}/nominations",
-    response=list[RoundOut],
-    tags=["nominations"],
-    summary="Nomination rounds with their candidates and responses",
-)
-def list_nominations(request: HttpRequest, trajectory_id: int) -> list[dict[str, Any]]:
-    user = _caller(request)
-    trajectory = _trajectory(user, trajectory_id)
-    record(user, Action.LIST, request=request, youth=trajectory.youth, obj=trajectory,
-           detail="api nominations")  # fmt: skip
-    candidates = list(
-        Candidate.objects.filter(trajectory=trajectory).select_related("person").order_by("pk")
-    )
-    rounds = NominationRound.objects.filter(trajectory=trajectory).order_by("number")
-    return [
-        {
-            "id": r.pk,
-            "number": r.number,
-            "started_on": r.started_on,
-            "closed_on": r.closed_on,
-            "outcome": r.outcome,
-            "candidates": [
-                {
-                    "id": c.pk,
-                    "person_id": c.person_id,
-                    "person_name": c.person.display_name,
-                    "named_on": c.named_on,
-                    "asked_on": c.asked_on,
-                    "response": c.response,
-                    "response_on": c.response_on,
-                    "decline_reason": c.decline_reason,
-                    "is_active_jim": c.is_active_jim,
-                }
-                for c in candidates
-                if c.round_id == r.pk
-            ],
-        }
-        for r in rounds
-    ]
 
 
 # --- meetings --------------------------------------------------------------------------------
@@ -400,8 +343,8 @@ def list_nominations(request: HttpRequest, trajectory_id: int) -> list[dict[str,
 )
 @paginate(LimitOffsetPagination)
 def list_meetings(request: HttpRequest, trajectory_id: int) -> Any:
-    user = _caller(request)
-    trajectory = _trajectory(user, trajectory_id)
+    user = caller(request)
+    trajectory = trajectory_in_scope(user, trajectory_id)
     record(user, Action.LIST, request=request, youth=trajectory.youth, obj=trajectory,
            detail="api meetings")  # fmt: skip
     return Meeting.objects.filter(trajectory=trajectory).order_by("-held_on", "-pk")
@@ -414,8 +357,8 @@ def list_meetings(request: HttpRequest, trajectory_id: int) -> Any:
     summary="Record a meeting (the youth's view and the JIM's input apart from the decisions)",
 )
 def add_meeting(request: HttpRequest, trajectory_id: int, payload: MeetingIn) -> Any:
-    user = _caller(request)
-    trajectory = _trajectory(user, trajectory_id)
+    user = caller(request)
+    trajectory = trajectory_in_scope(user, trajectory_id)
     if not policy.can_edit_trajectory(user, trajectory.youth):
         raise Http404
     try:
@@ -424,7 +367,7 @@ def add_meeting(request: HttpRequest, trajectory_id: int, payload: MeetingIn) ->
                 trajectory=trajectory, recorded_by=user, **payload.dict()
             )
     except ValidationError as exc:
-        return _invalid(exc)
+        return refused(exc)
     record(user, Action.CREATE, request=request, youth=trajectory.youth, obj=meeting,
            detail="api meeting")  # fmt: skip
     return Status(201, meeting)
@@ -440,8 +383,8 @@ def add_meeting(request: HttpRequest, trajectory_id: int, payload: MeetingIn) ->
     summary="Placement decisions with the state of their JIM consultation",
 )
 def list_decisions(request: HttpRequest, trajectory_id: int) -> list[dict[str, Any]]:
-    user = _caller(request)
-    trajectory = _trajectory(user, trajectory_id)
+    user = caller(request)
+    trajectory = trajectory_in_scope(user, trajectory_id)
     record(user, Action.LIST, request=request, youth=trajectory.youth, obj=trajectory,
            detail="api placement decisions")  # fmt: skip
     decisions = PlacementDecision.objects.filter(trajectory=trajectory).prefetch_related(
@@ -485,8 +428,8 @@ def _decision(user: Any, decision_id: int) -> PlacementDecision:
     summary="Propose a placement decision (a draft until it is finalised through the gate)",
 )
 def add_decision(request: HttpRequest, trajectory_id: int, payload: DecisionIn) -> Any:
-    user = _caller(request)
-    trajectory = _trajectory(user, trajectory_id)
+    user = caller(request)
+    trajectory = trajectory_in_scope(user, trajectory_id)
     if not policy.can_edit_trajectory(user, trajectory.youth):
         raise Http404
     try:
@@ -495,7 +438,7 @@ def add_decision(request: HttpRequest, trajectory_id: int, payload: DecisionIn) 
                 trajectory=trajectory, decided_by=user, **payload.dict()
             )
     except ValidationError as exc:
-        return _invalid(exc)
+        return refused(exc)
     record(user, Action.CREATE, request=request, youth=trajectory.youth, obj=decision,
            detail="api placement decision (draft)")  # fmt: skip
     return Status(201, _decision_out(decision))
@@ -508,13 +451,13 @@ def add_decision(request: HttpRequest, trajectory_id: int, payload: DecisionIn) 
     summary="Record the JIM consultation: date, the JIM's advice and how it was weighed",
 )
 def add_consultation(request: HttpRequest, decision_id: int, payload: ConsultationIn) -> Any:
-    user = _caller(request)
+    user = caller(request)
     decision = _decision(user, decision_id)
     try:
         with transaction.atomic():
             consultation = decision.record_consultation(recorded_by=user, **payload.dict())
     except ValidationError as exc:
-        return _invalid(exc)
+        return refused(exc)
     record(user, Action.CREATE, request=request, youth=decision.trajectory.youth,
            obj=consultation, detail="api JIM consultation")  # fmt: skip
     decision.refresh_from_db()
@@ -528,13 +471,13 @@ def add_consultation(request: HttpRequest, decision_id: int, payload: Consultati
     summary="Finalise a decision: refused (422) unless the JIM was consulted or no JIM exists",
 )
 def finalise_decision(request: HttpRequest, decision_id: int) -> Any:
-    user = _caller(request)
+    user = caller(request)
     decision = _decision(user, decision_id)
     try:
         with transaction.atomic():
             decision.finalise(by=user)
     except ValidationError as exc:
-        return _invalid(exc)
+        return refused(exc)
     record(user, Action.UPDATE, request=request, youth=decision.trajectory.youth, obj=decision,
            detail="api placement decision finalised")  # fmt: skip
     return Status(200, _decision_out(decision))

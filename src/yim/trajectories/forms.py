@@ -236,12 +236,7 @@ class PhaseForm(ActionForm):
         self.fields["version"].initial = trajectory.version
         phase = self.fields["phase"]
         assert isinstance(phase, forms.ChoiceField)
-        phase.choices = [
-            (p.value, p.label)
-            for p in Phase
-            if trajectory.programme.uses_phase(p)
-            and p not in (Phase.REFERRAL, Phase.CLOSURE, Phase.FOLLOW_UP, trajectory.phase)
-        ]
+        phase.choices = [(p.value, p.label) for p in trajectory.choosable_phases()]
 
 
 # --- network ----------------------------------------------------------------------------

@@ -354,7 +354,7 @@ def phase_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
     def write() -> Model:
         trajectory.version = form.cleaned_data["version"]
-        return trajectory.advance_to(
+        return trajectory.choose_phase(
             form.cleaned_data["phase"], by=request.user, note=form.cleaned_data["note"]
         )
 

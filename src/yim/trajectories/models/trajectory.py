@@ -36,6 +36,9 @@ from yim.trajectories.phases import (
     phase_index,
 )
 
+#: Phases reached by recording something, never picked by hand (see ``choose_phase``).
+RECORDED_PHASES: frozenset[str] = frozenset({Phase.REFERRAL, Phase.CLOSURE, Phase.FOLLOW_UP})
+
 if TYPE_CHECKING:
     from yim.accounts.models import User
     from yim.trajectories.models.closure import Closure
@@ -327,6 +330,40 @@ class Trajectory(VersionedModel):
             finally:
                 self._closing = False
         return transition
+
+    def choosable_phases(self) -> list[Phase]:
+        """The phases a professional may pick by hand now (the move is still judged)."""
+        return [
+            p
+            for p in Phase
+            if self.programme.uses_phase(p) and p not in RECORDED_PHASES and p != self.phase
+        ]
+
+    def choose_phase(
+        self, phase: str, *, by: User | None = None, note: str = "", at: dt.datetime | None = None
+    ) -> PhaseTransition:
+        """A professional moves the trajectory by hand (the phase form, the API).
+
+        Referral, closure and follow-up are never chosen: a trajectory starts in referral,
+        closes by recording its closure and enters follow-up when a follow-up is recorded.
+        A closed trajectory refuses every move.
+        """
+        if self.closed_in_database():
+            raise TrajectoryClosed()
+        try:
+            target = Phase(phase)
+        except ValueError:
+            raise DomainError(_("Choose a phase of the JIM approach."), field="phase") from None
+        if target == Phase.REFERRAL:
+            raise DomainError(_("A trajectory cannot go back to referral."), field="phase")
+        if target == Phase.CLOSURE:
+            raise DomainError(
+                _("Close a trajectory by recording its closure (reason and JIM relationship)."),
+                field="phase",
+            )
+        if target == Phase.FOLLOW_UP:
+            raise DomainError(_("Follow-up comes after closure."), field="phase")
+        return self.advance_to(target, at=at, by=by, note=note)
 
     def _check_move(self, phase: Phase) -> None:
         if phase == self.phase:
