@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from yim.accounts.models import User
+from yim.accounts.models import Organisation, Role, Team, User
 
 
 class LoginForm(forms.Form):
@@ -78,3 +78,107 @@ class LanguageForm(forms.Form):
         field = self.fields["language"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = settings.LANGUAGES
+
+
+# --- organisation admin: teams and staff accounts ------------------------------------------
+
+#: Staff roles in the order the admin's role menu shows them.
+STAFF_ROLE_CHOICES = [
+    (r.value, r.label) for r in (Role.PROFESSIONAL, Role.TEAM_LEAD, Role.RESEARCHER, Role.ORG_ADMIN)
+]
+#: Roles whose work is scoped by a team (their caseload is the team's youth).
+ROLES_WITH_TEAM = frozenset({Role.PROFESSIONAL, Role.TEAM_LEAD})
+
+
+class TeamForm(forms.Form):
+    """Create or rename a team; names are unique within the organisation (case-insensitive)."""
+
+    name = forms.CharField(label=_("Team name"), max_length=200)
+
+    def __init__(
+        self, *args: Any, organisation: Organisation, team: Team | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+        self.team = team
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError(_("Give the team a name."))
+        others = Team.objects.filter(organisation=self.organisation, name__iexact=name)
+        if self.team is not None:
+            others = others.exclude(pk=self.team.pk)
+        if others.exists():
+            raise forms.ValidationError(
+                _("Your organisation already has a team called “%(name)s”."),
+                params={"name": name},
+            )
+        return name
+
+
+class _StaffAccountBaseForm(forms.ModelForm):
+    """Role menu with staff roles only, the organisation's teams, and the team rule."""
+
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        role = self.fields["role"]
+        assert isinstance(role, forms.ChoiceField)
+        role.choices = STAFF_ROLE_CHOICES
+        team = self.fields["team"]
+        assert isinstance(team, forms.ModelChoiceField)
+        team.queryset = Team.objects.filter(organisation=organisation).order_by("name")
+        team.required = False
+        team.help_text = _("Professionals and team leads work in a team; other roles have none.")
+        self.fields["email"].required = True
+        self.fields["first_name"].required = True
+
+    def clean_email(self) -> str:
+        return str(self.cleaned_data["email"]).strip().lower()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        role, team = data.get("role"), data.get("team")
+        if role in ROLES_WITH_TEAM and team is None:
+            self.add_error("team", _("A professional or team lead needs a team."))
+        elif role and role not in ROLES_WITH_TEAM and team is not None:
+            self.add_error(
+                "team", _("Only professionals and team leads belong to a team; leave it empty.")
+            )
+        return data
+
+
+class StaffAccountForm(_StaffAccountBaseForm):
+    """A new staff account. There is no password field: the new colleague chooses one
+    through a single-use set-password link."""
+
+    class Meta:
+        model = User
+        fields = ["username", "first_name", "last_name", "email", "role", "team"]
+
+    def clean_username(self) -> str:
+        username = str(self.cleaned_data["username"]).strip()
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("This user name is already taken; choose another."))
+        return username
+
+
+class StaffAccountEditForm(_StaffAccountBaseForm):
+    """Name, e-mail, role and team of an existing staff account."""
+
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "email", "role", "team"]
+
+
+class ResetTwoFactorForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        min_length=10,
+        max_length=250,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Why the second factor is reset, e.g. 'phone lost, identity checked in "
+            "person'. It is written to the audit log."
+        ),
+    )

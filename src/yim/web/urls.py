@@ -1,5 +1,6 @@
 from django.urls import path
 
+from yim.accounts import admin_urls
 from yim.web import views
 
 app_name = "web"
@@ -13,7 +14,7 @@ urlpatterns = [
     path("youth/<int:pk>/invite/", views.invite_view, name="invite"),
     path("audit/", views.audit_search_view, name="audit_search"),
     path("my-file/views/", views.own_access_log_view, name="own_access_log"),
-    path("users/", views.user_list_view, name="user_list"),
+    *admin_urls.urlpatterns,  # /users/...: the organisation admin's users and teams
     path("me/", views.account_view, name="account"),
     path("me/tokens/<int:pk>/revoke/", views.revoke_token_view, name="revoke_token"),
     path("i18n/setlang/", views.set_language_view, name="set_language"),

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from yim import policy
 from yim.accounts.forms import ApiTokenForm, LanguageForm
-from yim.accounts.models import ApiToken, Invitation, Role, User
+from yim.accounts.models import ApiToken, Invitation, User
 from yim.accounts.views import safe_next
 from yim.audit.log import record
 from yim.audit.models import Action
@@ -231,25 +230,6 @@ def own_access_log_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     events = policy.own_file_access_log(request.user).order_by("-id")
     page = _page(request, events, 50)
     return render(request, "web/own_access_log.html", {"page": page})
-
-
-@login_required
-@require_GET
-def user_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
-    organisation = request.user.organisation
-    if not policy.can_manage_users(request.user) or organisation is None:
-        raise Http404
-    users = (
-        User.objects.filter(organisation=organisation)
-        .select_related("team")
-        .order_by("role", "username")
-    )
-    teams = organisation.teams.annotate(n_members=Count("members")).order_by("name")
-    return render(
-        request,
-        "web/user_list.html",
-        {"page": _page(request, users, 50), "teams": teams, "roles": Role},
-    )
 
 
 @login_required
