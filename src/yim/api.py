@@ -82,11 +82,13 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from yim.accounts.api import router as accounts_router
     from yim.monitoring.api import router as monitoring_router
+    from yim.qualitative.api import router as qualitative_router
     from yim.trajectories.api import router as trajectories_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", trajectories_router)
     api.add_router("/", monitoring_router)
+    api.add_router("/", qualitative_router)
 
 
 _register_routers()

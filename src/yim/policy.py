@@ -158,8 +158,9 @@ def capacity(user: User, youth: Youth | None = None, break_glass: bool = False) 
 
 # ---------------------------------------------------------------------------------------------
 # Qualitative research (yim.qualitative): interview projects are open to their members only.
-# Members are researchers; the owner also manages members and the pseudonym table. Anyone
-# else — other researchers included — gets 404 for every project URL.
+# Members are researchers; the owner also manages members and deletes codes; the project's
+# data manager (the owner unless the owner named another member) alone sees the pseudonym
+# table. Anyone else — other researchers included — gets 404 for every project URL.
 
 
 def can_use_qualitative(user: User) -> bool:
@@ -191,10 +192,32 @@ def get_project_or_404(user: User, pk: int):
 
 
 def can_manage_qualitative_project(user: User, project) -> bool:
-    """Members, pseudonyms and deletion: the project's owner only."""
+    """Members and deletion: the project's owner only (pseudonyms: see the data manager)."""
     from yim.qualitative.models import MemberRole
 
     return can_use_qualitative(user) and getattr(project, "member_role", None) == MemberRole.OWNER
+
+
+def can_manage_qualitative_codebook(user: User, project) -> bool:
+    """Deleting codes (which deletes other coders' codings too): the project's owner only.
+    Every member may add, rename, move and merge codes (optimistic locking keeps that safe)."""
+    return can_manage_qualitative_project(user, project)
+
+
+def can_manage_qualitative_pseudonyms(user: User, project) -> bool:
+    """The real-name ↔ pseudonym table: only the project's data manager sees and edits it.
+
+    The data manager is a member named on the project; while none is named (a new project,
+    or the named member left) the project's owners are. Other coders never see real names.
+    ``project`` must come from :func:`get_project_or_404` (membership checked there).
+    """
+    from yim.qualitative.models import MemberRole
+
+    if not can_use_qualitative(user) or getattr(project, "member_role", None) is None:
+        return False
+    if project.data_manager_id is not None:
+        return bool(project.data_manager_id == user.pk)
+    return bool(project.member_role == MemberRole.OWNER)
 
 
 def can_join_qualitative_project(user: User, candidate: User) -> bool:

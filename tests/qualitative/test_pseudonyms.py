@@ -90,3 +90,29 @@ def test_a_whole_project_is_pseudonymised_and_its_codings_still_cover_the_same_w
     assert table.leftovers(source.text) == []
     assert result.notes[0].text.startswith("De MENTOR lijkt")
     assert import_qdpx(export_qdpx(result)).project == result
+
+
+TITLE_TABLE = PseudonymTable({"Fatima": "Sara", "Anna de Vries": "Lotte Smit", "Bram": "Daan"})
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("interview-Fatima-2026.docx", "interview-Sara-2026.docx"),
+        ("interview_fatima_2026.docx", "interview_sara_2026.docx"),
+        ("FATIMA2026.txt", "SARA2026.txt"),
+        ("Anna_de_Vries_JIM.odt", "Lotte_Smit_JIM.odt"),
+        ("Gesprek met Anna de Vries en Bram", "Gesprek met Lotte Smit en Daan"),
+        ("Brammetje en Fatimas.pdf", "Brammetje en Fatimas.pdf"),  # not whole words
+    ],
+)
+def test_names_in_titles_are_replaced_even_when_glued_by_underscores_or_digits(title, expected):
+    assert TITLE_TABLE.apply_title(title) == expected
+
+
+def test_a_title_made_too_long_by_a_pseudonym_is_cut_to_the_field_length():
+    table = PseudonymTable({"Bo": "Bartholomeus"})
+    title = "x" * 195 + " Bo"
+    assert len(table.apply_title(title)) > 200
+    cut = table.apply_title(title, max_length=200)
+    assert len(cut) == 200 and "Bo" not in cut.split()

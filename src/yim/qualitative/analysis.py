@@ -3,7 +3,8 @@
 * :func:`codings_matching` — coded segments by code (with sub-codes) × attribute value;
 * :func:`frequencies` — codings per code and attribute value (role) or per triad;
 * :func:`cooccurrence` — per pair of codes, how many coded segments overlap;
-* :func:`agreement` — the pure :func:`~.agreement.agreement_report` over speaker turns.
+* :func:`agreement` — the pure :func:`~.agreement.agreement_report` over speaker turns
+  (:func:`agreement_selection` chooses its documents and coders).
 """
 
 from __future__ import annotations
@@ -199,6 +200,23 @@ class AgreementData:
     coders: tuple[m.Coder, ...]
     codings: dict[str, dict[str, frozenset[str] | None]]
     report: AgreementReport | None
+
+
+def agreement_selection(
+    project: m.Project, document_ids: Iterable[int] = (), coder_ids: Iterable[int] = ()
+) -> tuple[list[m.Document], list[m.Coder], list[m.Document], list[m.Coder]]:
+    """The documents and coders an agreement report is computed over.
+
+    Returns every document and every coder with codings (what may be chosen), then the
+    chosen ones: those named in ``document_ids`` / ``coder_ids``, or all when none is named.
+    The agreement page and the API both choose through this function, so they agree.
+    """
+    all_documents = list(project.documents.only("pk", "name", "guid"))
+    all_coders = list(project.coders.filter(codings__isnull=False).distinct())
+    wanted_documents, wanted_coders = set(document_ids), set(coder_ids)
+    documents = [d for d in all_documents if not wanted_documents or d.pk in wanted_documents]
+    coders = [c for c in all_coders if not wanted_coders or c.pk in wanted_coders]
+    return all_documents, all_coders, documents, coders
 
 
 def agreement(

@@ -29,6 +29,31 @@ class MemberForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=m.MemberRole.choices)
 
 
+class DataManagerForm(forms.Form):
+    """Who sees and edits the pseudonym table: one member, or (empty) the owners."""
+
+    data_manager = forms.ModelChoiceField(
+        label=_("Data manager"),
+        queryset=m.Project.objects.none(),
+        required=False,
+        empty_label=_("(the project's owners)"),
+        help_text=_(
+            "Only the data manager sees and edits the pseudonym table with the real names."
+        ),
+    )
+
+    def __init__(self, *args, project: m.Project, **kwargs) -> None:
+        from django.contrib.auth import get_user_model
+
+        super().__init__(*args, **kwargs)
+        members = (
+            get_user_model()
+            .objects.filter(pk__in=project.memberships.values("user_id"))
+            .order_by("username")
+        )
+        cast(forms.ModelChoiceField, self.fields["data_manager"]).queryset = members
+
+
 class TriadForm(forms.ModelForm):
     class Meta:
         model = m.CodeSet
@@ -242,6 +267,27 @@ class CodeMergeForm(forms.Form):
     def __init__(self, *args, project: m.Project, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["target"]).queryset = project.codes.all()
+
+
+class CodeDeleteForm(forms.Form):
+    """Confirmation of a code deletion: the version and the numbers the user saw."""
+
+    CHILDREN = [
+        ("delete", _("Delete the code with its sub-codes and all their codings")),
+        ("lift", _("Move the sub-codes up to the parent first, then delete only this code")),
+    ]
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    children = forms.ChoiceField(
+        label=_("Sub-codes"), choices=CHILDREN, initial="delete", widget=forms.RadioSelect
+    )
+    expected_descendants = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    expected_codings = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+    expected_own_codings = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+
+    def expected_for(self, mode: str) -> int | None:
+        """The number of codings the user was told ``mode`` deletes."""
+        key = "expected_codings" if mode == "delete" else "expected_own_codings"
+        return self.cleaned_data.get(key)
 
 
 class MemoForm(forms.Form):

@@ -7,7 +7,9 @@ Rules
   ``Anna`` → ``Sara``;
 * longest names first, in one pass: "Anna de Vries" wins over "Anna", and a pseudonym is never
   itself replaced again (so ``{"Anna": "Bram", "Bram": "Carl"}`` swaps cleanly);
-* spaces inside a name match any run of whitespace (a name may be wrapped over two lines).
+* spaces inside a name match any run of whitespace (a name may be wrapped over two lines);
+* titles (:meth:`PseudonymTable.apply_title`) also split words at underscores and digits, as
+  file names glue them (``interview_Fatima_2026.docx``).
 
 Existing codings: **shift, don't refuse.** Replacing a name changes the text length, so every
 stored code-point offset after it moves. :class:`OffsetMap` maps old offsets to new ones; a
@@ -132,6 +134,9 @@ class PseudonymTable:
         names = sorted(table, key=lambda n: (-len(n), n))
         alternatives = "|".join(r"\s+".join(map(re.escape, n.split(" "))) for n in names)
         self._pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+        # Titles: a "letter" boundary ([^\W\d_] is a letter), underscores count as spaces.
+        in_title = "|".join(r"[\s_]+".join(map(re.escape, n.split(" "))) for n in names)
+        self._title_pattern = re.compile(rf"(?<![^\W\d_])(?:{in_title})(?![^\W\d_])", re.IGNORECASE)
 
     def _pseudonym_for(self, found: str) -> str:
         key = " ".join(found.split()).casefold()
@@ -168,6 +173,24 @@ class PseudonymTable:
             position = match.end()
         parts.append(text[position:])
         return PseudonymisedText("".join(parts), OffsetMap(tuple(replacements), len(text)))
+
+    def apply_title(self, title: str, max_length: int | None = None) -> str:
+        """Replace the names in a document or memo title, which is often a file name.
+
+        File names glue words with underscores and digits (``interview_Fatima_2026.docx``,
+        ``Fatima2026``, ``Anna_de_Vries``), which the whole-word rule would not split: in a
+        title a name ends at anything that is not a letter, and the spaces inside a name also
+        match underscores (kept as underscores in the pseudonym). ``max_length`` cuts a title
+        that a longer pseudonym made too long for its field (the cut never brings a name back).
+        """
+
+        def pseudonym(match: re.Match[str]) -> str:
+            found = match.group(0)
+            replacement = _match_case(found, self._pseudonym_for(found.replace("_", " ")))
+            return replacement.replace(" ", "_") if "_" in found else replacement
+
+        result = self._title_pattern.sub(pseudonym, title)
+        return result[:max_length] if max_length is not None else result
 
     def apply_all(self, texts: Mapping[str, str]) -> dict[str, PseudonymisedText]:
         """Apply the same table to several texts (keyed by any id)."""

@@ -5,7 +5,9 @@ is already there (names noticed after coding started). The pure core
 (:mod:`yim.qualitative.pseudonyms`) does the replacing: this module only writes its result
 back, the way :func:`~yim.qualitative.pseudonyms.pseudonymise_project` treats a REFI project:
 every document text, every segment shifted through the text's offset map (a boundary inside
-a replaced name snaps outward), every memo text; speaker turns are detected again.
+a replaced name snaps outward), every memo text; speaker turns are detected again. Document
+and memo titles (often file names such as ``interview-Fatima-2026.docx``) are rewritten with
+:meth:`~yim.qualitative.pseudonyms.PseudonymTable.apply_title` in the same transaction.
 
 All of it happens in one transaction: any error leaves every document, segment, turn and memo
 as it was. Documents and memos in which no name occurs are not written at all.
@@ -31,7 +33,8 @@ class AppliedPseudonyms:
     documents: tuple[m.Document, ...]
     memos: int
     segments_moved: int
-    names_replaced: int
+    names_replaced: int  # in the texts
+    titles: int = 0  # document and memo titles that had a name in them
 
     @property
     def changed(self) -> bool:
@@ -80,29 +83,44 @@ def apply_pseudonyms(project: m.Project, table: PseudonymTable) -> AppliedPseudo
         .prefetch_related("segments")
         .order_by("pk")
     )
+    titles = 0
     for document in documents:
         result = table.apply(document.text)
-        if result.text == document.text:
+        title = _title(table, document.name, m.Document)
+        if result.text == document.text and title == document.name:
             continue
-        segments = list(document.segments.all())
-        for segment in segments:
-            start, end = result.offsets.map_range(segment.start, segment.end)
-            if (start, end) != (segment.start, segment.end):
-                moved += 1
-            segment.start, segment.end = start, end
-        document.text = result.text
-        document.save(update_fields=["text"])
-        m.Segment.objects.bulk_update(segments, ["start", "end"])
-        document.rebuild_turns()
+        if title != document.name:
+            document.name = title
+            document.save(update_fields=["name"])
+            titles += 1
+        if result.text != document.text:
+            segments = list(document.segments.all())
+            for segment in segments:
+                start, end = result.offsets.map_range(segment.start, segment.end)
+                if (start, end) != (segment.start, segment.end):
+                    moved += 1
+                segment.start, segment.end = start, end
+            document.text = result.text
+            document.save(update_fields=["text"])
+            m.Segment.objects.bulk_update(segments, ["start", "end"])
+            document.rebuild_turns()
+            replaced += len(result.replacements)
         changed.append(document)
-        replaced += len(result.replacements)
     memos = 0
     for memo in m.Memo.objects.select_for_update().filter(project=project).order_by("pk"):
         result = table.apply(memo.text)
-        if result.text == memo.text:
+        title = _title(table, memo.name, m.Memo)
+        if result.text == memo.text and title == memo.name:
             continue
-        memo.text = result.text
-        memo.save(update_fields=["text"])
+        if title != memo.name:
+            titles += 1
+        memo.text, memo.name = result.text, title
+        memo.save(update_fields=["text", "name"])
         memos += 1
         replaced += len(result.replacements)
-    return AppliedPseudonyms(tuple(changed), memos, moved, replaced)
+    return AppliedPseudonyms(tuple(changed), memos, moved, replaced, titles)
+
+
+def _title(table: PseudonymTable, title: str, model: type[m.Document] | type[m.Memo]) -> str:
+    max_length = model._meta.get_field("name").max_length
+    return table.apply_title(title, max_length=max_length) if title else title

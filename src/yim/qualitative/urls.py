@@ -39,6 +39,11 @@ urlpatterns = [
     path("<int:pk>/codes/<int:code_id>/edit/", views_codebook.code_edit_view, name="code_edit"),
     path("<int:pk>/codes/<int:code_id>/move/", views_codebook.code_move_view, name="code_move"),
     path("<int:pk>/codes/<int:code_id>/merge/", views_codebook.code_merge_view, name="code_merge"),
+    path(
+        "<int:pk>/codes/<int:code_id>/delete/",
+        views_codebook.code_delete_view,
+        name="code_delete",
+    ),
     path("<int:pk>/memos/", views_codebook.memos_view, name="memos"),
     path("<int:pk>/pseudonyms/", views_codebook.pseudonyms_view, name="pseudonyms"),
     path(

@@ -114,7 +114,9 @@ def project_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             status=400,
         )
     with transaction.atomic():
-        project = form.save()
+        project = form.save(commit=False)
+        project.data_manager = request.user  # the creator keeps the pseudonym table
+        project.save()
         m.Membership.objects.create(project=project, user=request.user, role=m.MemberRole.OWNER)
         project.add_standard_variables()
         record(request.user, Action.CREATE, request=request, obj=project, detail="project")
@@ -137,6 +139,7 @@ def project_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "project": project,
             "page": page,
             "is_owner": policy.can_manage_qualitative_project(request.user, project),
+            "is_data_manager": policy.can_manage_qualitative_pseudonyms(request.user, project),
             "upload_form": f.TranscriptForm(project=project),
             "import_form": f.UploadForm(),
             "codebook_form": f.CodebookImportForm(),
@@ -150,6 +153,33 @@ def project_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def members_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     project = owner_project_for(request, pk)
+    memberships = project.memberships.select_related("user").order_by("user__username")
+    if request.method == "POST" and request.POST.get("kind") == "data_manager":
+        manager_form = f.DataManagerForm(request.POST, project=project)
+        if manager_form.is_valid():
+            project.data_manager = manager_form.cleaned_data["data_manager"]
+            project.save(update_fields=["data_manager", "updated_at"])
+            chosen = project.data_manager.username if project.data_manager else "(owners)"
+            record(
+                request.user,
+                Action.UPDATE,
+                request=request,
+                obj=project,
+                detail=f"data manager: {chosen}",
+            )
+            messages.success(request, _("The data manager has been changed."))
+            return redirect("qualitative:members", pk=project.pk)
+        return render(
+            request,
+            "qualitative/members.html",
+            {
+                "project": project,
+                "memberships": memberships,
+                "form": f.MemberForm(),
+                "manager_form": manager_form,
+            },
+            status=400,
+        )
     form = f.MemberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         candidate = User.objects.filter(
@@ -164,11 +194,17 @@ def members_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             record(request.user, Action.UPDATE, request=request, obj=project, detail="member added")
             messages.success(request, _("The member has been added."))
             return redirect("qualitative:members", pk=project.pk)
-    memberships = project.memberships.select_related("user").order_by("user__username")
     return render(
         request,
         "qualitative/members.html",
-        {"project": project, "memberships": memberships, "form": form},
+        {
+            "project": project,
+            "memberships": memberships,
+            "form": form,
+            "manager_form": f.DataManagerForm(
+                initial={"data_manager": project.data_manager_id}, project=project
+            ),
+        },
     )
 
 
@@ -182,8 +218,15 @@ def member_remove_view(
     if membership.user_id == request.user.pk:
         messages.error(request, _("You cannot remove yourself as owner."))
     else:
-        membership.delete()
-        record(request.user, Action.UPDATE, request=request, obj=project, detail="member removed")
+        with transaction.atomic():
+            membership.delete()
+            if project.data_manager_id == membership.user_id:
+                # The role falls back to the owners; a former member keeps no access.
+                project.data_manager = None
+                project.save(update_fields=["data_manager", "updated_at"])
+            record(
+                request.user, Action.UPDATE, request=request, obj=project, detail="member removed"
+            )
     return redirect("qualitative:members", pk=project.pk)
 
 
@@ -286,17 +329,29 @@ def transcript_upload_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
                 upload.read(), upload.name, max_bytes=f.MAX_TRANSCRIPT_BYTES
             )
             text = transcript.text
+            title = form.cleaned_data["name"] or upload.name
             pairs = dict(project.pseudonyms.values_list("real_name", "pseudonym"))
             if pairs:
-                text = PseudonymTable(pairs).apply(text).text
+                table = PseudonymTable(pairs)
+                text = table.apply(text).text
+                title = table.apply_title(title)  # file names carry real names too
             OffsetIndex(text)
-        except (TranscriptError, PseudonymError, OffsetError) as exc:
+        except PseudonymError:
+            # The core's message may quote real names: coders never see those.
+            form.add_error(
+                "file",
+                _(
+                    "The project's pseudonym table cannot be applied, so the transcript was "
+                    "not imported. Ask the project's data manager to check the table."
+                ),
+            )
+        except (TranscriptError, OffsetError) as exc:
             form.add_error("file", str(exc))
         else:
             with transaction.atomic():
                 document = m.Document.objects.create(
                     project=project,
-                    name=form.cleaned_data["name"] or upload.name[:200],
+                    name=title[:200],
                     text=text,
                     source_format=transcript.source_format,
                     creator=project.coder_for(request.user),
@@ -319,6 +374,7 @@ def transcript_upload_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
             "project": project,
             "page": page_of(request, documents.order_by("name", "guid")),
             "is_owner": policy.can_manage_qualitative_project(request.user, project),
+            "is_data_manager": policy.can_manage_qualitative_pseudonyms(request.user, project),
             "upload_form": form,
             "import_form": f.UploadForm(),
             "codebook_form": f.CodebookImportForm(),

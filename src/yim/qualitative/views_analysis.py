@@ -12,7 +12,6 @@ from yim.audit.models import Action
 from yim.web.http import AuthenticatedHttpRequest
 
 from . import analysis
-from . import models as m
 from .views import project_for
 
 
@@ -61,22 +60,13 @@ def cooccurrence_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     )
 
 
-def _selection(request: HttpRequest, project: m.Project):
-    """Documents and coders chosen in the query string (default: all that have codings)."""
-    all_documents = list(project.documents.only("pk", "name", "guid"))
-    all_coders = list(project.coders.filter(codings__isnull=False).distinct())
-    wanted_documents = set(_ids(request, "document"))
-    wanted_coders = set(_ids(request, "coder"))
-    documents = [d for d in all_documents if not wanted_documents or d.pk in wanted_documents]
-    coders = [c for c in all_coders if not wanted_coders or c.pk in wanted_coders]
-    return all_documents, all_coders, documents, coders
-
-
 @login_required
 @require_GET
 def agreement_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     project = project_for(request, pk)
-    all_documents, all_coders, documents, coders = _selection(request, project)
+    all_documents, all_coders, documents, coders = analysis.agreement_selection(
+        project, _ids(request, "document"), _ids(request, "coder")
+    )
     data = analysis.agreement(project, documents, coders)
     record(request.user, Action.VIEW, request=request, obj=project, detail="agreement")
     return render(

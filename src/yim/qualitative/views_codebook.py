@@ -5,23 +5,25 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from yim import policy
 from yim.audit.log import record
 from yim.audit.models import Action
 from yim.web.http import AuthenticatedHttpRequest
 
 from . import forms as f
 from . import models as m
+from .codebook_delete import DeletionChangedError, delete_code, deletion_impact
 from .pseudonyms import PseudonymError, PseudonymTable
 from .pseudonyms_apply import apply_pseudonyms, project_table
-from .views import code_tree, owner_project_for, page_of, project_for
+from .views import code_tree, page_of, project_for
 
 
-def _codebook_page(request: HttpRequest, project: m.Project, form=None, status=200):
+def _codebook_page(request: AuthenticatedHttpRequest, project: m.Project, form=None, status=200):
     tree = code_tree(project, counts=True)
     rows = [
         {
@@ -50,6 +52,7 @@ def _codebook_page(request: HttpRequest, project: m.Project, form=None, status=2
             # a query per code).
             "options": [(code.pk, "\u2003" * depth + code.name) for code, depth in tree],
             "form": form or f.CodeForm(project=project),
+            "can_delete": policy.can_manage_qualitative_codebook(request.user, project),
         },
         status=status,
     )
@@ -151,6 +154,74 @@ def code_merge_view(request: AuthenticatedHttpRequest, pk: int, code_id: int) ->
     return redirect("qualitative:codebook", pk=project.pk)
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def code_delete_view(request: AuthenticatedHttpRequest, pk: int, code_id: int) -> HttpResponse:
+    """Confirmation page (what is affected, per coder) and the deletion itself."""
+    project = project_for(request, pk)
+    if not policy.can_manage_qualitative_codebook(request.user, project):
+        raise Http404
+    code = get_object_or_404(project.codes.select_related("parent"), pk=code_id)
+    form = None
+    if request.method == "POST":
+        form = f.CodeDeleteForm(request.POST)
+        if form.is_valid():
+            mode = form.cleaned_data["children"]
+            try:
+                with transaction.atomic():  # the audit event commits with the deletion
+                    result = delete_code(
+                        code,
+                        form.cleaned_data["version"],
+                        mode,
+                        expected_descendants=form.cleaned_data["expected_descendants"],
+                        expected_codings=form.expected_for(mode),
+                    )
+                    record(
+                        request.user,
+                        Action.DELETE,
+                        request=request,
+                        obj=code,
+                        detail=(
+                            f"code deleted ({mode}): {result.name}; {result.codes_deleted} "
+                            f"codes, {result.codings_deleted} codings, "
+                            f"{result.children_moved} sub-codes moved up"
+                        ),
+                    )
+            except DeletionChangedError as exc:
+                messages.error(request, str(exc))
+                return redirect("qualitative:code_delete", pk=project.pk, code_id=code.pk)
+            except m.CodebookError as exc:
+                return _stale(request, project, exc)
+            messages.success(
+                request,
+                _("“%(name)s” has been deleted (%(codes)s codes, %(codings)s codings).")
+                % {
+                    "name": result.name,
+                    "codes": result.codes_deleted,
+                    "codings": result.codings_deleted,
+                },
+            )
+            return redirect("qualitative:codebook", pk=project.pk)
+    impact = deletion_impact(code)
+    if form is None:
+        form = f.CodeDeleteForm(
+            initial={
+                "version": code.version,
+                "children": "delete",
+                "expected_descendants": impact.descendants,
+                "expected_codings": impact.total_codings,
+                "expected_own_codings": impact.own_codings,
+            }
+        )
+    record(request.user, Action.VIEW, request=request, obj=code, detail="code delete confirmation")
+    return render(
+        request,
+        "qualitative/code_delete.html",
+        {"project": project, "code": code, "impact": impact, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Memos
 
@@ -209,13 +280,22 @@ def memos_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 # ---------------------------------------------------------------------------------------------
-# Pseudonym table (owner only)
+# Pseudonym table (the project's data manager only)
+
+
+def _data_manager_project_for(request: AuthenticatedHttpRequest, pk: int) -> m.Project:
+    """The project, if the user is its data manager; 404 for everyone else (coders never
+    learn the real names, not even that a table exists)."""
+    project = project_for(request, pk)
+    if not policy.can_manage_qualitative_pseudonyms(request.user, project):
+        raise Http404
+    return project
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def pseudonyms_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    project = owner_project_for(request, pk)
+    project = _data_manager_project_for(request, pk)
     current = "\n".join(f"{p.real_name} = {p.pseudonym}" for p in project.pseudonyms.all())
     form = f.PseudonymForm(request.POST or None, initial={"table": current})
     if request.method == "POST" and form.is_valid():
@@ -244,9 +324,9 @@ def pseudonyms_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def pseudonyms_apply_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """Apply the saved table to every transcript and memo already in the project (owner
-    only; an explicit button, so saving the table never rewrites coded transcripts)."""
-    project = owner_project_for(request, pk)
+    """Apply the saved table to every transcript and memo already in the project (data
+    manager only; an explicit button, so saving the table never rewrites coded transcripts)."""
+    project = _data_manager_project_for(request, pk)
     try:
         table = project_table(project)
         with transaction.atomic():  # the audit events commit or roll back with the rewrite
@@ -267,7 +347,8 @@ def pseudonyms_apply_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
                     obj=project,
                     detail=(
                         f"pseudonyms applied: {len(result.documents)} documents, "
-                        f"{result.memos} memos, {result.names_replaced} names"
+                        f"{result.memos} memos, {result.names_replaced} names, "
+                        f"{result.titles} titles"
                     ),
                 )
     except PseudonymError as exc:
@@ -295,4 +376,10 @@ def pseudonyms_apply_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
                 "segments": result.segments_moved,
             },
         )
+        if result.titles:
+            messages.info(
+                request,
+                _("%(n)s titles of transcripts or memos contained a name and were changed.")
+                % {"n": result.titles},
+            )
     return redirect("qualitative:pseudonyms", pk=project.pk)

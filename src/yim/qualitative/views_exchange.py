@@ -65,6 +65,10 @@ def export_qdpx_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 @require_GET
 def export_qdc_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     project = project_for(request, pk)
+    if not project.codes.exists():
+        # The codebook schema requires at least one code: an empty .qdc would not validate.
+        messages.error(request, _("The codebook is empty: a .qdc file needs at least one code."))
+        return redirect("qualitative:codebook", pk=project.pk)
     data = export_qdc(project_to_refi(project))
     record(request.user, Action.EXPORT, request=request, obj=project, detail="qdc")
     return _download(data, "application/xml", _filename(project, "qdc"))
@@ -91,7 +95,8 @@ def import_new_project_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             result = import_qdpx(form.cleaned_data["file"].read())
             with transaction.atomic():
                 project = m.Project.objects.create(
-                    name=(form.cleaned_data["name"] or result.project.name)[:200]
+                    name=(form.cleaned_data["name"] or result.project.name)[:200],
+                    data_manager=request.user,
                 )
                 m.Membership.objects.create(
                     project=project, user=request.user, role=m.MemberRole.OWNER
