@@ -88,3 +88,13 @@ def test_the_team_list_searches_and_pages(world, client_for):
     assert client.get("/users/teams/").context["page"].paginator.num_pages == 2
     found = client.get("/users/teams/", {"q": "wijkteam 1"}).context["page"]
     assert [t.name for t in found] == [f"Wijkteam {i}" for i in range(10, 20)]
+
+
+def test_the_audit_search_finds_team_changes_by_action_and_names_them(world, client_for):
+    client = client_for("admin")
+    client.post("/users/teams/", {"name": "Team Oost"})
+    client.post(f"/users/teams/{world.team_a.pk}/", {"name": "Team Zuid"})
+    response = client.get("/audit/", {"action": "team.create"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert [e.detail for e in response.context["page"].object_list] == ["Team Oost"]
+    assert "created a team" in response.content.decode()

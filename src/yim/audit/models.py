@@ -33,6 +33,16 @@ class Action(models.TextChoices):
     LOGIN = "login", _("signed in")
     LOGIN_FAILED = "login_failed", _("failed sign-in")
     LOGOUT = "logout", _("signed out")
+    # The organisation admin's work on accounts and teams (no youth involved).
+    USER_CREATE = "user.create", _("created an account")
+    USER_UPDATE = "user.update", _("changed an account")
+    USER_DEACTIVATE = "user.deactivate", _("deactivated an account")
+    USER_REACTIVATE = "user.reactivate", _("reactivated an account")
+    USER_RESET_2FA = "user.reset_2fa", _("reset two-factor sign-in")
+    USER_PASSWORD_LINK = "user.password_link", _("issued a set-password link")
+    USER_SET_PASSWORD = "user.set_password", _("set a password through a link")
+    TEAM_CREATE = "team.create", _("created a team")
+    TEAM_RENAME = "team.rename", _("renamed a team")
 
 
 class AuditEvent(models.Model):
