@@ -275,6 +275,7 @@ def _with_two_factor(user: User) -> str:
     from django.utils import timezone
 
     User.objects.filter(pk=user.pk).update(totp_secret=secret, totp_confirmed_at=timezone.now())
+    user.refresh_from_db()  # sessions made from this object must carry the new session hash
     RecoveryCode.issue(user)
     return secret
 
@@ -299,6 +300,31 @@ def test_reset_two_factor_forces_set_up_at_the_next_sign_in(world, client_for, s
     event = AuditEvent.objects.get(action="user.reset_2fa")
     assert event.object_id == str(target.pk) and reason in event.detail
     assert event.youth_id is None and event.organisation_id == world.org.pk
+
+
+def test_reset_two_factor_ends_the_sessions_the_account_already_has(world, client_for, settings):
+    settings.REQUIRE_2FA = True
+    target = world.professional
+    _with_two_factor(target)
+    phone_thief = client_for("professional")  # a session that passed the second factor
+    assert phone_thief.get("/youth/").status_code == 200
+    client_for("admin").post(
+        f"/users/{target.pk}/reset-2fa/", {"reason": "Telefoon gestolen, gemeld bij de balie"}
+    )
+    response = phone_thief.get("/youth/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_setting_two_factor_up_keeps_the_session_that_did_it(world, settings):
+    settings.REQUIRE_2FA = True
+    client = Client()
+    client.post("/accounts/login/", {"username": "prof", "password": PASSWORD})
+    client.get("/accounts/2fa/setup/")
+    secret = client.session["yim_2fa_setup_secret"]
+    response = client.post("/accounts/2fa/setup/", {"code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 200
+    assert client.get("/youth/").status_code == 200
 
 
 @pytest.mark.parametrize("reason", ["", "lost it"])

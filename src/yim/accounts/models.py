@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -103,6 +104,21 @@ class User(AbstractUser):
     @property
     def has_two_factor(self) -> bool:
         return self.totp_confirmed_at is not None
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Sessions carry this hash; a session whose hash no longer matches is signed out.
+
+        Django derives it from the password hash (a new password ends every session). yim adds
+        the TOTP secret, so an admin's two-factor reset — for a lost or stolen phone — also
+        ends every session of that account at its next request, not only future sign-ins.
+        Setting two-factor up refreshes the hash of the session doing it.
+        """
+        return salted_hmac(
+            "yim.accounts.models.User.session_auth_hash",
+            f"{self.password}|{self.totp_secret}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 def _digest(raw: str) -> str:

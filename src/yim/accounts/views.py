@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -129,6 +129,8 @@ def two_factor_setup_view(request: AuthenticatedHttpRequest) -> HttpResponse:
                 user.totp_last_counter = counter
                 user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_counter"])
                 codes = RecoveryCode.issue(user)
+            # The session hash covers the TOTP secret (see User): keep this session signed in.
+            update_session_auth_hash(request, user)
             del request.session[twofactor.SESSION_SETUP_SECRET_KEY]
             request.session[twofactor.SESSION_VERIFIED_KEY] = True
             return render(request, "accounts/recovery_codes.html", {"codes": codes})
