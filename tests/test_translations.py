@@ -19,10 +19,10 @@ def test_compiled_catalogues_match_their_sources():
     for language in ("nl", "en"):
         po = polib.pofile(str(LOCALE / language / "LC_MESSAGES" / "django.po"))
         mo = polib.mofile(str(LOCALE / language / "LC_MESSAGES" / "django.mo"))
-        compiled = {e.msgid: e.msgstr for e in mo}
+        compiled = {(e.msgctxt, e.msgid): e.msgstr for e in mo}
         for entry in po.translated_entries():
             if not entry.msgid_plural:
-                assert compiled.get(entry.msgid) == entry.msgstr, (
+                assert compiled.get((entry.msgctxt, entry.msgid)) == entry.msgstr, (
                     f"{language}: {entry.msgid!r} is stale in django.mo; run 'make messages'"
                 )
 

@@ -158,7 +158,9 @@ def test_portal_accounts_cannot_be_edited_here(world, client_for):
 def test_an_admin_cannot_demote_themselves(world, client_for):
     make_user("admin2", Role.ORG_ADMIN, world.org)
     admin = world.admin
-    response = client_for("admin").post(f"/users/{admin.pk}/", _edit(admin, role="researcher"))
+    response = client_for("admin").post(
+        f"/users/{admin.pk}/", _edit(admin, role="researcher"), HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 200
     assert "yourself" in str(response.context["form"].errors["role"])
     admin.refresh_from_db()
@@ -167,7 +169,9 @@ def test_an_admin_cannot_demote_themselves(world, client_for):
 
 def test_the_last_active_admin_cannot_be_demoted(world, client_for):
     admin = world.admin
-    response = client_for("admin").post(f"/users/{admin.pk}/", _edit(admin, role="researcher"))
+    response = client_for("admin").post(
+        f"/users/{admin.pk}/", _edit(admin, role="researcher"), HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert "last active admin" in str(response.context["form"].errors["role"])
     admin.refresh_from_db()
     assert admin.role == Role.ORG_ADMIN

@@ -17,6 +17,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Organisation(models.Model):
@@ -53,7 +54,7 @@ class Role(models.TextChoices):
     TEAM_LEAD = "team_lead", _("Team lead")
     ORG_ADMIN = "org_admin", _("Organisation admin")
     RESEARCHER = "researcher", _("Researcher")
-    YOUTH = "youth", _("Youth")
+    YOUTH = "youth", pgettext_lazy("role", "Youth")  # one young person, not the list
     JIM = "jim", _("JIM")
     PARENT = "parent", _("Parent")
 
