@@ -293,7 +293,7 @@ def test_trim_and_fill_asks_for_a_side_when_variances_are_equal() -> None:
 def test_trim_and_fill_rejects_bad_options() -> None:
     res = two_level("bcg")
     with pytest.raises(MetaAnalysisError, match="estimator="):
-        trim_and_fill(res, estimator="Q0")  # type: ignore[arg-type]
+        trim_and_fill(res, estimator="Z0")  # type: ignore[arg-type]
     with pytest.raises(MetaAnalysisError, match="side="):
         trim_and_fill(res, side="top")  # type: ignore[arg-type]
 

@@ -21,6 +21,7 @@ from yim.stats.meta.bias import (
 from yim.stats.meta.diagnostics import cooks_distance, influence, leave_one_out
 from yim.stats.meta.effect_sizes import EffectSizes, escalc
 from yim.stats.meta.errors import ConvergenceError, MetaAnalysisError
+from yim.stats.meta.ml_influence import multilevel_influence
 from yim.stats.meta.multilevel import MultilevelModel
 from yim.stats.meta.robust import cluster_robust
 from yim.stats.meta.twolevel import EqualEffectsModel, RandomEffectsModel
@@ -39,6 +40,7 @@ __all__ = [
     "fail_safe_n",
     "influence",
     "leave_one_out",
+    "multilevel_influence",
     "pet_peese",
     "rank_correlation_test",
     "trim_and_fill",

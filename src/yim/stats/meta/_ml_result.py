@@ -61,6 +61,9 @@ class FitState:
     yi: FloatArray
     vi: FloatArray
     intercept_index: int | None
+    # fixed variance components (tree order, NaN = estimated), for refits such as the
+    # deletion diagnostics; None when unknown
+    sigma2_fixed: FloatArray | None = None
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,5 +1,7 @@
-"""Small-study effects and publication bias: regression and rank tests, trim-and-fill,
-PET-PEESE and fail-safe N (metafor 3.8 counterparts).
+"""Small-study effects and publication bias: regression and rank tests and PET-PEESE
+(metafor 3.8 counterparts). Trim-and-fill lives in :mod:`.trimfill` and fail-safe N in
+:mod:`.failsafe`; both are re-exported here, so ``from yim.stats.meta.bias import
+trim_and_fill, fail_safe_n`` keeps working.
 
 * :func:`egger_test` — the regression test for funnel-plot asymmetry (Egger et al. 1997).
   ``variant="metafor"`` is metafor's ``regtest(res)`` default: the fitted model refitted with
@@ -14,15 +16,16 @@ PET-PEESE and fail-safe N (metafor 3.8 counterparts).
   sqrt(vi), random = ...)`` with the fit's own options.
 * :func:`rank_correlation_test` — Begg & Mazumdar (1994), metafor's ``ranktest()``: Kendall's
   tau between the standardised deviates from the equal-effects mean and the variances.
-* :func:`trim_and_fill` — Duval & Tweedie (2000), metafor's ``trimfill()`` (L0 or R0).
+* :func:`trim_and_fill` — Duval & Tweedie (2000), metafor's ``trimfill()`` (L0, R0, Q0).
 * :func:`pet_peese` — PET and PEESE meta-regressions with Stanley & Doucouliagos' (2014)
   conditional rule.
-* :func:`fail_safe_n` — Rosenthal (1979), Orwin (1983) and Rosenberg (2005), metafor ``fsn()``.
+* :func:`fail_safe_n` — Rosenthal (1979), Fisher, Orwin (1983), Rosenberg (2005) and
+  metafor's General approach, metafor ``fsn()``.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -33,9 +36,10 @@ from yim.stats.meta._ml_result import MultilevelResult
 from yim.stats.meta._validate import FloatArray, as_vector, first_row
 from yim.stats.meta.diagnostics import refit_multilevel, refit_twolevel
 from yim.stats.meta.errors import MetaAnalysisError
+from yim.stats.meta.failsafe import FailSafeN, fail_safe_n
 from yim.stats.meta.results import Coefficient
-from yim.stats.meta.twolevel import RandomEffectsModel
-from yim.stats.meta.twolevel_result import TwoLevelResult, readonly
+from yim.stats.meta.trimfill import TrimAndFillResult, trim_and_fill
+from yim.stats.meta.twolevel_result import TwoLevelResult
 
 __all__ = [
     "BiasTest",
@@ -382,183 +386,6 @@ def _kendall_normal_pvalue(tau: float, x: FloatArray, y: FloatArray) -> float:
     return float(2.0 * stats.norm.sf(abs(z)))
 
 
-# --- trim and fill ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class TrimAndFillResult:
-    """Duval & Tweedie's trim-and-fill: the estimated number of missing studies and the model
-    refitted on the observed plus the filled (mirrored) effect sizes.
-
-    ``yi``/``vi`` hold the observed effect sizes (original order) followed by the filled ones;
-    ``filled`` marks the latter. ``result`` is the refitted model (the original fit when
-    k0 = 0, as metafor). ``se_k0`` is metafor's standard error of k0; ``p_k0`` the R0 test of
-    k0 = 0 (None for L0).
-    """
-
-    k0: int
-    side: str
-    estimator: str
-    se_k0: float
-    p_k0: float | None
-    yi: FloatArray
-    vi: FloatArray
-    filled: np.ndarray[Any, np.dtype[np.bool_]]
-    result: TwoLevelResult
-    original: TwoLevelResult = field(repr=False)
-    side_chosen: bool = True  # True when the side was chosen from the data (metafor's rule)
-    iterations: int = 0
-
-    @property
-    def estimate(self) -> Coefficient:
-        """The adjusted pooled estimate (intercept of the refitted model)."""
-        return self.result.coefficients[0]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "k0": self.k0,
-            "side": self.side,
-            "side_chosen": self.side_chosen,
-            "estimator": self.estimator,
-            "se_k0": self.se_k0,
-            "p_k0": self.p_k0,
-            "k_observed": self.original.k,
-            "yi": self.yi.tolist(),
-            "vi": self.vi.tolist(),
-            "filled": self.filled.tolist(),
-            "estimate": self.estimate.to_dict(),
-            "original_estimate": self.original.coefficients[0].to_dict(),
-            "tau2": self.result.tau2,
-            "heterogeneity": self.result.heterogeneity.to_dict(),
-            "method": self.result.method.to_dict(),
-        }
-
-
-def trim_and_fill(
-    result: TwoLevelResult,
-    *,
-    estimator: Literal["L0", "R0"] = "L0",
-    side: Literal["left", "right"] | None = None,
-    test: str = "z",
-    max_iter: int = 100,
-) -> TrimAndFillResult:
-    """metafor's ``trimfill()`` for an intercept-only two-level fit.
-
-    side: where studies are missing. None (default) chooses as metafor: fit the model with
-        sqrt(vi) as a moderator (same estimator) and impute on the left when its slope is
-        ≥ 0 (small studies show larger effects), on the right when it is negative.
-    estimator: "L0" (default) or "R0" for the number of missing studies k0.
-    test: test of the refitted model. metafor refits the filled data with its default z-test
-        whatever the original fit used, so "z" reproduces metafor; pass
-        ``result.method.test`` to keep the original test (e.g. "knha").
-    """
-    if isinstance(result, MultilevelResult):
-        raise MetaAnalysisError(
-            "trim-and-fill is defined for two-level models only (metafor has no trimfill for "
-            "rma.mv): it assumes independent effect sizes. Use egger_test() on the multilevel "
-            "fit (multilevel Egger test), or trim-and-fill on study-level aggregates"
-        )
-    if not isinstance(result, TwoLevelResult):
-        raise MetaAnalysisError(f"expected a TwoLevelResult, got {type(result).__name__}")
-    if not result.intercept_only:
-        raise MetaAnalysisError(
-            "trim-and-fill applies to models without moderators (as metafor's trimfill)"
-        )
-    if estimator not in ("L0", "R0"):
-        raise MetaAnalysisError(f"estimator={estimator!r}; use 'L0' or 'R0'")
-    if side not in (None, "left", "right"):
-        raise MetaAnalysisError(f"side={side!r}; use 'left', 'right' or None (choose from data)")
-    k = result.k
-    if k < 3:
-        raise MetaAnalysisError(f"trim-and-fill needs at least 3 effect sizes (k={k})")
-    yi, vi = result.yi, result.vi
-    base = RandomEffectsModel(result.estimator, "z", tau2_ci=None)
-
-    chosen = side is None
-    if side is None:
-        if np.ptp(vi) == 0:
-            raise MetaAnalysisError(
-                "trim-and-fill cannot choose the side: all sampling variances are equal, so "
-                "the funnel has no slope; pass side='left' or side='right'"
-            )
-        slope = base.fit(yi, vi, np.column_stack([np.ones(k), np.sqrt(vi)])).beta[1]
-        side = "right" if slope < 0 else "left"
-
-    sign = -1.0 if side == "right" else 1.0
-    order = np.argsort(sign * yi, kind="stable")
-    y = sign * yi[order]
-    v = vi[order]
-    k0, k0_prev, iterations = 0, -1, 0
-    se_k0 = float("nan")
-    beta = float("nan")
-    centred = y
-    while k0 != k0_prev:
-        k0_prev = k0
-        iterations += 1
-        if iterations > max_iter:
-            raise MetaAnalysisError(f"trim-and-fill did not converge in {max_iter} iterations")
-        if k - k0 < 2:
-            raise MetaAnalysisError(
-                f"trim-and-fill would trim {k0} of {k} effect sizes, leaving fewer than 2"
-            )
-        beta = float(base.fit(y[: k - k0], v[: k - k0]).beta[0])
-        centred = y - beta
-        # signed ranks of |y - beta|, ties ranked in order of appearance (R ties="first")
-        ranks = np.empty(k)
-        ranks[np.argsort(np.abs(centred), kind="stable")] = np.arange(1, k + 1)
-        signed = np.sign(centred) * ranks
-        if estimator == "R0":
-            neg = -signed[signed < 0]
-            k0_raw = float(k - (neg.max() if neg.size else 0.0) - 1)
-            se_k0 = float(np.sqrt(2.0 * max(0.0, k0_raw) + 2.0))
-        else:
-            sr = float(np.sum(signed[signed > 0]))
-            k0_raw = (4.0 * sr - k * (k + 1)) / (2.0 * k - 1)
-            var_sr = (
-                k * (k + 1) * (2 * k + 1)
-                + 10 * k0_raw**3
-                + 27 * k0_raw**2
-                + 17 * k0_raw
-                - 18 * k * k0_raw**2
-                - 18 * k * k0_raw
-                + 6 * k**2 * k0_raw
-            ) / 24.0
-            se_k0 = float(4.0 * np.sqrt(var_sr) / (2 * k - 1)) if var_sr > 0 else 0.0
-        k0 = max(0, int(np.round(k0_raw)))  # numpy rounds half to even, as R's round()
-        se_k0 = max(0.0, se_k0)
-
-    p_k0 = None
-    if estimator == "R0":
-        m = np.arange(-1, k0)
-        # metafor: 1 - sum(choose(m + 1, m + 1) * 0.5^(m + 2)) = 0.5^(k0 + 1)
-        p_k0 = float(1.0 - np.sum(0.5 ** (m + 2)))
-
-    if k0 > 0:
-        # mirror the k0 most extreme effects about the last beta (on the original scale)
-        fill = sign * (2.0 * beta - y[k - k0 :])
-        yi_all = np.concatenate([yi, fill])
-        vi_all = np.concatenate([vi, v[k - k0 :]])
-        filled = np.concatenate([np.zeros(k, bool), np.ones(k0, bool)])
-        # metafor refits with the estimator only (a fixed tau^2 is not carried over)
-        refit = RandomEffectsModel(result.estimator, test, level=result.level).fit(yi_all, vi_all)
-    else:
-        yi_all, vi_all, filled = yi, vi, np.zeros(k, bool)
-        refit = result
-    filled.setflags(write=False)
-    return TrimAndFillResult(
-        k0=k0,
-        side=side,
-        estimator=estimator,
-        se_k0=se_k0,
-        p_k0=p_k0,
-        yi=readonly(yi_all),
-        vi=readonly(vi_all),
-        filled=filled,
-        result=refit,
-        original=result,
-        side_chosen=chosen,
-        iterations=iterations,
-    )
-
-
 # --- PET-PEESE ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PetPeeseResult:
@@ -650,112 +477,4 @@ def pet_peese(
         alpha=alpha,
         chosen=chosen,
         rule=rule,
-    )
-
-
-# --- fail-safe N -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class FailSafeN:
-    """Fail-safe N: how many unpublished null studies would overturn the conclusion.
-
-    ``fsnum`` is an int, or ``inf`` (Orwin with target 0). ``pval`` is the combined p-value of
-    the observed studies (Rosenthal: one-sided Stouffer; Rosenberg: two-sided z of the
-    equal-effects mean), None for Orwin. ``mean_effect`` is the (weighted) mean for Orwin and
-    Rosenberg; ``target`` Orwin's target effect.
-    """
-
-    type: str
-    fsnum: float
-    alpha: float
-    pval: float | None
-    mean_effect: float | None
-    target: float | None
-    k: int
-    method: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def fail_safe_n(
-    yi: ArrayLike,
-    vi: ArrayLike | None,
-    *,
-    type: Literal["Rosenthal", "Orwin", "Rosenberg"] = "Rosenthal",
-    target: float | None = None,
-    alpha: float = 0.05,
-    weighted: bool = False,
-) -> FailSafeN:
-    """metafor ``fsn()`` (Rosenthal with Stouffer's method, Orwin, Rosenberg).
-
-    * Rosenthal: z_i = y_i/sqrt(v_i), Z = |Σz_i|/sqrt(k), N = max(0, k (Z/z_α)² − k), z_α the
-      one-sided normal quantile.
-    * Orwin: N = max(0, k (ȳ − target)/target), ȳ the plain (or with ``weighted`` the 1/v
-      weighted) mean, target ȳ/2 by default, taken with the sign of ȳ; ``vi`` may be None
-      when unweighted.
-    * Rosenberg: N = max(0, k [(Σw y / z_{α/2})² − Σw] / Σw), w = 1/v.
-
-    Non-integer N is rounded up (as metafor).
-    """
-    if type not in ("Rosenthal", "Orwin", "Rosenberg"):
-        raise MetaAnalysisError(f"type={type!r}; use 'Rosenthal', 'Orwin' or 'Rosenberg'")
-    if not 0 < alpha < 1:
-        raise MetaAnalysisError(f"alpha={alpha!r}; use a fraction such as 0.05")
-    y = as_vector("yi", yi)
-    k = y.shape[0]
-    if k < 1:
-        raise MetaAnalysisError("fail-safe N needs at least one effect size")
-    needs_v = type != "Orwin" or weighted
-    v = np.zeros(k)
-    if needs_v:
-        if vi is None:
-            raise MetaAnalysisError(f"fail-safe N ({type}) needs the sampling variances vi")
-        v = as_vector("vi", vi, length=k)
-        row = first_row(v <= 0)
-        if row is not None:
-            raise MetaAnalysisError(f"vi: row {row} is {v[row - 1]:g}; variances must be > 0")
-    pval: float | None = None
-    mean: float | None = None
-    tgt: float | None = None
-    if type == "Rosenthal":
-        z_avg = abs(float(np.sum(y / np.sqrt(v))) / np.sqrt(k))
-        pval = float(stats.norm.sf(z_avg))
-        fsnum = max(0.0, k * (z_avg / float(stats.norm.isf(alpha))) ** 2 - k)
-        method = "Rosenthal (Stouffer's combined z, one-sided alpha)"
-    elif type == "Orwin":
-        if weighted:
-            w = 1.0 / v
-            mean = float(np.sum(w * y) / np.sum(w))
-        else:
-            mean = float(np.mean(y))
-        tgt = mean / 2.0 if target is None else float(target)
-        if tgt == 0:
-            fsnum = float("inf")
-        else:
-            if np.sign(tgt) != np.sign(mean):
-                tgt = -tgt
-            fsnum = max(0.0, k * (mean - tgt) / tgt)
-        method = f"Orwin ({'weighted' if weighted else 'unweighted'} mean, target {tgt:g})"
-    else:
-        w = 1.0 / v
-        sw = float(np.sum(w))
-        mean = float(np.sum(w * y) / sw)
-        zval = mean / np.sqrt(1.0 / sw)
-        wp = (float(np.sum(w * y)) / float(stats.norm.isf(alpha / 2))) ** 2 - sw
-        pval = float(2.0 * stats.norm.sf(abs(zval)))
-        fsnum = max(0.0, k * wp / sw)
-        method = "Rosenberg (weighted, equal-effects model, two-sided alpha)"
-    if np.isfinite(fsnum) and abs(fsnum - round(fsnum)) >= np.sqrt(np.finfo(float).eps):
-        fsnum = float(np.ceil(fsnum))
-    elif np.isfinite(fsnum):
-        fsnum = float(round(fsnum))
-    return FailSafeN(
-        type=type,
-        fsnum=fsnum,
-        alpha=alpha,
-        pval=pval,
-        mean_effect=mean,
-        target=tgt,
-        k=k,
-        method=method,
     )

@@ -8,6 +8,8 @@
   Cheung 2010, Research Synthesis Methods 1:112-125).
 * :func:`cooks_distance` — metafor ``cooks.distance()`` for multilevel (``rma.mv``) fits, per
   effect size or per cluster (e.g. per study) with ``cluster=``; two-level fits are accepted too.
+  For multilevel fits it is the Cook's distance column of
+  :func:`yim.stats.meta.ml_influence.multilevel_influence` (which adds DFBETAS and hat values).
 
 Every deletion statistic refits the model without the row(s) concerned, with the same
 estimator, test, level and (if it was fixed) tau^2, as metafor does. A refit that fails (e.g.
@@ -29,6 +31,7 @@ from scipy import stats
 from yim.stats.meta._ml_result import MultilevelResult
 from yim.stats.meta._validate import FloatArray
 from yim.stats.meta.errors import MetaAnalysisError
+from yim.stats.meta.ml_influence import multilevel_influence
 from yim.stats.meta.multilevel import MultilevelModel
 from yim.stats.meta.twolevel import RandomEffectsModel
 from yim.stats.meta.twolevel_result import TwoLevelResult
@@ -298,6 +301,13 @@ def cooks_distance(
     """
     if isinstance(result, TwoLevelResult) and cluster is None:
         frame = influence(result, labels)
+        return frame["cook.d"].rename("cook.d")
+    if isinstance(result, MultilevelResult):
+        # block-wise deletion refits with warm starts (see ml_influence)
+        diag = multilevel_influence(result, cluster=cluster, labels=labels)
+        frame = diag.to_frame()
+        if cluster is None and labels is not None:
+            frame.index.name = "study"
         return frame["cook.d"].rename("cook.d")
     k = result.k
     if cluster is None:

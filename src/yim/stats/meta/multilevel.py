@@ -382,6 +382,7 @@ class MultilevelModel:
             yi=readonly(y),
             vi=readonly(v),
             intercept_index=icpt,
+            sigma2_fixed=readonly(fixed),
         )
         return MultilevelResult(
             coefficients=coefs,

@@ -207,8 +207,9 @@ class BiasOutcome:
 
 def run_bias_tests(fit: MetaFit) -> list[BiasOutcome]:
     """Egger-type regression test (metafor's ``regtest`` default; the multilevel variant for
-    multilevel fits), classical Egger, Begg–Mazumdar rank correlation, trim-and-fill (L0) and
-    Rosenthal's fail-safe N. A test the model does not support is reported as "not
+    multilevel fits), classical Egger, Begg–Mazumdar rank correlation, trim-and-fill (L0),
+    Rosenthal's fail-safe N and metafor's General fail-safe N for the fitted two-level
+    model. A test the model does not support is reported as "not
     applicable" with the reason; without the bias module everything is "not available".
     """
     try:
@@ -234,6 +235,7 @@ def run_bias_tests(fit: MetaFit) -> list[BiasOutcome]:
             "Fail-safe N (Rosenthal)",
             lambda: bias.fail_safe_n(fit.prepared.yi, fit.prepared.vi, type="Rosenthal"),
         ),
+        ("Fail-safe N (General, the fitted model)", lambda: bias.fail_safe_n(fit.overall)),
     ]
     out: list[BiasOutcome] = []
     for name, run in runs:
