@@ -12,6 +12,7 @@ Conventions every later endpoint follows:
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,6 +23,8 @@ from ninja.security import HttpBearer
 
 from yim import __version__
 from yim.accounts.models import ApiToken
+
+logger = logging.getLogger("yim.api")
 
 
 class TokenAuth(HttpBearer):
@@ -77,6 +80,18 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error(request, exc.status_code, "error", str(exc))
+
+
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """An unexpected failure: JSON like every other answer, the traceback in the server log."""
+    logger.error("API error: %s %s", request.method, request.path, exc_info=exc)
+    return error(
+        request,
+        500,
+        "server_error",
+        _("An unexpected error occurred. Try again later; if it keeps happening, tell your admin."),
+    )
 
 
 def _register_routers() -> None:

@@ -143,3 +143,54 @@ def test_the_openapi_schema_is_served_at_a_stable_url():
     schema = response.json()
     assert "/api/v1/youth" in schema["paths"]
     assert "/api/v1/youth/{youth_id}" in schema["paths"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/youth?offset=9223372036854775808",
+        "/api/v1/youth?offset=1000000001",
+        "/api/v1/youth?offset=-1",
+    ],
+)
+def test_an_offset_out_of_range_gets_a_422_not_a_server_error(world, token_for, path):
+    response = Client().get(path, **bearer(token_for("professional")))
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid"
+
+
+def test_every_paginated_router_refuses_an_offset_beyond_the_database_integer_range(
+    world, token_for
+):
+    huge = "offset=9223372036854775808"
+    for path in [
+        f"/api/v1/youth/{world.youth_file.pk}/assessments?{huge}",
+        f"/api/v1/qualitative/projects?{huge}",
+    ]:
+        persona = "researcher" if "qualitative" in path else "professional"
+        response = Client().get(path, **bearer(token_for(persona)))
+        assert response.status_code == 422, path
+        assert response.json()["code"] == "invalid"
+
+
+def test_an_unexpected_api_failure_answers_json_and_logs_the_traceback(
+    world, token_for, monkeypatch, caplog
+):
+    from yim.accounts import api as accounts_api
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(accounts_api, "MeOut", broken)
+    response = Client(raise_request_exception=False).get(
+        "/api/v1/me", **bearer(token_for("professional")), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {
+        "detail": "An unexpected error occurred. Try again later; if it keeps happening, "
+        "tell your admin.",
+        "code": "server_error",
+    }
+    assert "disk on fire" not in response.content.decode()
+    assert any(r.exc_info and "disk on fire" in str(r.exc_info[1]) for r in caplog.records)

@@ -15,10 +15,11 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.responses import Status
 
 from yim import policy
+from yim.api_pagination import Pagination
 from yim.audit.log import record
 from yim.audit.models import Action
 from yim.monitoring import feedback, instruments
@@ -165,7 +166,7 @@ class AssessmentDetailOut(AssessmentOut):
     response=list[AssessmentOut],
     summary="A youth's assessments and feedback",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_assessments(request: HttpRequest, youth_id: int) -> list[dict[str, Any]]:
     user = _caller(request)
     youth = policy.get_youth_or_404(user, youth_id)

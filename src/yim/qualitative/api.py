@@ -26,6 +26,7 @@ from ninja.conf import settings as ninja_settings
 from ninja.errors import HttpError
 
 from yim import policy
+from yim.api_pagination import MAX_OFFSET
 from yim.audit.log import record
 from yim.audit.models import Action
 
@@ -50,7 +51,7 @@ def _caller(request: HttpRequest) -> Any:
 
 class PageIn(Schema):
     limit: int = Field(PER_PAGE, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class Invalid(Schema):

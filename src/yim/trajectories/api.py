@@ -19,9 +19,10 @@ from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from yim import policy
+from yim.api_pagination import Pagination
 from yim.audit.log import record
 from yim.audit.models import Action
 from yim.trajectories.api_base import (
@@ -217,7 +218,7 @@ def _person_out(p: NetworkPerson) -> dict[str, Any]:
 
 
 @router.get("/youth", response=list[YouthOut], summary="Youth in the caller's scope")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_youth(request: HttpRequest) -> Any:
     user = caller(request)
     record(user, Action.LIST, request=request, detail="api youth list")
@@ -341,7 +342,7 @@ def add_person(request: HttpRequest, youth_id: int, payload: PersonIn) -> Any:
     tags=["meetings"],
     summary="Meetings of a trajectory, newest first",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_meetings(request: HttpRequest, trajectory_id: int) -> Any:
     user = caller(request)
     trajectory = trajectory_in_scope(user, trajectory_id)
