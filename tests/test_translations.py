@@ -82,3 +82,17 @@ def test_the_catalogue_is_current_with_the_code(tmp_path):
     fresh = polib.pofile(str(work / "locale" / "nl" / "LC_MESSAGES" / "django.po"))
     missing = [e.msgid for e in fresh.untranslated_entries()]
     assert missing == [], f"new strings need a Dutch translation (make messages): {missing}"
+
+
+def test_the_dutch_interface_says_je_never_the_formal_u():
+    """One voice for youth, parents and staff alike: informal 'je', as the approach speaks."""
+    import re
+
+    po = polib.pofile(str(LOCALE / "nl" / "LC_MESSAGES" / "django.po"))
+    formal = [
+        e.msgid
+        for e in po.translated_entries()
+        for text in [e.msgstr, *e.msgstr_plural.values()]
+        if re.search(r"\b(u|uw|U|Uw)\b", text)
+    ]
+    assert formal == []
