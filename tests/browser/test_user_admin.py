@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-import pyotp
 import pytest
 from playwright.sync_api import expect
 
@@ -53,14 +52,7 @@ def test_an_admin_creates_an_account_and_the_colleague_sets_a_password_and_signs
     page.fill("[name=new_password2]", NEW_PASSWORD)
     page.locator("main button[type=submit]").click()
     page.wait_for_url(re.compile(r"/accounts/login/"))
-    page.get_by_label("Gebruikersnaam").fill("noor.visser")
-    page.get_by_label("Wachtwoord").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url(re.compile(r"/accounts/2fa/setup/$"))
-    secret = page.locator("code.secret").inner_text().strip()
-    page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Activeren").click()
-    expect(page.locator("ul.codes li")).to_have_count(10)
+    sign_in_setting_up_two_factor(server, page, "noor.visser", NEW_PASSWORD)
 
     # The link worked once: now it is gone, with a page that says what to do.
     used = page.request.get(url)
