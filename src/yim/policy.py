@@ -564,3 +564,51 @@ def account_change_refusal(
     if target.pk == user.pk:
         return REFUSED_SELF
     return None
+
+
+# --- programmes: the organisation admin manages the organisation's programme models --------
+#
+# Standard programme models (no organisation) are read-only for everyone; an organisation
+# admin lists them, copies them, and creates, edits, deactivates and reactivates the
+# organisation's own. Every other persona gets 404 on every programme page, and another
+# organisation's programme is looked up through the scope, so it answers 404 too.
+
+
+def can_manage_programmes(user: User) -> bool:
+    return _active(user) and user.role == Role.ORG_ADMIN and user.organisation_id is not None
+
+
+def visible_programmes(user: User) -> QuerySet:
+    """The standard programmes and the admin's organisation's own (list, copy sources)."""
+    from yim.programmes.models import ProgrammeModel
+
+    if not can_manage_programmes(user):
+        return ProgrammeModel.objects.none()
+    return ProgrammeModel.objects.filter(
+        Q(organisation__isnull=True) | Q(organisation_id=user.organisation_id)
+    )
+
+
+def own_programmes(user: User) -> QuerySet:
+    """The programmes of the admin's organisation: the only ones that can be changed."""
+    from yim.programmes.models import ProgrammeModel
+
+    organisation_id = user.organisation_id
+    if not can_manage_programmes(user) or organisation_id is None:
+        return ProgrammeModel.objects.none()
+    return ProgrammeModel.objects.filter(organisation_id=organisation_id)
+
+
+def get_visible_programme_or_404(user: User, pk: int):
+    programme = visible_programmes(user).filter(pk=pk).first()
+    if programme is None:
+        raise Http404
+    return programme
+
+
+def get_own_programme_or_404(user: User, pk: int):
+    """A standard programme is not the organisation's own: it answers 404 here, for everyone."""
+    programme = own_programmes(user).filter(pk=pk).first()
+    if programme is None:
+        raise Http404
+    return programme

@@ -10,6 +10,7 @@ urlpatterns = [
     path("qualitative/", include("yim.qualitative.urls")),
     path("monitoring/", include("yim.monitoring.urls")),
     path("portal/", include("yim.monitoring.portal_urls")),
+    path("programmes/", include("yim.programmes.urls")),
     path("", include("yim.web.urls")),
 ]
 

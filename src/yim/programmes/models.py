@@ -10,9 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from yim.trajectories.errors import StaleEdit
 from yim.trajectories.phases import PHASE_ORDER, REQUIRED_PHASES, Phase
 
 DEFAULT_EVALUATION_INTERVAL_MONTHS = 2
@@ -29,7 +32,13 @@ def default_phases() -> list[str]:
 
 
 class ProgrammeModel(models.Model):
-    """One configured programme. ``organisation`` empty means a standard model for everyone."""
+    """One configured programme. ``organisation`` empty means a standard model for everyone.
+
+    ``version`` is an optimistic lock: it goes up by one on every save of an existing row, and
+    a save of an instance whose version is no longer the one in the database raises
+    :class:`~yim.trajectories.errors.StaleEdit` and writes nothing (two admins editing the
+    same programme at once: the second is refused, never silently overwrites the first).
+    """
 
     code = models.SlugField(_("code"), max_length=50)
     name = models.CharField(_("name"), max_length=120)
@@ -51,6 +60,7 @@ class ProgrammeModel(models.Model):
     )
     instruments = models.JSONField(_("instruments"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         ordering = ["name", "pk"]
@@ -70,9 +80,31 @@ class ProgrammeModel(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.full_clean()
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        if self._state.adding:
+            super().save(*args, **kwargs)
+            return
+        expected = self.version
+        with transaction.atomic():
+            claimed = (
+                type(self)
+                ._base_manager.filter(pk=self.pk, version=expected)
+                .update(version=expected + 1)
+            )
+            if claimed != 1:
+                raise StaleEdit()
+            self.version = expected + 1
+            try:
+                super().save(*args, **kwargs)
+            except BaseException:
+                self.version = expected
+                raise
+
+    def save_with_version(self, expected_version: int, **kwargs: Any) -> None:
+        """Save an edit that started from ``expected_version`` (e.g. a form's hidden field)."""
+        self.version = int(expected_version)
+        self.save(**kwargs)
 
     def clean(self) -> None:
         errors: dict[str, Any] = {}
@@ -92,6 +124,8 @@ class ProgrammeModel(models.Model):
             else:
                 # Store in the canonical order, whatever order they were given in.
                 self.phases = [p for p in PHASE_ORDER if p in phases]
+                if message := self._phases_in_use_message():
+                    errors["phases"] = message
         if not 1 <= (self.evaluation_interval_months or 0) <= 12:
             errors["evaluation_interval_months"] = _(
                 "The evaluation interval must be between 1 and 12 months."
@@ -100,8 +134,53 @@ class ProgrammeModel(models.Model):
             isinstance(i, str) and i.strip() for i in self.instruments
         ):
             errors["instruments"] = _("Instruments must be a list of instrument codes.")
+        if self.code and "code" not in errors and self._code_taken():
+            errors["code"] = (
+                _("Your organisation already has a programme with the code %(code)s.")
+                if self.organisation_id is not None
+                else _("A standard programme with the code %(code)s already exists.")
+            ) % {"code": self.code}
         if errors:
             raise ValidationError(errors)
+
+    def _code_taken(self) -> bool:
+        """The unique constraint, checked here so the message lands on the code field."""
+        others = ProgrammeModel._base_manager.filter(code=self.code)
+        if self.organisation_id is None:
+            others = others.filter(organisation__isnull=True)
+        else:
+            others = others.filter(organisation_id=self.organisation_id)
+        if self.pk is not None:
+            others = others.exclude(pk=self.pk)
+        return others.exists()
+
+    def _phases_in_use_message(self) -> str | None:
+        """Refuse dropping a phase that a trajectory of this programme is in right now.
+
+        The trajectory would otherwise sit in a phase its programme no longer has. Closed
+        trajectories count too: one in follow-up is still in that phase. (The remedy for
+        those is a copy of the programme without the phase.)
+        """
+        if self.pk is None:
+            return None
+        stranded = (
+            self.trajectories.exclude(phase__in=self.phases)
+            .values("phase")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        counts = {row["phase"]: row["n"] for row in stranded}
+        if not counts:
+            return None
+        total = sum(counts.values())
+        names = ", ".join(str(Phase(p).label) for p in PHASE_ORDER if p in counts)
+        return ngettext(
+            "%(count)d trajectory using this programme is in the phase %(phases)s now, so "
+            "that phase cannot be removed.",
+            "%(count)d trajectories using this programme are in the phase(s) %(phases)s now, "
+            "so those phases cannot be removed.",
+            total,
+        ) % {"count": total, "phases": names}
 
     def uses_phase(self, phase: str) -> bool:
         return phase in self.phases

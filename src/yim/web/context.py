@@ -33,6 +33,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append(("monitoring:research_feedback", _("Feedback (research)")))
         if policy.can_manage_users(user):
             items.append(("web:user_list", _("Users")))
+        if policy.can_manage_programmes(user):
+            items.append(("programmes:list", _("Programmes")))
         if policy.can_use_research(user):
             items.append(("research:home", _("Research")))
         if policy.can_use_qualitative(user):
