@@ -96,3 +96,23 @@ def test_the_navigation_marks_the_page_the_user_is_in(world, client_for):
     assert response.context["nav_current"] == "trajectories:overview"
     assert response.content.count(b'aria-current="page"') == 1
     assert b'href="/trajectories/overview/" aria-current="page"' in response.content
+
+
+@pytest.mark.parametrize(
+    ("persona", "path"),
+    [
+        ("researcher", "/research/meta/new/"),
+        ("admin", "/users/new/"),
+        ("admin", "/programmes/new/"),
+    ],
+)
+def test_every_help_text_a_field_points_to_is_on_the_page(world, client_for, persona, path):
+    """Screen readers read a field's help through aria-describedby: the id must exist."""
+    import re
+
+    html = client_for(persona).get(path).content.decode()
+    described = re.findall(r'aria-describedby="([^"]+)"', html)
+    ids = set(re.findall(r'\bid="([^"]+)"', html))
+    assert described, f"{path}: no field with help text found; the check would be empty"
+    missing = [d for ref in described for d in ref.split() if d not in ids]
+    assert missing == []
