@@ -253,3 +253,17 @@ def test_any_generated_project_survives_qdpx_and_qde_round_trips(project):
     assert import_qdpx(export_qdpx(project)).project == project
     assert import_qde(export_qde(project)).project == project
     assert import_qdc(export_qdc(project)).codebook == Codebook(project.codes, (), project.origin)
+
+
+def test_a_qdpx_export_is_the_same_bytes_whenever_it_is_made(monkeypatch):
+    import io
+    import time
+    import zipfile as zf
+
+    project = jim_project()
+    first = export_qdpx(project)
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 3600 * 24 * 400)  # a year later
+    assert export_qdpx(project) == first
+    stamps = {info.date_time for info in zf.ZipFile(io.BytesIO(first)).infolist()}
+    assert len(stamps) == 1

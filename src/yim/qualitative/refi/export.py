@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -306,8 +306,17 @@ def export_qdpx(project: Project) -> bytes:
     """A ``.qdpx`` archive: ``project.qde`` plus ``sources/<guid>.txt`` (UTF-8, no BOM)."""
     root = _project_tree(project, embed=False)
     buffer = io.BytesIO()
+    # Entries carry the project's modification time, not the clock's: the same project
+    # exports to the same bytes (a zip entry otherwise records the second it was written).
+    stamp = _zip_timestamp(project.modified_datetime)
+
+    def entry(name: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, date_time=stamp)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        return info
+
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("project.qde", _serialise(root))
+        archive.writestr(entry("project.qde"), _serialise(root))
         for source in project.sources:
             data = source.text.encode("utf-8")
             if len(data) > REFI_MAX_FILE_BYTES:
@@ -315,8 +324,17 @@ def export_qdpx(project: Project) -> bytes:
                     f"source {source.name!r} is {len(data)} bytes; REFI-QDA allows at most "
                     f"{REFI_MAX_FILE_BYTES} bytes per internal file"
                 )
-            archive.writestr(f"sources/{source.guid}.txt", data)
+            archive.writestr(entry(f"sources/{source.guid}.txt"), data)
     return buffer.getvalue()
+
+
+def _zip_timestamp(moment: datetime | None) -> tuple[int, int, int, int, int, int]:
+    """A zip entry's date and time (UTC; zip cannot store years before 1980)."""
+    if moment is None or moment.year < 1980:
+        return (1980, 1, 1, 0, 0, 0)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
 
 
 def export_qdc(codebook: Codebook | Project) -> bytes:
