@@ -86,3 +86,16 @@ def test_the_self_check_reports_a_programme_that_names_an_unknown_instrument(wor
     assert result.message == (
         "programmes name instruments that do not exist: Eigen aanpak: onbekende_lijst"
     )
+
+
+def test_standard_programmes_are_named_in_the_interface_language_own_ones_as_typed(world):
+    indicated = ProgrammeModel.standard("indicated")
+    with translation.override("nl"):
+        assert str(indicated) == "Geïndiceerde preventie (JIM-aanpak)"
+    assert str(indicated) == "Indicated prevention (JIM approach)"
+    assert indicated.name == "Indicated prevention (JIM-aanpak)"  # stored, for exports and API
+    own = ProgrammeModel.objects.create(
+        code="eigen", name="Eigen variant", organisation=world.org, prevention_level="selective"
+    )
+    with translation.override("nl"):
+        assert str(own) == "Eigen variant"

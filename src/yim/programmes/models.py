@@ -27,6 +27,15 @@ class PreventionLevel(models.TextChoices):
     INDICATED = "indicated", _("Indicated prevention")
 
 
+#: How the standard programmes are called in the interface's language. Their stored names
+#: (English, from the migration) stay as they are for exports and the API.
+STANDARD_DISPLAY_NAMES = {
+    PreventionLevel.INDICATED: _("Indicated prevention (JIM approach)"),
+    PreventionLevel.SELECTIVE: _("Selective prevention"),
+    PreventionLevel.UNIVERSAL: _("Universal prevention"),
+}
+
+
 def default_phases() -> list[str]:
     return list(PHASE_ORDER)
 
@@ -78,7 +87,7 @@ class ProgrammeModel(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return str(self.display_name)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.full_clean()
@@ -105,6 +114,13 @@ class ProgrammeModel(models.Model):
         """Save an edit that started from ``expected_version`` (e.g. a form's hidden field)."""
         self.version = int(expected_version)
         self.save(**kwargs)
+
+    @property
+    def display_name(self) -> str:
+        """The name to show: a standard programme's in the interface's language."""
+        if self.organisation_id is None and self.code in STANDARD_DISPLAY_NAMES:
+            return str(STANDARD_DISPLAY_NAMES[self.code])
+        return self.name
 
     def clean(self) -> None:
         errors: dict[str, Any] = {}

@@ -232,7 +232,7 @@ def programme_edit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     return _form_page(
         request,
         form,
-        title=programme.name,
+        title=programme.display_name,
         programme=programme,
         usage=usage,
         unknown_instruments=form.unknown_instruments(),

@@ -371,7 +371,7 @@ class Trajectory(VersionedModel):
         if not self.programme.uses_phase(phase):
             raise DomainError(
                 _("The programme model '%(programme)s' does not use the phase '%(phase)s'.")
-                % {"programme": self.programme.name, "phase": phase.label},
+                % {"programme": self.programme.display_name, "phase": phase.label},
                 field="phase",
             )
         if phase == Phase.REFERRAL:
