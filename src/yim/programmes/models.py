@@ -29,10 +29,10 @@ class PreventionLevel(models.TextChoices):
 
 #: How the standard programmes are called in the interface's language. Their stored names
 #: (English, from the migration) stay as they are for exports and the API.
-STANDARD_DISPLAY_NAMES = {
-    PreventionLevel.INDICATED: _("Indicated prevention (JIM approach)"),
-    PreventionLevel.SELECTIVE: _("Selective prevention"),
-    PreventionLevel.UNIVERSAL: _("Universal prevention"),
+STANDARD_DISPLAY_NAMES: dict[str, Any] = {
+    PreventionLevel.INDICATED.value: _("Indicated prevention (JIM approach)"),
+    PreventionLevel.SELECTIVE.value: _("Selective prevention"),
+    PreventionLevel.UNIVERSAL.value: _("Universal prevention"),
 }
 
 
