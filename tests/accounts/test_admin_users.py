@@ -4,7 +4,8 @@ import pyotp
 import pytest
 from django.test import Client
 
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, make_user, signed_in
+from yim.accounts.forms import account_fingerprint
 from yim.accounts.models import ApiToken, RecoveryCode, Role, User
 from yim.audit.models import AuditEvent
 
@@ -31,6 +32,7 @@ def _edit(user: User, **overrides) -> dict[str, str]:
         "email": user.email,
         "role": str(user.role),
         "team": str(user.team_id or ""),
+        "seen": account_fingerprint(user),  # the account as the admin's form showed it
     }
     data.update(overrides)
     return data
@@ -363,3 +365,21 @@ def test_the_admin_finds_account_changes_in_the_audit_search(world, client_for):
     assert {"user.create", "user.deactivate"} <= actions
     lead_events = client_for("team_lead").get("/audit/").context["page"].object_list
     assert not {e.action for e in lead_events} & {"user.create", "user.deactivate"}
+
+
+def test_a_second_admin_saving_over_a_change_made_meanwhile_is_refused(world, client_for):
+    second_admin = make_user("admin2", Role.ORG_ADMIN, world.org)
+    target = world.professional
+    seen_by_both = _edit(target)
+    first = client_for("admin").post(f"/users/{target.pk}/", {**seen_by_both, "last_name": "Ali"})
+    assert first.status_code == 302
+    second = signed_in(second_admin).post(
+        f"/users/{target.pk}/",
+        {**seen_by_both, "email": "nieuw@example.org"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert second.status_code == 200
+    assert "Someone else changed this record" in str(second.context["form"].non_field_errors())
+    target.refresh_from_db()
+    assert (target.last_name, target.email) == ("Ali", seen_by_both["email"])
+    assert AuditEvent.objects.filter(action="user.update").count() == 1

@@ -248,13 +248,14 @@ def user_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     if form.is_valid():
         with transaction.atomic():
             before = policy.managed_users(request.user).select_for_update().get(pk=target.pk)
+            stale = form.is_stale(before)
             refusal = policy.account_change_refusal(
                 request.user,
                 before,
                 stays_active=True,
                 stays_admin=form.cleaned_data["role"] == Role.ORG_ADMIN,
             )
-            if refusal is None:
+            if refusal is None and not stale:
                 changed = [f for f in form.changed_data if f in form.Meta.fields]
                 if changed:
                     user = form.save(commit=False)
@@ -266,7 +267,16 @@ def user_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
                         obj=user,
                         detail=_changes(before, user, changed),
                     )
-        if refusal is not None:
+        if stale:
+            form.add_error(
+                None,
+                _(
+                    "Someone else changed this record while you were editing it. Your changes "
+                    "were not saved. Reload the page to see the current version, then make your "
+                    "changes again."
+                ),
+            )
+        elif refusal is not None:
             form.add_error("role", _refusal_message(refusal))
         else:
             messages.success(request, _("The account has been saved."))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django import forms
@@ -163,12 +164,44 @@ class StaffAccountForm(_StaffAccountBaseForm):
         return username
 
 
+def account_fingerprint(user: User) -> str:
+    """A short digest of what the edit form shows (and of the active flag).
+
+    The form carries the fingerprint of the account as the admin saw it; the save compares it
+    with the stored account, so a second admin's save over a change made in between is refused
+    instead of silently overwriting it — optimistic locking without a version column.
+    """
+    seen = "|".join(
+        str(v)
+        for v in (
+            user.first_name,
+            user.last_name,
+            user.email,
+            user.role,
+            user.team_id,
+            user.is_active,
+        )
+    )
+    return hashlib.sha256(seen.encode()).hexdigest()[:20]
+
+
 class StaffAccountEditForm(_StaffAccountBaseForm):
     """Name, e-mail, role and team of an existing staff account."""
+
+    seen = forms.CharField(widget=forms.HiddenInput, required=True)
 
     class Meta:
         model = User
         fields = ["first_name", "last_name", "email", "role", "team"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.fields["seen"].initial = account_fingerprint(self.instance)
+
+    def is_stale(self, stored: User) -> bool:
+        """Whether the account changed since the admin opened the form."""
+        return self.cleaned_data["seen"] != account_fingerprint(stored)
 
 
 class ResetTwoFactorForm(forms.Form):
