@@ -170,7 +170,7 @@ def programme_copy_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     source = policy.get_visible_programme_or_404(request.user, pk)
     initial = {
         "code": f"{source.code}-copy"[:50],
-        "name": _("%(name)s (copy)") % {"name": source.name},
+        "name": _("%(name)s (copy)") % {"name": source.display_name},
         "prevention_level": source.prevention_level,
         "description": source.description,
         "phases": list(source.phases),
@@ -193,7 +193,7 @@ def programme_copy_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     return _form_page(
         request,
         form,
-        title=_("Copy of %(name)s") % {"name": source.name},
+        title=_("Copy of %(name)s") % {"name": source.display_name},
         source=source,
     )
 
