@@ -200,3 +200,18 @@ def test_a_malformed_anchor_file_is_refused_with_the_line(
 def test_anchoring_an_empty_log_says_there_is_nothing_to_anchor(db, capsys):
     assert main(["audit", "anchor"]) == 1
     assert "empty" in capsys.readouterr().err
+
+
+def test_the_audit_search_names_the_capacity_in_words(world, client_for):
+    record(world.professional, "view", youth=world.youth_file)
+    record(
+        world.other_team_professional,
+        "view",
+        youth=world.youth_file,
+        capacity="break_glass",
+        break_glass_reason="Crisis op vrijdagavond, dienstdoende collega",
+    )
+    html = client_for("admin").get("/audit/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<td>Professional</td>" in html
+    assert "emergency access<br><em>Crisis op vrijdagavond" in html
+    assert "break_glass" not in html

@@ -108,6 +108,18 @@ class AuditEvent(models.Model):
         }
         return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
+    @property
+    def capacity_label(self) -> str:
+        """The capacity in words: the role's name, or emergency access (break the glass)."""
+        if self.capacity == "break_glass":
+            return str(_("emergency access"))
+        from yim.accounts.models import Role
+
+        try:
+            return str(Role(self.capacity).label)
+        except ValueError:
+            return self.capacity
+
     def compute_hash(self) -> str:
         return hashlib.sha256(self.canonical().encode()).hexdigest()
 

@@ -28,6 +28,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yim.monitoring import instruments
 from yim.monitoring.scoring import (
@@ -162,7 +163,7 @@ class Status(models.TextChoices):
 
 
 class RespondentRole(models.TextChoices):
-    YOUTH = "youth", _("Youth")
+    YOUTH = "youth", pgettext_lazy("role", "Youth")  # one young person, not the list
     JIM = "jim", _("JIM")
     PARENT = "parent", _("Parent")
     PROFESSIONAL = "professional", _("Professional")

@@ -19,7 +19,7 @@ from yim.trajectories.phases import Phase
 
 class MeetingKind(models.TextChoices):
     POSITIONING = "positioning", _("Positioning (kick-off)")
-    EVALUATION = "evaluation", _("Two-monthly evaluation")
+    EVALUATION = "evaluation", _("Evaluation")  # cadence per programme (default two months)
     SCHOOL = "school", _("School")
     CRISIS = "crisis", _("Crisis")
     PLACEMENT = "placement", _("Placement deliberation")
