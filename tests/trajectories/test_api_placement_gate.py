@@ -83,3 +83,29 @@ def test_only_the_youths_team_may_touch_placement_decisions(records, persona):  
     assert response.status_code == expected_status(persona)
     records.decision.refresh_from_db()
     assert records.decision.status == "draft"
+
+
+def test_an_emergency_without_a_jim_is_settled_through_the_api_by_a_late_reason(make_case):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    case = make_case()  # no JIM
+    emergency = PlacementDecision.objects.create(
+        trajectory=case.trajectory,
+        placement_type="foster_care",
+        decided_on=timezone.localdate() - dt.timedelta(days=3),
+        rationale="Unsafe tonight",
+        youth_view="Scared",
+        is_emergency=True,
+    )
+    emergency.finalise(case.world.professional)
+    headers = bearer(case.world.professional)
+    path = f"/api/v1/placement-decisions/{emergency.pk}/no-jim-reason"
+    assert post(path, {"no_jim_reason": "short"}, headers).status_code == 422
+    done = post(path, {"no_jim_reason": "No JIM yet: the nomination is still open."}, headers)
+    assert done.status_code == 200
+    emergency.refresh_from_db()
+    assert not emergency.consultation_pending
+    other = bearer(case.world.other_team_professional)
+    assert post(path, {"no_jim_reason": "Not my youth at all, though."}, other).status_code == 404

@@ -165,3 +165,26 @@ def test_only_an_out_of_home_placement_can_be_an_emergency(case):
     with pytest.raises(ValidationError) as refused:
         decision(case, placement_type=PlacementType.NONE, is_emergency=True)
     assert messages(refused.value, "is_emergency")
+
+
+def test_an_emergency_without_a_jim_is_settled_by_the_reason_recorded_afterwards(case, world):
+    decided = timezone.localdate() - dt.timedelta(days=10)
+    emergency = decision(case, is_emergency=True, decided_on=decided)
+    emergency.finalise(world.professional)
+    assert emergency.is_consultation_overdue()
+    with pytest.raises(ValidationError) as refused:
+        emergency.record_no_jim_reason("   ")
+    assert "no JIM could be consulted" in messages(refused.value, "no_jim_reason")
+    emergency.record_no_jim_reason("The nomination is still open; nobody has said yes yet.")
+    emergency.refresh_from_db()
+    assert not emergency.consultation_pending
+    assert not emergency.is_consultation_overdue()
+    assert not case.trajectory.overdue_consultations().exists()
+
+
+def test_a_draft_or_a_normal_decision_gets_no_late_no_jim_reason(case, world):
+    draft = decision(case, is_emergency=True)
+    with pytest.raises(ValidationError):
+        draft.record_no_jim_reason("Nobody found yet, search goes on.")
+    draft.refresh_from_db()
+    assert draft.no_jim_reason == ""

@@ -208,3 +208,44 @@ def test_an_emergency_placement_goes_first_and_a_team_lead_confirms_it(records, 
     )
     decision.refresh_from_db()
     assert not decision.consultation_pending
+
+
+def test_an_emergency_without_a_jim_gets_its_no_jim_reason_on_the_page_afterwards(
+    make_case, client_for
+):
+    case = make_case()  # searching: no JIM yet
+    trajectory = case.trajectory
+    professional = client_for("professional")
+    decision = PlacementDecision.objects.create(
+        trajectory=trajectory,
+        placement_type="foster_care",
+        decided_on=timezone.localdate() - dt.timedelta(days=9),
+        rationale="Unsafe at home",
+        youth_view="Scared",
+        is_emergency=True,
+    )
+    decision.finalise(case.world.professional)
+    path = f"/trajectories/placements/{decision.pk}/"
+    page = professional.get(path)
+    assert b'id="no-jim"' in page.content
+    too_short = professional.post(
+        path, {"action": "no_jim", "no-jim-version": decision.version, "no-jim-no_jim_reason": "x"}
+    )
+    assert too_short.status_code == 200
+    assert too_short.context["forms"]["no_jim"].errors["no_jim_reason"]
+    reason = "No JIM yet: the nomination round is still open."
+    done = professional.post(
+        path,
+        {"action": "no_jim", "no-jim-version": decision.version, "no-jim-no_jim_reason": reason},
+    )
+    assert done.status_code == 302
+    decision.refresh_from_db()
+    assert decision.no_jim_reason == reason and not decision.consultation_pending
+    assert b'id="no-jim"' not in professional.get(path).content
+    assert not [t for t in open_tasks(trajectory) if t.due_on == decision.consultation_due]
+    assert (
+        client_for("other_team_professional")
+        .post(path, {"action": "no_jim", "no-jim-version": decision.version})
+        .status_code
+        == 404
+    )

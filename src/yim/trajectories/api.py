@@ -180,6 +180,14 @@ class ConsultationIn(Schema):
     weighing: str
 
 
+class NoJimReasonIn(Schema):
+    no_jim_reason: str = Field(
+        min_length=10,
+        max_length=2000,
+        examples=["No JIM yet: the nomination round is still open."],
+    )
+
+
 # --- helpers ---------------------------------------------------------------------------------
 
 
@@ -463,6 +471,25 @@ def add_consultation(request: HttpRequest, decision_id: int, payload: Consultati
            obj=consultation, detail="api JIM consultation")  # fmt: skip
     decision.refresh_from_db()
     return Status(201, _decision_out(decision))
+
+
+@router.post(
+    "/placement-decisions/{decision_id}/no-jim-reason",
+    response={200: DecisionOut, 422: Invalid},
+    tags=["placement decisions"],
+    summary="After an emergency placement without a JIM: why no JIM could be consulted",
+)
+def add_no_jim_reason(request: HttpRequest, decision_id: int, payload: NoJimReasonIn) -> Any:
+    user = caller(request)
+    decision = _decision(user, decision_id)
+    try:
+        with transaction.atomic():
+            decision.record_no_jim_reason(payload.no_jim_reason)
+    except ValidationError as exc:
+        return refused(exc)
+    record(user, Action.UPDATE, request=request, youth=decision.trajectory.youth, obj=decision,
+           detail="api placement decision: no-JIM reason")  # fmt: skip
+    return Status(200, _decision_out(decision))
 
 
 @router.post(

@@ -453,6 +453,18 @@ class ConsultationForm(DomainForm):
         }
 
 
+class NoJimReasonForm(ActionForm):
+    """After an emergency placement without a JIM: why no JIM could be consulted."""
+
+    no_jim_reason = forms.CharField(
+        label=_("Why no JIM could be consulted"),
+        min_length=10,
+        max_length=2000,
+        widget=text_area(),
+        help_text=_("For example: the youth has no JIM yet and the nomination is still open."),
+    )
+
+
 # --- closure and follow-up -------------------------------------------------------------------
 
 

@@ -19,7 +19,12 @@ from django.views.decorators.http import require_http_methods
 
 from yim import policy
 from yim.audit.models import Action
-from yim.trajectories.forms import ActionForm, ConsultationForm, PlacementDecisionForm
+from yim.trajectories.forms import (
+    ActionForm,
+    ConsultationForm,
+    NoJimReasonForm,
+    PlacementDecisionForm,
+)
 from yim.trajectories.models import JimConsultation, PlacementDecision, Trajectory
 from yim.trajectories.models.base import today
 from yim.trajectories.views import audit, form_page, get_part, get_trajectory, save_form
@@ -89,6 +94,9 @@ def placement_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         ),
         "finalise": ActionForm(request.POST if action == "finalise" else None, initial=version),
         "confirm": ActionForm(request.POST if action == "confirm" else None, initial=version),
+        "no_jim": NoJimReasonForm(
+            request.POST if action == "no_jim" else None, initial=version, prefix="no-jim"
+        ),
     }
     if action == "confirm" and not policy.can_confirm_emergency(request.user, trajectory.team_id):
         raise Http404
@@ -107,7 +115,9 @@ def placement_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                     recorded_by=request.user,
                 )
             decision.version = form.cleaned_data["version"]
-            if action == "finalise":
+            if action == "no_jim":
+                decision.record_no_jim_reason(form.cleaned_data["no_jim_reason"])
+            elif action == "finalise":
                 decision.finalise(by=request.user)
             else:
                 decision.confirm_emergency(by=request.user)

@@ -248,6 +248,22 @@ class PlacementDecision(TrajectoryPart):
         fields.setdefault("jim", self.trajectory.active_jim)
         return JimConsultation.objects.create(decision=self, **fields)
 
+    def record_no_jim_reason(self, reason: str) -> None:
+        """After an emergency placement in a trajectory without a JIM: why none was consulted.
+
+        Settles the consultation that falls due within 7 days of the emergency, as a
+        consultation does when there is a JIM. With a JIM, its consultation is recorded instead.
+        """
+        if not self.is_emergency or not self.is_finalised:
+            raise DomainError(
+                _("A reason is added afterwards only to a finalised emergency placement."),
+                field="no_jim_reason",
+            )
+        if not reason.strip():
+            raise DomainError(_("Say why no JIM could be consulted."), field="no_jim_reason")
+        self.no_jim_reason = reason.strip()
+        self.save()
+
     def confirm_emergency(self, by: Any, at: dt.datetime | None = None) -> None:
         """A team lead of the trajectory's team confirms an emergency placement."""
         if not self.is_emergency:
