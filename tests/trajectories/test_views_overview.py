@@ -134,3 +134,28 @@ def test_the_overview_is_for_staff_with_a_team(world, client_for, persona):
     status = client_for(persona).get("/trajectories/overview/").status_code
     staff = {"professional", "team_lead", "other_team_professional", "foreign_professional"}
     assert status == (200 if persona in staff else 404)
+
+
+def test_emergency_placements_awaiting_confirmation_are_flagged_and_filtered(
+    world, indicated, client_for
+):
+    from yim.trajectories.models import PlacementDecision
+
+    populate(world, indicated, 3)
+    urgent = Trajectory.objects.get(youth__display_name="Jongere 001")
+    emergency = PlacementDecision.objects.create(
+        trajectory=urgent,
+        placement_type="foster_care",
+        decided_on=timezone.localdate(),
+        rationale="Unsafe tonight",
+        youth_view="Scared",
+        is_emergency=True,
+    )
+    emergency.finalise(world.professional)
+    lead = client_for("team_lead")
+    response = lead.get("/trajectories/overview/?unconfirmed=on")
+    assert [r.trajectory.pk for r in response.context["rows"]] == [urgent.pk]
+    assert b'data-flag="unconfirmed"' in response.content
+    emergency.confirm_emergency(by=world.team_lead)
+    assert lead.get("/trajectories/overview/?unconfirmed=on").context["total"] == 0
+    assert lead.get("/trajectories/overview/").context["total"] == 2  # 000 is closed

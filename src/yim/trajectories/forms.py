@@ -531,6 +531,9 @@ class OverviewFilterForm(forms.Form):
         label=_("Professional"), choices=[], coerce=int, empty_value=None, required=False
     )
     overdue = forms.BooleanField(label=_("Only with something overdue"), required=False)
+    unconfirmed = forms.BooleanField(
+        label=_("Only emergency placements awaiting a team lead's confirmation"), required=False
+    )
     closed = forms.BooleanField(label=_("Include closed trajectories"), required=False)
     sort = forms.ChoiceField(
         label=_("Sort by"), choices=list(OVERVIEW_SORTS.items()), required=False

@@ -2,7 +2,7 @@
 what is due or overdue (evaluations, JIM consultations after an emergency, follow-ups).
 
 The number of queries does not depend on the number of trajectories: one annotated query
-for the trajectories (``Trajectory.objects.with_overview()`` plus two EXISTS flags), one
+for the trajectories (``Trajectory.objects.with_overview()`` plus three EXISTS flags), one
 prefetch of the evaluation dates, one for the team's professionals, and the audit entry.
 The rows are then judged in memory — the evaluation schedule by the same rule function the
 model uses — so "overdue only" and sorting by due date work across pages.
@@ -53,6 +53,7 @@ class OverviewRow:
     evaluation_overdue: bool
     consultation_overdue: bool
     follow_up_overdue: bool
+    emergency_unconfirmed: bool = False  # an emergency placement a team lead must confirm
 
     @property
     def anything_overdue(self) -> bool:
@@ -78,6 +79,9 @@ def overview_queryset(user: User, as_of: dt.date) -> TrajectoryQuerySet:
                     trajectory=OuterRef("pk"), done_on__isnull=True, due_on__lt=as_of
                 )
             ),
+            has_unconfirmed_emergency=Exists(
+                PlacementDecision.objects.awaiting_confirmation().filter(trajectory=OuterRef("pk"))
+            ),
         )
         .prefetch_related(Prefetch("meetings", queryset=evaluations, to_attr="evaluation_meetings"))
     )
@@ -101,6 +105,7 @@ def overview_row(trajectory: Trajectory, now: dt.datetime, as_of: dt.date) -> Ov
         evaluation_overdue=any(e.is_overdue for e in schedule),
         consultation_overdue=bool(trajectory.has_overdue_consultation),  # type: ignore[attr-defined]
         follow_up_overdue=bool(trajectory.has_overdue_follow_up),  # type: ignore[attr-defined]
+        emergency_unconfirmed=bool(trajectory.has_unconfirmed_emergency),  # type: ignore[attr-defined]
     )
 
 
@@ -148,6 +153,8 @@ def overview_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = [overview_row(t, now, as_of) for t in queryset]
     if filters.get("overdue"):
         rows = [r for r in rows if r.anything_overdue]
+    if filters.get("unconfirmed"):
+        rows = [r for r in rows if r.emergency_unconfirmed]
     sort = filters.get("sort") or "next_evaluation"
     rows.sort(key=_sort_key(sort), reverse=bool(filters.get("descending")))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
