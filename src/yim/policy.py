@@ -128,6 +128,11 @@ def own_file_access_log(user: User) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(youth_id__in=own_files).exclude(actor_id=user.pk)
 
 
+def can_manage_own_two_factor(user: User) -> bool:
+    """New recovery codes and a new phone: staff (portal users have no second factor)."""
+    return _active(user) and user.is_staff_member
+
+
 def can_manage_users(user: User) -> bool:
     return _active(user) and user.role == Role.ORG_ADMIN
 
@@ -462,6 +467,27 @@ def can_see_research_feedback(user: User) -> bool:
 
 def can_use_portal(user: User) -> bool:
     return _active(user) and user.role in (Role.YOUTH, Role.JIM, Role.PARENT)
+
+
+def can_issue_portal_password_link(user: User, youth: Youth) -> bool:
+    """A set-password link for a youth, JIM or parent who forgot their password and has no
+    e-mail address to reset it: made by staff who may edit the youth (their own team)."""
+    return can_edit_youth(user, youth)
+
+
+def portal_password_link_targets(user: User, youth: Youth) -> QuerySet:
+    """The portal links of ``youth`` whose account may get such a link: active links of
+    active accounts of the youth's own portal users (look the target up through this)."""
+    from yim.accounts.models import PortalLink
+
+    if not can_issue_portal_password_link(user, youth):
+        return PortalLink.objects.none()
+    return PortalLink.objects.filter(
+        youth_id=youth.pk,
+        active=True,
+        user__is_active=True,
+        user__role__in=[Role.YOUTH, Role.JIM, Role.PARENT],
+    ).select_related("user")
 
 
 # --- accounts: the organisation admin manages the users and teams of their organisation ----

@@ -111,10 +111,26 @@ class StaffPasswordLinkTokens(PasswordResetTokenGenerator):
 password_link_tokens = StaffPasswordLinkTokens()
 
 
+class PortalPasswordLinkTokens(StaffPasswordLinkTokens):
+    """The same links for a youth, JIM or parent, made by the youth's professional.
+
+    A salt of their own: a staff link is never a portal link and the other way round.
+    """
+
+    key_salt = "yim.accounts.admin_views.PortalPasswordLinkTokens"
+
+
+portal_password_link_tokens = PortalPasswordLinkTokens()
+
+
+def _link_tokens(user: User) -> StaffPasswordLinkTokens:
+    return portal_password_link_tokens if user.is_portal_user else password_link_tokens
+
+
 def password_link(user: User) -> str:
     """The absolute set-password link for ``user``, built from YIM_BASE_URL."""
     uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
-    token = password_link_tokens.make_token(user)
+    token = _link_tokens(user).make_token(user)
     return settings.BASE_URL + reverse("web:set_password", args=[uidb64, token])
 
 
@@ -479,15 +495,21 @@ def _link_user(uidb64: str) -> User | None:
     return User.objects.filter(pk=pk, is_active=True).first()
 
 
+def _link_allowed(user: User) -> bool:
+    """Staff accounts; portal accounts only while linked to a youth (a link made by the
+    youth's professional dies when the portal link is switched off)."""
+    if user.is_staff_member:
+        return True
+    return user.is_portal_user and user.portal_links.filter(active=True).exists()
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def set_password_view(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     user = _link_user(uidb64)
-    if (
-        user is None
-        or not user.is_staff_member
-        or not password_link_tokens.check_token(user, token)
-    ):
+    portal = user is not None and user.is_portal_user
+    if user is None or not _link_allowed(user) or not _link_tokens(user).check_token(user, token):
+        # One page for every refused link: it must not tell staff from portal accounts.
         return render(request, "accounts/admin/password_link_invalid.html", status=410)
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -496,4 +518,5 @@ def set_password_view(request: HttpRequest, uidb64: str, token: str) -> HttpResp
             record(user, USER_SET_PASSWORD, request=request, obj=user, detail=user.username)
         messages.success(request, _("Your password has been set. Sign in with it now."))
         return redirect("accounts:login")
-    return render(request, "accounts/admin/set_password.html", {"form": form, "account": user})
+    page = "web/portal_set_password.html" if portal else "accounts/admin/set_password.html"
+    return render(request, page, {"form": form, "account": user})

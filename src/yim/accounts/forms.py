@@ -215,3 +215,35 @@ class ResetTwoFactorForm(forms.Form):
             "person'. It is written to the audit log."
         ),
     )
+
+
+class AuthenticatorCodeForm(forms.Form):
+    """The code the authenticator app shows now — a recovery code is not accepted.
+
+    Used where proof of the phone itself is needed (new recovery codes): a recovery code is
+    refused with its own message and is not used up.
+    """
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=20,
+        help_text=_("The 6-digit code your authenticator app shows now."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].widget.attrs.update(
+            {"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        )
+
+    def clean_code(self) -> str:
+        from yim.accounts.twofactor import looks_like_recovery_code
+
+        code = str(self.cleaned_data["code"]).replace(" ", "").strip()
+        if looks_like_recovery_code(code):
+            raise forms.ValidationError(
+                _("A recovery code does not work here. Enter the code from your authenticator app.")
+            )
+        if not (code.isdigit() and len(code) == 6):
+            raise forms.ValidationError(_("Enter the 6 digits your authenticator app shows."))
+        return code

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
@@ -202,10 +202,35 @@ class Invitation(models.Model):
     used_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("invitation")
         verbose_name_plural = _("invitations")
+
+    @property
+    def is_open(self) -> bool:
+        """Unused, not withdrawn and not expired: the link still works."""
+        return (
+            self.used_at is None and self.withdrawn_at is None and self.expires_at > timezone.now()
+        )
+
+    def withdraw(self) -> bool:
+        """Withdraw an unused invitation: its link stops working at once.
+
+        Returns False (and changes nothing) when the invitation was used or withdrawn in the
+        meantime; the row is locked, so a sign-up and a withdrawal at the same moment do not
+        both go through. Expired invitations may still be withdrawn (it changes nothing for
+        the link, but the list then says what the professional meant).
+        """
+        with transaction.atomic():
+            fresh = type(self).objects.select_for_update().filter(pk=self.pk).first()
+            if fresh is None or fresh.used_at is not None or fresh.withdrawn_at is not None:
+                return False
+            fresh.withdrawn_at = timezone.now()
+            fresh.save(update_fields=["withdrawn_at"])
+        self.withdrawn_at = fresh.withdrawn_at
+        return True
 
     @classmethod
     def create_for(
@@ -237,6 +262,16 @@ class Invitation(models.Model):
         if invitation.used_at is not None:
             raise InvitationError(
                 "used", str(_("This invitation link has already been used. Sign in instead."))
+            )
+        if invitation.withdrawn_at is not None:
+            raise InvitationError(
+                "withdrawn",
+                str(
+                    _(
+                        "This invitation link has been withdrawn. Ask your professional for a "
+                        "new one."
+                    )
+                ),
             )
         if invitation.expires_at <= timezone.now():
             raise InvitationError(

@@ -10,6 +10,8 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("2fa/", views.two_factor_view, name="two_factor"),
     path("2fa/setup/", views.two_factor_setup_view, name="two_factor_setup"),
+    path("2fa/recovery-codes/", views.recovery_codes_view, name="two_factor_recovery_codes"),
+    path("2fa/new-phone/", views.new_phone_view, name="two_factor_new_phone"),
     path("invitation/<str:token>/", views.accept_invitation_view, name="accept_invitation"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(

@@ -8,16 +8,23 @@ from django.contrib.auth import authenticate, login, logout, update_session_auth
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from yim import policy
 from yim.accounts import twofactor
-from yim.accounts.forms import LoginForm, OneTimeCodeForm, SetPasswordForm
+from yim.accounts.forms import (
+    AuthenticatorCodeForm,
+    LoginForm,
+    OneTimeCodeForm,
+    SetPasswordForm,
+)
 from yim.accounts.models import (
     Invitation,
     InvitationError,
@@ -97,9 +104,16 @@ def two_factor_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         code = form.cleaned_data["code"]
         if LoginFailure.is_locked(user.username):
             form.add_error(None, _("Too many failed attempts. Try again later."))
-        elif twofactor.verify(user, code) or RecoveryCode.redeem(user, code):
+        elif twofactor.verify(user, code):
             request.session[twofactor.SESSION_VERIFIED_KEY] = True
             request.session.cycle_key()
+            return redirect(safe_next(request, reverse("web:home")))
+        elif RecoveryCode.redeem(user, code):
+            request.session[twofactor.SESSION_VERIFIED_KEY] = True
+            request.session.cycle_key()
+            # Signing in with a recovery code usually means the phone is gone: that code also
+            # confirms linking a new phone for a while, so the last code is not needed twice.
+            twofactor.mark_new_phone_confirmed(request.session)
             return redirect(safe_next(request, reverse("web:home")))
         else:
             LoginFailure.record(user.username, client_ip(request))
@@ -107,12 +121,22 @@ def two_factor_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "accounts/two_factor.html", {"form": form})
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def two_factor_setup_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """First set-up, or linking a new phone (``replacing``) after the user confirmed it.
+
+    When replacing, the old secret stays in force until the new phone's code is confirmed;
+    saving the new secret ends the account's other sessions (the session hash covers it).
+    """
     user = request.user
-    if user.has_two_factor and not request.session.get(twofactor.SESSION_VERIFIED_KEY):
-        return redirect("accounts:two_factor")
+    replacing = user.has_two_factor
+    if replacing:
+        if not request.session.get(twofactor.SESSION_VERIFIED_KEY):
+            return redirect("accounts:two_factor")
+        if not twofactor.new_phone_confirmed(request.session):
+            return redirect("accounts:two_factor_new_phone")
     secret = request.session.get(twofactor.SESSION_SETUP_SECRET_KEY)
     if not secret:
         secret = twofactor.new_secret()
@@ -129,17 +153,124 @@ def two_factor_setup_view(request: AuthenticatedHttpRequest) -> HttpResponse:
                 user.totp_last_counter = counter
                 user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_counter"])
                 codes = RecoveryCode.issue(user)
+                record(
+                    user,
+                    Action.UPDATE,
+                    request=request,
+                    obj=user,
+                    detail=(
+                        "two-factor sign-in: new phone linked, old app and recovery codes "
+                        "replaced, other sessions signed out"
+                        if replacing
+                        else "two-factor sign-in set up"
+                    ),
+                )
             # The session hash covers the TOTP secret (see User): keep this session signed in.
             update_session_auth_hash(request, user)
             del request.session[twofactor.SESSION_SETUP_SECRET_KEY]
+            request.session.pop(twofactor.SESSION_NEW_PHONE_KEY, None)
             request.session[twofactor.SESSION_VERIFIED_KEY] = True
-            return render(request, "accounts/recovery_codes.html", {"codes": codes})
+            return render(
+                request, "accounts/recovery_codes.html", {"codes": codes, "replacing": replacing}
+            )
     uri = twofactor.provisioning_uri(user, secret)
     return render(
         request,
         "accounts/two_factor_setup.html",
-        {"form": form, "secret": secret, "qr_svg": twofactor.qr_svg(uri)},
+        {
+            "form": form,
+            "secret": secret,
+            "qr_svg": twofactor.qr_svg(uri),
+            "replacing": replacing,
+        },
     )
+
+
+def _self_service_refusal(request: AuthenticatedHttpRequest) -> HttpResponse | None:
+    """Why the two-factor self-service pages are not open to this request, if they are not.
+
+    Portal users have none (404). Staff without two-factor set it up first; a session that has
+    not passed the second factor (the demo may skip it) passes it first.
+    """
+    user = request.user
+    if not policy.can_manage_own_two_factor(user):
+        raise Http404
+    if not user.has_two_factor:
+        return redirect("accounts:two_factor_setup")
+    if not request.session.get(twofactor.SESSION_VERIFIED_KEY):
+        return redirect(f"{reverse('accounts:two_factor')}?{urlencode({'next': request.path})}")
+    return None
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def recovery_codes_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Ten new recovery codes, after a current code from the authenticator app.
+
+    The old codes stop working at once. A recovery code cannot confirm this (it would let one
+    leaked code mint ten); the new codes are shown in this response only and never cached.
+    """
+    refusal = _self_service_refusal(request)
+    if refusal is not None:
+        return refusal
+    user = request.user
+    form = AuthenticatorCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if LoginFailure.is_locked(user.username):
+            form.add_error(None, _("Too many failed attempts. Try again later."))
+        elif twofactor.verify(user, form.cleaned_data["code"]):
+            with transaction.atomic():
+                # One regeneration at a time per account: the last one's codes are the valid ones.
+                User.objects.select_for_update().filter(pk=user.pk).first()
+                codes = RecoveryCode.issue(user)
+                record(
+                    user,
+                    Action.UPDATE,
+                    request=request,
+                    obj=user,
+                    detail="two-factor sign-in: 10 new recovery codes issued, the old ones "
+                    "no longer work",
+                )
+            return render(
+                request, "accounts/recovery_codes.html", {"codes": codes, "renewed": True}
+            )
+        else:
+            LoginFailure.record(user.username, client_ip(request))
+            form.add_error("code", _("This code is not correct or was already used."))
+    return render(
+        request,
+        "accounts/recovery_codes_new.html",
+        {"form": form, "codes_left": twofactor.unused_recovery_codes(user)},
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def new_phone_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Step one of linking a new phone: confirm with a current code or a recovery code.
+
+    Then the set-up page shows a new secret; nothing changes until its code is confirmed.
+    """
+    refusal = _self_service_refusal(request)
+    if refusal is not None:
+        return refusal
+    if request.method == "GET" and twofactor.new_phone_confirmed(request.session):
+        return redirect("accounts:two_factor_setup")  # just signed in with a recovery code
+    user = request.user
+    form = OneTimeCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["code"]
+        if LoginFailure.is_locked(user.username):
+            form.add_error(None, _("Too many failed attempts. Try again later."))
+        elif twofactor.verify(user, code) or RecoveryCode.redeem(user, code):
+            twofactor.mark_new_phone_confirmed(request.session)
+            return redirect("accounts:two_factor_setup")
+        else:
+            LoginFailure.record(user.username, client_ip(request))
+            form.add_error("code", _("This code is not correct or was already used."))
+    return render(request, "accounts/new_phone.html", {"form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -161,6 +292,18 @@ def accept_invitation_view(request: HttpRequest, token: str) -> HttpResponse:
                     request,
                     "accounts/invitation_invalid.html",
                     {"message": _("This invitation link has already been used. Sign in instead.")},
+                    status=410,
+                )
+            if fresh.withdrawn_at is not None:  # withdrawn while this form was being filled in
+                return render(
+                    request,
+                    "accounts/invitation_invalid.html",
+                    {
+                        "message": _(
+                            "This invitation link has been withdrawn. Ask your professional for a "
+                            "new one."
+                        )
+                    },
                     status=410,
                 )
             user = User.objects.create_user(

@@ -8,6 +8,7 @@ from yim.trajectories import (
     views_nomination,
     views_overview,
     views_placement,
+    views_portal,
 )
 
 app_name = "trajectories"
@@ -26,7 +27,27 @@ urlpatterns = [
         views_network.person_edit_view,
         name="person_edit",
     ),
+    path(
+        "youth/<int:youth_id>/network/<int:pk>/remove/",
+        views_network.person_remove_view,
+        name="person_remove",
+    ),
     path("youth/<int:youth_id>/network/ties/add/", views_network.tie_add_view, name="tie_add"),
+    path(
+        "youth/<int:youth_id>/network/ties/<int:pk>/",
+        views_network.tie_edit_view,
+        name="tie_edit",
+    ),
+    path(
+        "youth/<int:youth_id>/network/ties/<int:pk>/remove/",
+        views_network.tie_remove_view,
+        name="tie_remove",
+    ),
+    path(
+        "youth/<int:youth_id>/portal-accounts/<int:pk>/password-link/",
+        views_portal.portal_password_link_view,
+        name="portal_password_link",
+    ),
     # one trajectory (pk = the trajectory)
     path("<int:pk>/", views.trajectory_view, name="detail"),
     path("<int:pk>/referral/", views.referral_view, name="referral"),
@@ -45,6 +66,7 @@ urlpatterns = [
     path("candidates/<int:pk>/consent/", views_nomination.consent_add_view, name="consent_add"),
     path("meetings/<int:pk>/", views_care.meeting_view, name="meeting"),
     path("goals/<int:pk>/", views_care.goal_edit_view, name="goal_edit"),
+    path("goals/<int:pk>/remove/", views_care.goal_remove_view, name="goal_remove"),
     path("safety-plans/<int:pk>/", views_care.safety_edit_view, name="safety_edit"),
     path("placements/<int:pk>/", views_placement.placement_view, name="placement"),
     path("follow-ups/<int:pk>/", views_closure.follow_up_view, name="follow_up"),

@@ -36,6 +36,7 @@ from yim.trajectories.views import (
     save_form,
     trajectory_url,
 )
+from yim.trajectories.views_removal import confirm_removal
 from yim.web.http import AuthenticatedHttpRequest
 
 
@@ -166,6 +167,30 @@ def goal_edit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _goal_page(request, trajectory, goal)
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def goal_remove_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Remove a goal added by mistake (only while it is open; see ``Goal.remove``)."""
+    goal, trajectory = get_part(request, Goal, pk, edit=True, via="plan__trajectory")
+
+    def remove(version: int) -> str:
+        goal.remove(version)
+        return "care plan goal removed"
+
+    return confirm_removal(
+        request,
+        trajectory=trajectory,
+        youth=trajectory.youth,
+        record=goal,
+        remove=remove,
+        refusal=goal.removal_refusal(),
+        title=_("Remove this goal from the care plan?"),
+        intro=goal.description,
+        back=reverse("trajectories:goal_edit", args=[goal.pk]),
+        done=trajectory_url(trajectory, "care-plan"),
+    )
+
+
 def _goal_page(
     request: AuthenticatedHttpRequest, trajectory: Trajectory, goal: Goal
 ) -> HttpResponse:
@@ -180,8 +205,19 @@ def _goal_page(
         created=goal_pk is None,
     ):
         return redirect(trajectory_url(trajectory, "care-plan"))
+    extra: dict[str, str] = {}
+    if goal_pk is not None:
+        extra = {
+            "remove_url": reverse("trajectories:goal_remove", args=[goal_pk]),
+            "remove_label": _("Remove this goal"),
+        }
     return form_page(
-        request, trajectory=trajectory, youth=trajectory.youth, form=form, title=_("Goal")
+        request,
+        trajectory=trajectory,
+        youth=trajectory.youth,
+        form=form,
+        title=_("Goal"),
+        extra=extra,
     )
 
 

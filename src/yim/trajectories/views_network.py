@@ -7,12 +7,14 @@ Candidates and the JIM are taken from the youth's current (or latest) trajectory
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.db import models
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from yim import policy
@@ -27,6 +29,7 @@ from yim.trajectories.models import (
     Youth,
 )
 from yim.trajectories.views import audit, form_page, get_youth, save_form
+from yim.trajectories.views_removal import confirm_removal
 from yim.web.http import AuthenticatedHttpRequest
 
 
@@ -183,9 +186,7 @@ def person_add_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpRes
 @require_http_methods(["GET", "POST"])
 def person_edit_view(request: AuthenticatedHttpRequest, youth_id: int, pk: int) -> HttpResponse:
     youth = get_youth(request, youth_id, edit=True)
-    person = NetworkPerson.objects.filter(youth=youth, pk=pk).first()
-    if person is None:
-        raise Http404
+    person = _person_or_404(youth, pk)
     form = NetworkPersonForm(request.POST or None, instance=person)
     if save_form(
         request,
@@ -202,7 +203,62 @@ def person_edit_view(request: AuthenticatedHttpRequest, youth_id: int, pk: int) 
         youth=youth,
         form=form,
         title=_("Person in the network"),
-        extra={"back": _network_url(youth)},
+        extra={
+            "back": _network_url(youth),
+            "remove_url": reverse("trajectories:person_remove", args=[youth.pk, person.pk]),
+            "remove_label": _("Remove this person from the map"),
+        },
+    )
+
+
+def _person_or_404(youth: Youth, pk: int) -> NetworkPerson:
+    person = NetworkPerson.objects.filter(youth=youth, pk=pk).first()
+    if person is None:
+        raise Http404
+    return person
+
+
+def _tie_or_404(youth: Youth, pk: int) -> NetworkTie:
+    tie = (
+        NetworkTie.objects.filter(youth=youth, pk=pk).select_related("person_a", "person_b").first()
+    )
+    if tie is None:
+        raise Http404
+    return tie
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_remove_view(request: AuthenticatedHttpRequest, youth_id: int, pk: int) -> HttpResponse:
+    """Remove a person added by mistake, with their ties (never a former candidate)."""
+    youth = get_youth(request, youth_id, edit=True)
+    person = _person_or_404(youth, pk)
+    n_ties = (
+        NetworkTie.objects.filter(youth=youth)
+        .filter(models.Q(person_a=person) | models.Q(person_b=person))
+        .count()
+    )
+
+    def remove(version: int) -> str:
+        removed = person.remove(version)
+        return f"network: person removed ({removed} ties removed with them)"
+
+    return confirm_removal(
+        request,
+        trajectory=None,
+        youth=youth,
+        record=person,
+        remove=remove,
+        refusal=person.removal_refusal(),
+        title=_("Remove %(name)s from the network map?") % {"name": person.display_name},
+        intro=ngettext(
+            "The person and their %(count)d tie with other people are removed.",
+            "The person and their %(count)d ties with other people are removed.",
+            n_ties,
+        )
+        % {"count": n_ties},
+        back=reverse("trajectories:person_edit", args=[youth.pk, person.pk]),
+        done=_network_url(youth),
     )
 
 
@@ -227,4 +283,58 @@ def tie_add_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpRespon
         form=form,
         title=_("Add a tie between two people"),
         extra={"back": _network_url(youth)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tie_edit_view(request: AuthenticatedHttpRequest, youth_id: int, pk: int) -> HttpResponse:
+    youth = get_youth(request, youth_id, edit=True)
+    tie = _tie_or_404(youth, pk)
+    form = NetworkTieForm(request.POST or None, instance=tie, youth_id=youth.pk)
+    if save_form(
+        request,
+        form,
+        youth=youth,
+        write=form.save_versioned,
+        detail="network: tie changed",
+        created=False,
+    ):
+        return redirect(_network_url(youth) + "#ties")
+    return form_page(
+        request,
+        trajectory=None,
+        youth=youth,
+        form=form,
+        title=_("Tie between two people"),
+        extra={
+            "back": _network_url(youth) + "#ties",
+            "remove_url": reverse("trajectories:tie_remove", args=[youth.pk, tie.pk]),
+            "remove_label": _("Remove this tie"),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tie_remove_view(request: AuthenticatedHttpRequest, youth_id: int, pk: int) -> HttpResponse:
+    youth = get_youth(request, youth_id, edit=True)
+    tie = _tie_or_404(youth, pk)
+
+    def remove(version: int) -> str:
+        tie.remove(version)
+        return "network: tie removed"
+
+    return confirm_removal(
+        request,
+        trajectory=None,
+        youth=youth,
+        record=tie,
+        remove=remove,
+        refusal=None,
+        title=_("Remove the tie between %(a)s and %(b)s?")
+        % {"a": tie.person_a.display_name, "b": tie.person_b.display_name},
+        intro=_("Both people stay on the map; only the tie between them is removed."),
+        back=reverse("trajectories:tie_edit", args=[youth.pk, tie.pk]),
+        done=_network_url(youth) + "#ties",
     )

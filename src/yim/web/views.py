@@ -11,14 +11,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yim import policy
+from yim.accounts import twofactor
 from yim.accounts.forms import ApiTokenForm, LanguageForm
 from yim.accounts.models import ApiToken, Invitation, User
 from yim.accounts.views import safe_next
@@ -83,8 +86,20 @@ def youth_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def youth_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    grants = request.session.get(policy.BREAK_GLASS_SESSION_KEY, {})
     youth = policy.get_youth_or_404(request.user, pk, break_glass_ids(request))
+    return _render_youth_detail(request, youth)
+
+
+def _render_youth_detail(
+    request: AuthenticatedHttpRequest,
+    youth: Youth,
+    *,
+    invitation_form: InvitationForm | None = None,
+    status: int = 200,
+    detail: str = "",
+) -> HttpResponse:
+    """The youth page (audited as a view); a refused invitation form is shown again as typed."""
+    grants = request.session.get(policy.BREAK_GLASS_SESSION_KEY, {})
     via_break_glass = str(youth.pk) in grants and youth.team_id != request.user.team_id
     record(
         request.user,
@@ -92,24 +107,28 @@ def youth_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         request=request,
         youth=youth,
         obj=youth,
+        detail=detail,
         capacity=policy.capacity(request.user, youth, break_glass=via_break_glass),
         break_glass_reason=grants.get(str(youth.pk), "") if via_break_glass else "",
     )
+    can_invite = policy.can_invite_portal_user(request.user, youth)
     invitations = (
-        Invitation.objects.filter(youth=youth).order_by("-created_at")[:10]
-        if policy.can_invite_portal_user(request.user, youth)
-        else []
+        Invitation.objects.filter(youth=youth).order_by("-created_at")[:10] if can_invite else []
     )
     context: dict[str, object] = {
         "youth": youth,
         "via_break_glass": via_break_glass,
-        "can_invite": policy.can_invite_portal_user(request.user, youth),
-        "invitation_form": InvitationForm(),
+        "can_invite": can_invite,
+        "invitation_form": invitation_form or InvitationForm(),
         "invitations": invitations,
+        "now": timezone.now(),
+        "portal_accounts": policy.portal_password_link_targets(request.user, youth).order_by(
+            "relation", "user__username"
+        ),
     }
     if policy.can_view_trajectories(request.user, youth):
         context.update(_youth_page(request.user, youth))
-    return render(request, "web/youth_detail.html", context)
+    return render(request, "web/youth_detail.html", context, status=status)
 
 
 def _youth_page(user: User, youth: Youth) -> dict[str, object]:
@@ -162,17 +181,27 @@ def break_glass_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     return redirect("web:youth_detail", pk=youth.pk)
 
 
+@never_cache
 @login_required
 @require_POST
 def invite_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Create an invitation (the link is shown once), or withdraw an unused one."""
     youth = policy.get_youth_or_404(request.user, pk)
     if not policy.can_invite_portal_user(request.user, youth):
         raise Http404
+    if "withdraw" in request.POST:
+        return _withdraw_invitation(request, youth)
     form = InvitationForm(request.POST)
     if not form.is_valid():
-        for error in form.errors.values():
-            messages.error(request, error.as_text())
-        return redirect("web:youth_detail", pk=youth.pk)
+        # Shown again with what was typed and the errors on their fields (no redirect:
+        # a redirect would lose the input).
+        return _render_youth_detail(
+            request,
+            youth,
+            invitation_form=form,
+            status=400,
+            detail="invitation refused, shown again",
+        )
     invitation, token = Invitation.create_for(
         youth=youth,
         role=form.cleaned_data["role"],
@@ -194,6 +223,40 @@ def invite_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "web/invitation_created.html",
         {"youth": youth, "invitation": invitation, "link": link},
     )
+
+
+def _withdraw_invitation(request: AuthenticatedHttpRequest, youth: Youth) -> HttpResponse:
+    """An unused invitation of this youth stops working at once; a used one is left alone."""
+    try:
+        invitation_id = int(request.POST.get("withdraw", ""))
+    except ValueError:
+        raise Http404 from None
+    invitation = Invitation.objects.filter(youth=youth, pk=invitation_id).first()
+    if invitation is None:
+        raise Http404
+    with transaction.atomic():
+        withdrawn = invitation.withdraw()
+        if withdrawn:
+            record(
+                request.user,
+                Action.UPDATE,
+                request=request,
+                youth=youth,
+                obj=invitation,
+                detail=f"invitation for {invitation.role} withdrawn",
+            )
+    if withdrawn:
+        messages.success(
+            request,
+            _("The invitation for %(name)s has been withdrawn: its link no longer works.")
+            % {"name": invitation.display_name},
+        )
+    else:
+        messages.error(
+            request,
+            _("This invitation was already used or withdrawn; nothing was changed."),
+        )
+    return redirect(reverse("web:youth_detail", args=[youth.pk]) + "#portal-access")
 
 
 @login_required
@@ -251,6 +314,12 @@ def account_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             "language_form": LanguageForm(
                 initial={"language": request.user.language or translation.get_language()}
             ),
+            "recovery_codes_left": (
+                twofactor.unused_recovery_codes(request.user)
+                if policy.can_manage_own_two_factor(request.user) and request.user.has_two_factor
+                else None
+            ),
+            "few_recovery_codes": twofactor.FEW_RECOVERY_CODES,
         },
     )
 

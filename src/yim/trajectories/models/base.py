@@ -122,6 +122,19 @@ class VersionedModel(ValidatedModel):
         self.version = int(expected_version)
         self.save(**kwargs)
 
+    def locked_for_removal(self, expected_version: int | None = None) -> Any:
+        """The record's row, locked until the end of the transaction, for a domain removal.
+
+        Call it inside ``transaction.atomic()``. Refuses with :class:`StaleEdit` when the
+        record changed (or went) since ``expected_version`` — the version the confirmation
+        page was rendered with — so nobody removes a record they have not seen as it is.
+        The lock also makes rows that point at this one (inserted at the same moment) wait.
+        """
+        fresh = type(self)._base_manager.select_for_update().filter(pk=self.pk).first()
+        if fresh is None or (expected_version is not None and fresh.version != expected_version):
+            raise StaleEdit()
+        return fresh
+
 
 class TrajectoryPart(VersionedModel):
     """A record that belongs to one trajectory and is frozen once the trajectory is closed."""

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
+from yim.trajectories.errors import DomainError, TrajectoryClosed
 from yim.trajectories.models.base import Errors, TrajectoryPart, check_event_date
 from yim.trajectories.phases import Phase
 
@@ -177,6 +178,34 @@ class Goal(TrajectoryPart):
 
     def owning_trajectory(self):
         return self.plan.trajectory if self.plan_id else None
+
+    def removal_refusal(self, status: str | None = None) -> Any:
+        """Why this goal cannot be removed, or None (the confirmation page asks first)."""
+        if self._trajectory_closed():
+            return TrajectoryClosed.default_message
+        if (status or self.status) != GoalStatus.OPEN:
+            return _(
+                "Only an open goal can be removed. This goal has been worked on and is part "
+                "of the record: set its status to Dropped instead."
+            )
+        return None
+
+    def remove(self, expected_version: int | None = None) -> None:
+        """Remove a goal added by mistake: only while it is still open.
+
+        A goal keeps no history of its statuses, so its current status is the evidence: a
+        goal that is in progress, (partly) achieved or dropped has been worked on and is
+        part of the record — it is set to "dropped", not removed. A closed trajectory
+        refuses removal like any other change.
+        """
+        with transaction.atomic():
+            fresh = self.locked_for_removal(expected_version)
+            if self._trajectory_closed():
+                raise TrajectoryClosed()
+            refusal = self.removal_refusal(fresh.status)
+            if refusal is not None:
+                raise DomainError(refusal, field="status")
+            self.delete()
 
 
 class SafetyPlan(TrajectoryPart):

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
+from django.db.models import ProtectedError, Q
 from django.utils.translation import gettext_lazy as _
 
+from yim.trajectories.errors import DomainError
 from yim.trajectories.models.base import Errors, VersionedModel
 
 
@@ -68,6 +70,12 @@ class SupportType(models.TextChoices):
 
 
 RATING_MIN, RATING_MAX = 1, 5
+
+#: Why a person who was ever a nomination candidate stays on the map.
+NOMINATED_PERSON_STAYS = _(
+    "This person was a candidate in a nomination round and cannot be removed: the "
+    "nomination history must stay. Correct the person's details instead."
+)
 
 
 class NetworkPerson(VersionedModel):
@@ -137,6 +145,35 @@ class NetworkPerson(VersionedModel):
             )
         errors.raise_if_any()
 
+    def removal_refusal(self) -> Any:
+        """Why this person cannot be removed, or None (the confirmation page asks first)."""
+        if self.candidacies.exists():
+            return NOMINATED_PERSON_STAYS
+        return None
+
+    def remove(self, expected_version: int | None = None) -> int:
+        """Remove a person added by mistake, with their ties; returns how many ties went.
+
+        Refused once the person was a candidate in a nomination round (asked, refused,
+        accepted or merely named): the nomination history is evidence of how the JIM was
+        found and must stay. Such a person's details can still be corrected.
+        """
+        with transaction.atomic():
+            # The row lock makes a candidacy being recorded for this person at the same
+            # moment wait (its foreign key check needs the row), so the check below holds.
+            self.locked_for_removal(expected_version)
+            refusal = self.removal_refusal()
+            if refusal is not None:
+                raise DomainError(refusal)
+            ties = NetworkTie.objects.filter(Q(person_a_id=self.pk) | Q(person_b_id=self.pk))
+            removed_ties = ties.count()
+            ties.delete()
+            try:
+                self.delete()
+            except ProtectedError as exc:  # belt and braces: Candidate.person protects
+                raise DomainError(NOMINATED_PERSON_STAYS) from exc
+        return removed_ties
+
 
 class NetworkTie(VersionedModel):
     """A tie between two people in the youth's network (stored once per pair)."""
@@ -171,6 +208,12 @@ class NetworkTie(VersionedModel):
                 if getattr(self, field).youth_id != self.youth_id:
                     errors.add(field, _("This person is not in this youth's network."))
         errors.raise_if_any()
+
+    def remove(self, expected_version: int | None = None) -> None:
+        """Remove a tie recorded by mistake (the people stay on the map)."""
+        with transaction.atomic():
+            self.locked_for_removal(expected_version)
+            self.delete()
 
     @classmethod
     def connect(cls, a: NetworkPerson, b: NetworkPerson, **fields: Any) -> NetworkTie:
