@@ -97,10 +97,19 @@ def test_break_the_glass_never_crosses_organisations(world, client_for):
     assert response.status_code == 404
 
 
-def test_break_the_glass_needs_a_reason(world, client_for):
+def test_break_the_glass_needs_a_reason_and_a_refusal_keeps_what_was_typed(world, client_for):
     client = client_for("other_team_professional")
-    response = client.post("/youth/break-glass/", {"youth_id": world.youth_file.pk, "reason": ""})
-    assert response.status_code == 302
+    response = client.post(
+        "/youth/break-glass/",
+        {"youth_id": world.youth_file.pk, "reason": "urgent"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400
+    form = response.context["break_glass_form"]
+    assert "at least 10 characters" in str(form.errors["reason"])
+    html = response.content.decode()
+    assert 'id="break-glass" open' in html
+    assert f'value="{world.youth_file.pk}"' in html and "urgent</textarea>" in html
     assert client.get(f"/youth/{world.youth_file.pk}/").status_code == 404
 
 

@@ -63,6 +63,16 @@ def home_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def youth_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return _render_youth_list(request)
+
+
+def _render_youth_list(
+    request: AuthenticatedHttpRequest,
+    *,
+    break_glass_form: BreakGlassForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The caseload list; a refused break-the-glass form is shown again, open, as typed."""
     if not policy.can_list_caseload(request.user):
         raise Http404
     queryset = policy.youth_queryset(request.user).select_related("team", "professional")
@@ -79,7 +89,8 @@ def youth_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "web/youth_list.html",
-        {"page": page, "query": query, "break_glass_form": BreakGlassForm()},
+        {"page": page, "query": query, "break_glass_form": break_glass_form or BreakGlassForm()},
+        status=status,
     )
 
 
@@ -160,8 +171,7 @@ def _youth_page(user: User, youth: Youth) -> dict[str, object]:
 def break_glass_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = BreakGlassForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Give the file number and a reason of at least 10 characters."))
-        return redirect("web:youth_list")
+        return _render_youth_list(request, break_glass_form=form, status=400)
     youth = Youth.objects.filter(pk=form.cleaned_data["youth_id"]).first()
     if youth is None or not policy.can_break_glass(request.user, youth.organisation_id):
         raise Http404
