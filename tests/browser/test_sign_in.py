@@ -35,15 +35,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def server(yim_cmd, tmp_path):
-    """`yim demo` on a free port, with two-factor sign-in required as in production."""
+def serve_demo(yim_cmd, tmp_path, *, require_2fa: bool):  # type: ignore[no-untyped-def]
+    """Load the demo registry, run `yim serve` on a free port, yield its base URL, stop it."""
     yim_cmd("demo", "--no-serve")
     port = _free_port()
     env = {
         **yim_cmd.env,
         "YIM_DEMO": "1",
-        "YIM_REQUIRE_2FA": "1",
+        "YIM_REQUIRE_2FA": "1" if require_2fa else "0",
         "YIM_ALLOWED_HOSTS": "127.0.0.1",
         "YIM_BASE_URL": f"http://127.0.0.1:{port}",
     }
@@ -72,8 +71,8 @@ def server(yim_cmd, tmp_path):
     process.wait(timeout=20)
 
 
-@pytest.fixture
-def page():
+def browser_page(timeout_ms: int | None = None, **context_options):  # type: ignore[no-untyped-def]
+    """A page of the system Chromium on a phone-sized screen; fails on console errors."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -88,13 +87,28 @@ def page():
                 "--no-first-run",
             ],
         )
-        context = browser.new_context(locale="nl-NL", viewport={"width": 390, "height": 844})
+        context = browser.new_context(
+            **{"locale": "nl-NL", "viewport": {"width": 390, "height": 844}, **context_options}
+        )
+        if timeout_ms is not None:
+            context.set_default_timeout(timeout_ms)
         page = context.new_page()
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         yield page
         browser.close()
-        assert not errors, f"browser console errors: {errors}"
+        assert not errors, f"browser console errors (CSP or script): {errors}"
+
+
+@pytest.fixture
+def server(yim_cmd, tmp_path):
+    """`yim demo` on a free port, with two-factor sign-in required as in production."""
+    yield from serve_demo(yim_cmd, tmp_path, require_2fa=True)
+
+
+@pytest.fixture
+def page():
+    yield from browser_page()
 
 
 def sign_in_setting_up_two_factor(

@@ -13,15 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_sign_in import DEMO_PASSWORD, _chromium, _free_port
+from tests.browser.test_sign_in import DEMO_PASSWORD, browser_page, serve_demo
 
 pytestmark = pytest.mark.browser
 
@@ -29,38 +25,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def server(yim_cmd, tmp_path):
     """`yim demo` data served by `yim serve` on a free port (two-factor relaxed, as in a demo)."""
-    yim_cmd("demo", "--no-serve")
-    port = _free_port()
-    env = {
-        **yim_cmd.env,
-        "YIM_DEMO": "1",
-        "YIM_REQUIRE_2FA": "0",
-        "YIM_ALLOWED_HOSTS": "127.0.0.1",
-        "YIM_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "yim.cli", "serve", "--port", str(port), "--workers", "1"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/accounts/login/", timeout=2):  # noqa: S310
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                process.wait()
-                raise AssertionError(f"the server did not start:\n{log.read_text()}") from None
-            time.sleep(0.3)
-    yield base
-    process.terminate()
-    process.wait(timeout=20)
+    yield from serve_demo(yim_cmd, tmp_path, require_2fa=False)
 
 
 @pytest.fixture(params=["nl", "en"])
@@ -70,32 +35,9 @@ def locale(request) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def page(locale):  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=_chromium(),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        context = browser.new_context(
-            locale="nl-NL" if locale == "nl" else "en-GB",
-            viewport={"width": 390, "height": 844},
-            accept_downloads=True,
-        )
-        context.set_default_timeout(15_000)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        yield page
-        browser.close()
-        assert not errors, f"browser console errors (CSP or script): {errors}"
+    yield from browser_page(
+        15_000, locale="nl-NL" if locale == "nl" else "en-GB", accept_downloads=True
+    )
 
 
 def submit(page, scope: str = "form.card") -> None:  # type: ignore[no-untyped-def]

@@ -367,9 +367,7 @@ def list_meetings(request: HttpRequest, trajectory_id: int) -> Any:
 )
 def add_meeting(request: HttpRequest, trajectory_id: int, payload: MeetingIn) -> Any:
     user = caller(request)
-    trajectory = trajectory_in_scope(user, trajectory_id)
-    if not policy.can_edit_trajectory(user, trajectory.youth):
-        raise Http404
+    trajectory = trajectory_in_scope(user, trajectory_id, edit=True)
     try:
         with transaction.atomic():
             meeting = Meeting.objects.create(
@@ -438,9 +436,7 @@ def _decision(user: Any, decision_id: int) -> PlacementDecision:
 )
 def add_decision(request: HttpRequest, trajectory_id: int, payload: DecisionIn) -> Any:
     user = caller(request)
-    trajectory = trajectory_in_scope(user, trajectory_id)
-    if not policy.can_edit_trajectory(user, trajectory.youth):
-        raise Http404
+    trajectory = trajectory_in_scope(user, trajectory_id, edit=True)
     try:
         with transaction.atomic():
             decision = PlacementDecision.objects.create(

@@ -314,6 +314,7 @@ def account_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         _token, new_token = ApiToken.issue(request.user, token_form.cleaned_data["name"])
         token_form = ApiTokenForm()
     tokens = ApiToken.objects.filter(user=request.user, revoked_at__isnull=True)
+    two_factor = policy.can_manage_own_two_factor(request.user)
     return render(
         request,
         "web/account.html",
@@ -324,9 +325,10 @@ def account_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             "language_form": LanguageForm(
                 initial={"language": request.user.language or translation.get_language()}
             ),
+            "can_manage_two_factor": two_factor,
             "recovery_codes_left": (
                 twofactor.unused_recovery_codes(request.user)
-                if policy.can_manage_own_two_factor(request.user) and request.user.has_two_factor
+                if two_factor and request.user.has_two_factor
                 else None
             ),
             "few_recovery_codes": twofactor.FEW_RECOVERY_CODES,
