@@ -17,14 +17,38 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.test import Client
 
 from yim.accounts.models import Organisation, PortalLink, Role, Team, User
 from yim.accounts.twofactor import SESSION_VERIFIED_KEY
 from yim.trajectories.models import Youth
+from yim.trajectories.rules import AMSTERDAM
 
 PASSWORD = "correct-horse-battery-staple-42"
+
+#: Every test starts at this moment (a Wednesday noon in Amsterdam, summer time), whatever
+#: the machine's clock, day or time zone say; the clock then runs on from there. A test that
+#: needs another moment moves the clock itself: ``frozen_clock.move_to(...)``, or
+#: ``time_machine.travel(...)`` inside the test.
+FROZEN_NOW = dt.datetime(2026, 6, 17, 12, 0, tzinfo=AMSTERDAM)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """The test's clock: :data:`FROZEN_NOW`, running on.
+
+    Browser tests (and tests marked ``real_clock``) keep the machine's clock: their server runs
+    in another process, which shares the machine's clock and not this process's; they build
+    their dates from the server's Amsterdam day instead.
+    """
+    marker = request.node.get_closest_marker
+    if marker("browser") or marker("real_clock"):
+        yield None
+        return
+    with time_machine.travel(FROZEN_NOW, tick=True) as traveller:
+        yield traveller
 
 
 @dataclass

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from django.utils import timezone
+
 if TYPE_CHECKING:
     from yim.trajectories.models import Youth
 
@@ -47,7 +49,7 @@ def line_chart_svg(
     """One series over time as an SVG string (all text escaped)."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     days = [p[0] for p in points] + ([mark_on] if mark_on else [])
-    first = min(days) if days else dt.date.today()
+    first = min(days) if days else timezone.localdate()
     last = max(days) if days else first
     span = max((last - first).days, 1)
 
