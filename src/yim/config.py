@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -63,6 +64,25 @@ def env_list(name: str, default: list[str]) -> list[str]:
             f"{name} is set but empty; give a comma-separated list, e.g. 'a.nl,b.nl'."
         )
     return items
+
+
+def env_networks(name: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """A comma-separated list of IP addresses and networks (``10.0.0.5, 10.1.0.0/16``)."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return ()
+    networks = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {item!r} is not an IP address or network; give a comma-separated "
+                "list such as '127.0.0.1, 10.0.0.0/8'."
+            ) from None
+    return tuple(networks)
 
 
 def env_path(name: str, default: Path) -> Path:

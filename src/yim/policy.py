@@ -49,11 +49,40 @@ def youth_queryset(user: User, break_glass_ids: frozenset[int] = frozenset()) ->
         if break_glass_ids:
             scope |= Q(pk__in=break_glass_ids, organisation_id=user.organisation_id)
         return Youth.objects.filter(scope)
-    if user.role in (Role.YOUTH, Role.JIM, Role.PARENT):
+    if user.role == Role.JIM:
+        return Youth.objects.filter(pk__in=_current_jim_links(user).values("youth_id"))
+    if user.role in (Role.YOUTH, Role.PARENT):
         return Youth.objects.filter(
             portal_links__user=user, portal_links__active=True, portal_links__relation=user.role
         )
     return Youth.objects.none()
+
+
+def _current_jim_links(user: User) -> QuerySet:
+    """The JIM's active portal links whose person is, today, the youth's JIM.
+
+    A JIM's access follows that person's status in *every* trajectory of the youth, open or
+    closed: the person accepted in some trajectory, has not stopped there, and that trajectory
+    did not close with the JIM relationship ended. A JIM who stopped (for any reason, refused
+    consent included) or whose link a professional ended opens nothing from the next request
+    on; a link without a person opens nothing either. Refused consent is checked per request
+    on top of this (:func:`jim_consent_refused`): the JIM then still sees the portal's home
+    with an explanation, and nothing of the file.
+    """
+    from django.db.models import Exists, OuterRef
+
+    from yim.accounts.models import PortalLink
+    from yim.trajectories.models import Candidate
+
+    current = Candidate.objects.filter(
+        person_id=OuterRef("person_id"),
+        trajectory__youth_id=OuterRef("youth_id"),
+        response="accepted",
+        jim_ended_on__isnull=True,
+    ).exclude(trajectory__closure__jim_relationship__in=("ended", "no_jim"))
+    return PortalLink.objects.filter(
+        user=user, relation=Role.JIM, active=True, person__isnull=False
+    ).filter(Exists(current))
 
 
 def get_youth_or_404(user: User, pk: int, break_glass_ids: frozenset[int] = frozenset()) -> Youth:
@@ -62,6 +91,17 @@ def get_youth_or_404(user: User, pk: int, break_glass_ids: frozenset[int] = froz
     if youth is None:
         raise Http404
     return youth
+
+
+def get_case_file_or_404(
+    user: User, pk: int, break_glass_ids: frozenset[int] = frozenset()
+) -> Youth:
+    """The staff youth page (file number, date of birth, team, professional): only for the
+    staff whose scope holds the youth. Youth, JIMs and parents have the portal, which shows
+    what the youth's sharing and the age rules allow; here they get 404 like anyone else."""
+    if not can_list_caseload(user):
+        raise Http404
+    return get_youth_or_404(user, pk, break_glass_ids)
 
 
 def can_list_caseload(user: User) -> bool:
@@ -322,15 +362,17 @@ OWN_FILE_FROM_AGE = 12
 
 
 def _linked(user: User, youth: Youth, relation: str) -> bool:
+    """An active portal link of ``relation`` between the user and the youth; for a JIM, only
+    while the link's person is the youth's JIM (:func:`_current_jim_links`)."""
     from yim.accounts.models import PortalLink
 
-    return (
-        _active(user)
-        and user.role == relation
-        and PortalLink.objects.filter(
-            user=user, youth_id=youth.pk, relation=relation, active=True
-        ).exists()
-    )
+    if not _active(user) or user.role != relation:
+        return False
+    if relation == Role.JIM:
+        return _current_jim_links(user).filter(youth_id=youth.pk).exists()
+    return PortalLink.objects.filter(
+        user=user, youth_id=youth.pk, relation=relation, active=True
+    ).exists()
 
 
 def _staff_in_scope(user: User, youth: Youth) -> bool:
@@ -359,15 +401,28 @@ def can_manage_jim_sharing(user: User, youth: Youth) -> bool:
     return can_see_own_file(user, youth)
 
 
-def jim_consent_refused(youth: Youth) -> bool:
-    """True when the latest consent of a party the age rule asks for refuses the active JIM."""
-    from yim.trajectories.models import Trajectory
+def jim_consent_refused(youth: Youth, user: User | None = None) -> bool:
+    """True when the latest consent of a party the age rule asks for refuses the JIM.
 
+    With ``user`` (a JIM's portal account): that person's candidacies as JIM in every
+    trajectory of the youth, open or closed. Without: the active JIM of the open trajectory.
+    """
+    from yim.trajectories.models import Candidate, Trajectory
+
+    if user is not None:
+        people = _current_jim_links(user).filter(youth_id=youth.pk).values("person_id")
+        jims = Candidate.objects.filter(
+            trajectory__youth_id=youth.pk,
+            person_id__in=people,
+            response="accepted",
+            jim_ended_on__isnull=True,
+        ).select_related("trajectory__youth")
+        return any(jim.consent_status().refused for jim in jims)
     trajectory = Trajectory.objects.filter(youth_id=youth.pk, closed_at__isnull=True).first()
     if trajectory is None:
         return False
-    jim = trajectory.active_jim
-    return jim is not None and jim.consent_status().refused
+    active = trajectory.active_jim
+    return active is not None and active.consent_status().refused
 
 
 def parent_scopes(youth: Youth) -> tuple[str, ...]:
@@ -398,7 +453,7 @@ def can_view_scope(user: User, youth: Youth, scope: str) -> bool:
         return (
             _linked(user, youth, Role.JIM)
             and JimSharingScope.current(youth).get(scope, False)
-            and not jim_consent_refused(youth)
+            and not jim_consent_refused(youth, user)
         )
     if user.role == Role.PARENT:
         return _linked(user, youth, Role.PARENT) and scope in parent_scopes(youth)
@@ -426,7 +481,9 @@ def can_fill_in_questionnaires(user: User, youth: Youth) -> bool:
         return True
     if user.role == Role.YOUTH:
         return can_see_own_file(user, youth)
-    return _linked(user, youth, user.role) if user.role in (Role.JIM, Role.PARENT) else False
+    if user.role == Role.JIM:
+        return _linked(user, youth, Role.JIM) and not jim_consent_refused(youth, user)
+    return _linked(user, youth, Role.PARENT)
 
 
 def assessment_queryset(user: User) -> QuerySet:
@@ -475,19 +532,25 @@ def can_issue_portal_password_link(user: User, youth: Youth) -> bool:
     return can_edit_youth(user, youth)
 
 
+def managed_portal_links(user: User, youth: Youth) -> QuerySet:
+    """The active portal links of ``youth`` that ``user`` manages: the professionals and team
+    lead of the youth's team may end any of them (a JIM who stopped, a parent who lost
+    authority, an account handed to the wrong person). Look a link up through this."""
+    from yim.accounts.models import PortalLink
+
+    if not can_edit_youth(user, youth):
+        return PortalLink.objects.none()
+    return PortalLink.objects.filter(
+        youth_id=youth.pk, active=True, user__role__in=[Role.YOUTH, Role.JIM, Role.PARENT]
+    ).select_related("user", "person")
+
+
 def portal_password_link_targets(user: User, youth: Youth) -> QuerySet:
     """The portal links of ``youth`` whose account may get such a link: active links of
     active accounts of the youth's own portal users (look the target up through this)."""
-    from yim.accounts.models import PortalLink
-
     if not can_issue_portal_password_link(user, youth):
-        return PortalLink.objects.none()
-    return PortalLink.objects.filter(
-        youth_id=youth.pk,
-        active=True,
-        user__is_active=True,
-        user__role__in=[Role.YOUTH, Role.JIM, Role.PARENT],
-    ).select_related("user")
+        return managed_portal_links(user, youth).none()
+    return managed_portal_links(user, youth).filter(user__is_active=True)
 
 
 # --- accounts: the organisation admin manages the users and teams of their organisation ----
@@ -638,3 +701,60 @@ def get_own_programme_or_404(user: User, pk: int):
     if programme is None:
         raise Http404
     return programme
+
+
+# --- evidence from practice (/evidence/): aggregate outcome figures, no youth files ---
+
+
+def can_see_evidence(user: User) -> bool:
+    """Outcome figures: professionals (their caseload), team leads (their team), organisation
+    admins and researchers (their organisation, team by team if they choose)."""
+    if not _active(user) or user.organisation_id is None:
+        return False
+    if user.role in (Role.PROFESSIONAL, Role.TEAM_LEAD):
+        return user.team_id is not None
+    return user.role in (Role.ORG_ADMIN, Role.RESEARCHER)
+
+
+def evidence_teams(user: User) -> QuerySet[Team]:
+    """The teams a user may choose on the evidence pages; none when the scope is fixed."""
+    from yim.accounts.models import Team
+
+    organisation_id = user.organisation_id
+    if not can_see_evidence(user) or user.role not in (Role.ORG_ADMIN, Role.RESEARCHER):
+        return Team.objects.none()
+    if organisation_id is None:
+        return Team.objects.none()
+    return Team.objects.filter(organisation_id=organisation_id)
+
+
+def evidence_scope(user: User, team_id: int | None = None) -> dict[str, int]:
+    """Which trajectories the user's figures cover, as filters of the evidence ``Scope``.
+
+    A team is chosen through :func:`evidence_teams` (404 outside it); a team lead's and a
+    professional's scope is fixed (their team, their own caseload).
+    """
+    if not can_see_evidence(user):
+        raise Http404
+    if user.role == Role.PROFESSIONAL:
+        return {"team_id": int(user.team_id or 0), "professional_id": user.pk}
+    if user.role == Role.TEAM_LEAD:
+        return {"team_id": int(user.team_id or 0)}
+    if team_id is not None:
+        if not evidence_teams(user).filter(pk=team_id).exists():
+            raise Http404
+        return {"team_id": team_id}
+    return {"organisation_id": int(user.organisation_id or 0)}
+
+
+def evidence_programmes(user: User) -> QuerySet:
+    """Programme models a user may narrow the evidence figures to: the standard ones and
+    those of the user's organisation."""
+    from yim.programmes.models import ProgrammeModel
+
+    organisation_id = user.organisation_id
+    if not can_see_evidence(user) or organisation_id is None:
+        return ProgrammeModel.objects.none()
+    return ProgrammeModel.objects.filter(
+        Q(organisation__isnull=True) | Q(organisation_id=organisation_id)
+    )

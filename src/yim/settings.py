@@ -19,6 +19,7 @@ from yim.config import (
     env_bool,
     env_int,
     env_list,
+    env_networks,
     env_path,
     env_str,
     parse_database_url,
@@ -45,7 +46,11 @@ try:
     SESSION_IDLE_MINUTES = env_int("YIM_SESSION_IDLE_MINUTES", 30, minimum=1)
     LOGIN_MAX_FAILURES = env_int("YIM_LOGIN_MAX_FAILURES", 5, minimum=1)
     LOGIN_LOCKOUT_MINUTES = env_int("YIM_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+    LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("YIM_LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1)
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("YIM_LOGIN_MAX_FAILURES_PER_ACCOUNT", 50, minimum=1)
     INVITATION_DAYS = env_int("YIM_INVITATION_DAYS", 7, minimum=1)
+    API_TOKEN_DAYS = env_int("YIM_API_TOKEN_DAYS", 90, minimum=1)
+    TRUSTED_PROXIES = env_networks("YIM_TRUSTED_PROXIES")
     INSTRUMENTS_DIR = env_path("YIM_INSTRUMENTS_DIR", DATA_DIR / "instruments")
     BASE_URL = (env_str("YIM_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
     HTTPS = env_bool("YIM_HTTPS", BASE_URL.startswith("https://"))
@@ -53,6 +58,12 @@ try:
     SMTP_PORT = env_int("YIM_SMTP_PORT", 587, minimum=1)
 except ConfigError as exc:
     raise _fail(exc) from None
+
+# Password-reset e-mails: at most this many per network address, and per e-mail address
+# typed, within the window (see yim.accounts.throttle).
+PASSWORD_RESET_MAX_PER_ADDRESS = 10
+PASSWORD_RESET_MAX_PER_ACCOUNT = 3
+PASSWORD_RESET_WINDOW_MINUTES = 60
 
 if not BASE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(
@@ -229,6 +240,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
+# REFI-QDA (.qdpx) import: the most that one source file, and one whole project, may unpack to,
+# counted on the bytes really decompressed whatever the archive declares (docs/configuration.md).
+try:
+    REFI_MAX_SOURCE_BYTES = env_int("YIM_REFI_MAX_SOURCE_MB", 50, minimum=1) * 1024 * 1024
+    REFI_MAX_PROJECT_BYTES = env_int("YIM_REFI_MAX_PROJECT_MB", 500, minimum=1) * 1024 * 1024
+except ConfigError as exc:
+    raise _fail(exc) from None
+
 if SMTP_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = SMTP_HOST
@@ -247,9 +266,21 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Single-use tokens in link paths never reach a log (yim.serverlog).
+    "filters": {"mask_tokens": {"()": "yim.serverlog.MaskTokensFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["mask_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"yim": {"level": "INFO"}},
+    "loggers": {
+        "yim": {"level": "INFO"},
+        "django.request": {"filters": ["mask_tokens"]},
+        "django.server": {"filters": ["mask_tokens"]},
+    },
 }
 
 CSRF_FAILURE_VIEW = "yim.web.views.csrf_failure_view"

@@ -21,7 +21,7 @@ def _accept(token: str, username: str = "nieuwe.jim"):
 def test_professional_creates_an_invitation_link_shown_once(world, client_for):
     client = client_for("professional")
     response = client.post(
-        f"/youth/{world.youth_file.pk}/invite/", {"role": "jim", "display_name": "Tante Els"}
+        f"/youth/{world.youth_file.pk}/invite/", {"role": "parent", "display_name": "Petra B."}
     )
     assert response.status_code == 200
     link = response.context["link"]
@@ -32,18 +32,23 @@ def test_professional_creates_an_invitation_link_shown_once(world, client_for):
 
 
 def test_accepting_an_invitation_creates_a_linked_portal_account(world):
+    aunt = world.youth_file.network.create(
+        display_name="Tante Els", relation="aunt_uncle", age_band="40_64"
+    )
     invitation, token = Invitation.create_for(
         youth=world.youth_file,
         role=Role.JIM,
         display_name="Tante Els",
         created_by=world.professional,
+        person=aunt,
     )
     response = _accept(token)
     assert response.status_code == 302
     user = User.objects.get(username="nieuwe.jim")
     assert user.role == Role.JIM
     assert user.check_password(NEW_PASSWORD)
-    assert PortalLink.objects.filter(user=user, youth=world.youth_file, relation="jim").exists()
+    link = PortalLink.objects.get(user=user, youth=world.youth_file, relation="jim")
+    assert link.person == aunt  # the JIM's access follows this person's status
     invitation.refresh_from_db()
     assert invitation.used_by == user
 

@@ -141,7 +141,7 @@ def test_a_refused_invitation_form_keeps_what_was_typed(world, client_for):
 
 def test_the_invitation_link_page_is_never_cached(world, client_for):
     response = client_for("professional").post(
-        f"/youth/{world.youth_file.pk}/invite/", {"role": "jim", "display_name": "Tante Els"}
+        f"/youth/{world.youth_file.pk}/invite/", {"role": "parent", "display_name": "Petra B."}
     )
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]

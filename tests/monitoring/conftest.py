@@ -109,10 +109,12 @@ def portal(world) -> Portal:  # type: ignore[no-untyped-def]
     account of its own."""
     a = build_file(world.youth_file, world.professional)
     b = build_file(world.other_youth_file, world.other_team_professional)
+    # The JIM accounts belong to the JIMs of the two files (their access follows them).
+    PortalLink.objects.filter(user=world.jim, youth=a.youth).update(person=a.person)
     youth_b = make_user("youth_b", Role.YOUTH, world.org)
     jim_b = make_user("jim_b", Role.JIM, world.org)
     PortalLink.objects.create(user=youth_b, youth=b.youth, relation=Role.YOUTH)
-    PortalLink.objects.create(user=jim_b, youth=b.youth, relation=Role.JIM)
+    PortalLink.objects.create(user=jim_b, youth=b.youth, relation=Role.JIM, person=b.person)
     return Portal(world=world, a=a, b=b, youth_b=youth_b, jim_b=jim_b)
 
 

@@ -51,10 +51,17 @@ def test_every_transition_is_timestamped_and_time_in_phase_is_derived(case):
         "collaboration",
     ]
     spent = case.trajectory.time_in_phase(as_of=at(case.day(50)))
-    assert spent["referral"] == dt.timedelta(days=5, hours=3)  # started at 09:00, moved at 12:00
-    assert spent["candidates"] == dt.timedelta(days=24)
-    assert spent["collaboration"] == dt.timedelta(days=5)
-    assert case.trajectory.time_in_current_phase(as_of=at(case.day(50))) == dt.timedelta(days=5)
+
+    def elapsed(start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+        # Real elapsed time: a phase across the switch to summer time lasts an hour less
+        # than its calendar days (Python's same-zone subtraction would ignore that).
+        return end.astimezone(dt.UTC) - start.astimezone(dt.UTC)
+
+    # started at 09:00, moved on at 12:00 five days later
+    assert spent["referral"] == elapsed(at(case.day(0), 9), at(case.day(5)))
+    assert spent["candidates"] == elapsed(at(case.day(10)), at(case.day(34)))
+    assert spent["collaboration"] == elapsed(at(case.day(45)), at(case.day(50)))
+    assert case.trajectory.time_in_current_phase(as_of=at(case.day(50))) == spent["collaboration"]
 
 
 def test_time_to_mentor_runs_from_the_start_to_the_first_acceptance(case):

@@ -129,10 +129,11 @@ def test_the_youth_page_shows_the_trajectory_to_staff_but_not_to_portal_users(re
     assert staff.context["jim"].person == records.aunt
     assert [t.text for t in staff.context["tasks"]]
     assert b'class="network-map"' in staff.content
-    # The world's portal users are linked to the world's own youth file.
-    portal = client_for("jim").get(f"/youth/{records.case.world.youth_file.pk}/")
-    assert portal.status_code == 200
-    assert "timeline" not in portal.context and b"network-map" not in portal.content
+    # The world's portal users are linked to the world's own youth file; the staff page is
+    # not theirs at all (they have the portal).
+    for persona in ("youth_user", "jim", "parent"):
+        portal = client_for(persona).get(f"/youth/{records.case.world.youth_file.pk}/")
+        assert portal.status_code == 404, persona
 
 
 def test_the_team_overview_is_in_the_navigation_of_staff_with_a_team(world, client_for):

@@ -36,7 +36,6 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base64_encode
@@ -230,7 +229,7 @@ def _detail_context(
         "can_edit": policy.can_edit_staff_account(request.user, target),
         "can_issue_link": policy.can_issue_password_link(request.user, target),
         "can_reset_2fa": policy.can_reset_two_factor(request.user, target),
-        "active_tokens": ApiToken.objects.filter(user=target, revoked_at__isnull=True).count(),
+        "active_tokens": ApiToken.objects.usable().filter(user=target).count(),
     }
     if context["can_edit"] and "form" not in extra:
         context["form"] = StaffAccountEditForm(
@@ -331,11 +330,11 @@ def _set_active(request: AuthenticatedHttpRequest, pk: int, active: bool) -> Htt
             fresh.save(update_fields=["is_active"])
             revoked = 0
             if not active:
-                # Tokens of an inactive user are refused anyway (ApiToken.authenticate);
-                # revoking them means a reactivated account does not wake old scripts up.
-                revoked = ApiToken.objects.filter(user=fresh, revoked_at__isnull=True).update(
-                    revoked_at=timezone.now()
-                )
+                # An inactive user's sessions and tokens are refused anyway; ending the
+                # sessions and revoking the tokens means a reactivated account does not wake
+                # an old browser tab or script up: the person signs in afresh.
+                fresh.end_all_sessions()
+                revoked = ApiToken.revoke_all_of(fresh)
             record(
                 request.user,
                 USER_REACTIVATE if active else USER_DEACTIVATE,
@@ -404,12 +403,15 @@ def user_reset_two_factor_view(request: AuthenticatedHttpRequest, pk: int) -> Ht
             totp_secret="", totp_confirmed_at=None, totp_last_counter=0
         )
         RecoveryCode.objects.filter(user=target).delete()
+        # A lost phone may have held a token too: the reset revokes them all.
+        revoked = ApiToken.revoke_all_of(target)
+        tokens = f" ({revoked} API tokens revoked)" if revoked else ""
         record(
             request.user,
             USER_RESET_2FA,
             request=request,
             obj=target,
-            detail=f"{target.username}: {reason}",
+            detail=f"{target.username}: {reason}"[: 300 - len(tokens)] + tokens,
         )
     messages.success(
         request,

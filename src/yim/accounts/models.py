@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -82,6 +83,8 @@ class User(AbstractUser):
     totp_secret = models.CharField(max_length=64, blank=True, default="")
     totp_confirmed_at = models.DateTimeField(null=True, blank=True)
     totp_last_counter = models.BigIntegerField(default=0)
+    # Raised to end every session of the account (deactivation): part of the session hash.
+    session_generation = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("user")
@@ -112,14 +115,34 @@ class User(AbstractUser):
         Django derives it from the password hash (a new password ends every session). yim adds
         the TOTP secret, so an admin's two-factor reset — for a lost or stolen phone — also
         ends every session of that account at its next request, not only future sign-ins.
-        Setting two-factor up refreshes the hash of the session doing it.
+        Setting two-factor up refreshes the hash of the session doing it. A raised
+        ``session_generation`` ends every session too (:meth:`end_all_sessions`); it joins the
+        hash only once raised, so sessions from before it existed stay valid.
         """
+        generation = f"|{self.session_generation}" if self.session_generation else ""
         return salted_hmac(
             "yim.accounts.models.User.session_auth_hash",
-            f"{self.password}|{self.totp_secret}",
+            f"{self.password}|{self.totp_secret}{generation}",
             secret=secret,
             algorithm="sha256",
         ).hexdigest()
+
+    def end_all_sessions(self) -> None:
+        """Every session of this account is signed out at its next request, and stays so
+        when the account is reactivated (the session hash no longer matches)."""
+        type(self).objects.filter(pk=self.pk).update(
+            session_generation=models.F("session_generation") + 1
+        )
+        self.refresh_from_db(fields=["session_generation"])
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A new password (set_password: a change, a reset, a set-password link) revokes the
+        account's API tokens: a token must not outlive the credentials it was made with."""
+        # Django keeps the new raw password in ``_password`` until the save.
+        password_changed = getattr(self, "_password", None) is not None and self.pk is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            ApiToken.revoke_all_of(self)
 
 
 def _digest(raw: str) -> str:
@@ -152,28 +175,28 @@ class RecoveryCode(models.Model):
 
 
 class LoginFailure(models.Model):
-    """A failed sign-in, counted per user name to lock out password guessing."""
+    """A failed sign-in step: a wrong password, or a wrong second-factor code.
+
+    Counted per account, per address and per account and address to lock out guessing; an
+    attempt is written *before* the password or code is checked, so parallel requests cannot
+    check more than the limit allows (see :mod:`yim.accounts.throttle`).
+    """
+
+    PASSWORD = "password"  # noqa: S105 - a kind of failure, not a password
+    CODE = "code"
 
     username = models.CharField(max_length=150, db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=10, default=PASSWORD)
 
-    @classmethod
-    def window_start(cls) -> datetime:
-        return timezone.now() - timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
 
-    @classmethod
-    def is_locked(cls, username: str) -> bool:
-        recent = cls.objects.filter(username__iexact=username, at__gte=cls.window_start())
-        return recent.count() >= settings.LOGIN_MAX_FAILURES
+class PasswordResetRequest(models.Model):
+    """A request for a password-reset e-mail, counted per address and per e-mail address."""
 
-    @classmethod
-    def record(cls, username: str, ip: str | None) -> None:
-        cls.objects.create(username=username[:150], ip=ip)
-
-    @classmethod
-    def clear(cls, username: str) -> None:
-        cls.objects.filter(username__iexact=username).delete()
+    email = models.CharField(max_length=254, db_index=True)  # as typed, lower-cased
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
 
 
 class InvitationError(Exception):
@@ -195,6 +218,14 @@ class Invitation(models.Model):
     )
     display_name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("e-mail address"), blank=True)
+    # For a JIM: the person of the youth's network who is invited (becomes the link's person).
+    person = models.ForeignKey(
+        "trajectories.NetworkPerson",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="invitations",
+    )
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
@@ -234,11 +265,23 @@ class Invitation(models.Model):
 
     @classmethod
     def create_for(
-        cls, *, youth: object, role: str, display_name: str, created_by: User, email: str = ""
+        cls,
+        *,
+        youth: object,
+        role: str,
+        display_name: str,
+        created_by: User,
+        email: str = "",
+        person: object | None = None,
     ) -> tuple[Invitation, str]:
-        """Create an invitation and return it with the raw token (shown once, never stored)."""
+        """Create an invitation and return it with the raw token (shown once, never stored).
+
+        A JIM is invited as a person of the youth's network (``person``); a JIM account
+        without one opens nothing of the file (``yim.policy``)."""
         if role not in PORTAL_ROLES:
             raise ValueError(f"invitations are for portal roles only, not {role!r}")
+        if person is not None and role != Role.JIM:
+            raise ValueError("only a JIM is invited as a person of the network")
         token = secrets.token_urlsafe(32)
         invitation = cls.objects.create(
             token_hash=_digest(token),
@@ -246,6 +289,7 @@ class Invitation(models.Model):
             youth=youth,
             display_name=display_name,
             email=email,
+            person=person,
             created_by=created_by,
             expires_at=timezone.now() + timedelta(days=settings.INVITATION_DAYS),
         )
@@ -289,15 +333,53 @@ class PortalLink(models.Model):
         "trajectories.Youth", on_delete=models.CASCADE, related_name="portal_links"
     )
     relation = models.CharField(max_length=20, choices=PORTAL_ROLE_CHOICES)
+    # For a JIM: the person of the youth's network this account belongs to. A JIM's portal
+    # access follows that person's status as JIM and the consent to them (yim.policy); a JIM
+    # link without a person opens nothing.
+    person = models.ForeignKey(
+        "trajectories.NetworkPerson",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="portal_links",
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "youth"], name="portal_link_unique")]
 
+    def end(self, by: User) -> bool:
+        """A professional ends this portal link: the account opens nothing of the youth's
+        file from the next request on. Returns False when it had already ended."""
+        with transaction.atomic():
+            fresh = type(self).objects.select_for_update().filter(pk=self.pk, active=True).first()
+            if fresh is None:
+                return False
+            fresh.active = False
+            fresh.ended_at = timezone.now()
+            fresh.ended_by = by
+            fresh.save(update_fields=["active", "ended_at", "ended_by"])
+        self.active, self.ended_at, self.ended_by = False, fresh.ended_at, by
+        return True
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def usable(self) -> ApiTokenQuerySet:
+        """Neither revoked nor expired."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
 
 class ApiToken(models.Model):
-    """A personal API token. Only a SHA-256 digest is stored; the token is shown once."""
+    """A personal API token. Only a SHA-256 digest is stored; the token is shown once.
+
+    A token expires ``YIM_API_TOKEN_DAYS`` days after it was made, and is revoked when the
+    account's credentials are reset: a new password, a two-factor reset, deactivation.
+    """
 
     PREFIX = "yim_"
 
@@ -305,19 +387,34 @@ class ApiToken(models.Model):
     name = models.CharField(_("name"), max_length=100)
     token_hash = models.CharField(max_length=64, unique=True)
     hint = models.CharField(max_length=12)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
 
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
     @classmethod
     def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
         raw = cls.PREFIX + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, token_hash=_digest(raw), hint=raw[-4:])
+        now = timezone.now()
+        token = cls.objects.create(
+            user=user,
+            name=name,
+            token_hash=_digest(raw),
+            hint=raw[-4:],
+            created_at=now,
+            expires_at=now + timedelta(days=settings.API_TOKEN_DAYS),
+        )
         return token, raw
 
     @classmethod
@@ -325,14 +422,22 @@ class ApiToken(models.Model):
         if not raw.startswith(cls.PREFIX) or len(raw) > 100:
             return None
         token = (
-            cls.objects.select_related("user")
-            .filter(token_hash=_digest(raw), revoked_at__isnull=True, user__is_active=True)
+            cls.objects.usable()
+            .select_related("user")
+            .filter(token_hash=_digest(raw), user__is_active=True)
             .first()
         )
         if token is None:
             return None
         cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token.user
+
+    @classmethod
+    def revoke_all_of(cls, user: User) -> int:
+        """Revoke every token of ``user`` that is not revoked yet; returns how many."""
+        return cls.objects.filter(user=user, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
 
     def revoke(self) -> None:
         if self.revoked_at is None:

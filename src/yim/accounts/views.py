@@ -8,6 +8,7 @@ from django.contrib.auth import authenticate, login, logout, update_session_auth
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -18,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yim import policy
-from yim.accounts import twofactor
+from yim.accounts import throttle, twofactor
 from yim.accounts.forms import (
     AuthenticatorCodeForm,
     LoginForm,
@@ -48,6 +49,42 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
     return fallback
 
 
+def _lock_message(locked: throttle.Locked) -> str:
+    minutes = {"minutes": settings.LOGIN_LOCKOUT_MINUTES}
+    if locked.reason == throttle.ADDRESS:
+        return (
+            _(
+                "Too many failed sign-in attempts from your network address. Try again in "
+                "%(minutes)d minutes."
+            )
+            % minutes
+        )
+    return (
+        _("Too many failed attempts. Sign-in for this account is blocked for %(minutes)d minutes.")
+        % minutes
+    )
+
+
+def _record_failed_password(request: HttpRequest, username: str) -> None:
+    """A wrong password, logged under the organisation of the account it named (if any), so
+    that the organisation's admins find it in their audit search."""
+    account = User.objects.filter(username=username).only("pk", "organisation_id").first()
+    record(
+        None,
+        Action.LOGIN_FAILED,
+        request=request,
+        actor_name=username,
+        obj=account,
+        organisation_id=account.organisation_id if account is not None else None,
+        detail="wrong password",
+    )
+
+
+def _signed_in(request: HttpRequest, user: User, how: str) -> None:
+    """The account is fully signed in (both factors where required): now it is "signed in"."""
+    record(user, Action.LOGIN, request=request, obj=user, detail=how)
+
+
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
@@ -55,27 +92,23 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
-        if LoginFailure.is_locked(username):
-            form.add_error(
-                None,
-                _(
-                    "Too many failed attempts. Sign-in for this account is blocked for "
-                    "%(minutes)d minutes."
-                )
-                % {"minutes": settings.LOGIN_LOCKOUT_MINUTES},
-            )
+        try:
+            throttle.claim_password_attempt(username, client_ip(request))
+        except throttle.Locked as locked:
+            form.add_error(None, _lock_message(locked))
         else:
             user = authenticate(request, username=username, password=form.cleaned_data["password"])
             if user is None:
-                LoginFailure.record(username, client_ip(request))
-                record(None, Action.LOGIN_FAILED, request=request, actor_name=username)
+                _record_failed_password(request, username)
                 form.add_error(None, _("User name or password is not correct."))
             else:
-                LoginFailure.clear(username)
+                throttle.password_accepted(username)
                 login(request, user)
                 if user.language:
                     request.session["_language"] = user.language
-                record(user, Action.LOGIN, request=request)
+                if not user.needs_two_factor:
+                    _signed_in(request, user, "password")
+                # Otherwise "signed in" is written once the second factor is passed.
                 return redirect(safe_next(request, reverse("web:home")))
     return render(
         request,
@@ -102,23 +135,49 @@ def two_factor_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = OneTimeCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         code = form.cleaned_data["code"]
-        if LoginFailure.is_locked(user.username):
-            form.add_error(None, _("Too many failed attempts. Try again later."))
+        attempt = _claim_code(request, form)
+        if attempt is None:
+            pass
         elif twofactor.verify(user, code):
+            throttle.code_accepted(attempt)
             request.session[twofactor.SESSION_VERIFIED_KEY] = True
             request.session.cycle_key()
+            if user.needs_two_factor:  # otherwise the password step wrote it
+                _signed_in(request, user, "password and two-factor code")
             return redirect(safe_next(request, reverse("web:home")))
         elif RecoveryCode.redeem(user, code):
+            throttle.code_accepted(attempt)
             request.session[twofactor.SESSION_VERIFIED_KEY] = True
             request.session.cycle_key()
             # Signing in with a recovery code usually means the phone is gone: that code also
             # confirms linking a new phone for a while, so the last code is not needed twice.
             twofactor.mark_new_phone_confirmed(request.session)
+            if user.needs_two_factor:  # otherwise the password step wrote it
+                _signed_in(request, user, "password and recovery code")
             return redirect(safe_next(request, reverse("web:home")))
         else:
-            LoginFailure.record(user.username, client_ip(request))
-            form.add_error("code", _("This code is not correct or was already used."))
+            _code_refused(request, form, "sign-in")
     return render(request, "accounts/two_factor.html", {"form": form})
+
+
+def _claim_code(request: AuthenticatedHttpRequest, form: Form) -> LoginFailure | None:
+    """Count a second-factor check before it is made; None (and a form error) when locked."""
+    try:
+        return throttle.claim_code_attempt(request.user, client_ip(request))
+    except throttle.Locked:
+        form.add_error(None, _("Too many failed attempts. Try again later."))
+        return None
+
+
+def _code_refused(request: AuthenticatedHttpRequest, form: Form, step: str) -> None:
+    record(
+        request.user,
+        Action.LOGIN_FAILED,
+        request=request,
+        obj=request.user,
+        detail=f"wrong two-factor code ({step})",
+    )
+    form.add_error("code", _("This code is not correct or was already used."))
 
 
 @never_cache
@@ -169,7 +228,10 @@ def two_factor_setup_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             update_session_auth_hash(request, user)
             del request.session[twofactor.SESSION_SETUP_SECRET_KEY]
             request.session.pop(twofactor.SESSION_NEW_PHONE_KEY, None)
+            first_sign_in = not request.session.get(twofactor.SESSION_VERIFIED_KEY)
             request.session[twofactor.SESSION_VERIFIED_KEY] = True
+            if first_sign_in and user.needs_two_factor:
+                _signed_in(request, user, "password and a newly set-up two-factor code")
             return render(
                 request, "accounts/recovery_codes.html", {"codes": codes, "replacing": replacing}
             )
@@ -217,9 +279,11 @@ def recovery_codes_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = AuthenticatorCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if LoginFailure.is_locked(user.username):
-            form.add_error(None, _("Too many failed attempts. Try again later."))
+        attempt = _claim_code(request, form)
+        if attempt is None:
+            pass
         elif twofactor.verify(user, form.cleaned_data["code"]):
+            throttle.code_accepted(attempt)
             with transaction.atomic():
                 # One regeneration at a time per account: the last one's codes are the valid ones.
                 User.objects.select_for_update().filter(pk=user.pk).first()
@@ -236,8 +300,7 @@ def recovery_codes_view(request: AuthenticatedHttpRequest) -> HttpResponse:
                 request, "accounts/recovery_codes.html", {"codes": codes, "renewed": True}
             )
         else:
-            LoginFailure.record(user.username, client_ip(request))
-            form.add_error("code", _("This code is not correct or was already used."))
+            _code_refused(request, form, "new recovery codes")
     return render(
         request,
         "accounts/recovery_codes_new.html",
@@ -262,14 +325,15 @@ def new_phone_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = OneTimeCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         code = form.cleaned_data["code"]
-        if LoginFailure.is_locked(user.username):
-            form.add_error(None, _("Too many failed attempts. Try again later."))
+        attempt = _claim_code(request, form)
+        if attempt is None:
+            pass
         elif twofactor.verify(user, code) or RecoveryCode.redeem(user, code):
+            throttle.code_accepted(attempt)
             twofactor.mark_new_phone_confirmed(request.session)
             return redirect("accounts:two_factor_setup")
         else:
-            LoginFailure.record(user.username, client_ip(request))
-            form.add_error("code", _("This code is not correct or was already used."))
+            _code_refused(request, form, "new phone")
     return render(request, "accounts/new_phone.html", {"form": form})
 
 
@@ -314,7 +378,12 @@ def accept_invitation_view(request: HttpRequest, token: str) -> HttpResponse:
                 role=invitation.role,
                 organisation=invitation.youth.organisation,
             )
-            PortalLink.objects.create(user=user, youth=invitation.youth, relation=invitation.role)
+            PortalLink.objects.create(
+                user=user,
+                youth=invitation.youth,
+                relation=invitation.role,
+                person_id=invitation.person_id,
+            )
             fresh.used_at = timezone.now()
             fresh.used_by = user
             fresh.save(update_fields=["used_at", "used_by"])
@@ -342,6 +411,18 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def form_valid(self, form):
+        try:
+            throttle.claim_password_reset(form.cleaned_data["email"], client_ip(self.request))
+        except throttle.Locked:
+            form.add_error(
+                None,
+                _(
+                    "Too many password reset requests. Wait %(minutes)d minutes, then ask "
+                    "again; if an e-mail has arrived meanwhile, use the link in it."
+                )
+                % {"minutes": settings.PASSWORD_RESET_WINDOW_MINUTES},
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
         base = settings.BASE_URL
         form.save(
             domain_override=base.split("://", 1)[1],
@@ -353,3 +434,24 @@ class PasswordResetView(auth_views.PasswordResetView):
             extra_email_context={"base_url": base},
         )
         return redirect(self.success_url)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Setting a new password through the e-mailed link: audited. The new password ends the
+    account's sessions (session hash) and revokes its API tokens (User.save)."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+            user = form.user
+            record(
+                user,
+                Action.USER_SET_PASSWORD,
+                request=self.request,
+                obj=user,
+                detail=f"{user.username}: password reset through the e-mailed link",
+            )
+        return response

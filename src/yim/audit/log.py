@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
 
 from yim.audit.models import AuditEvent
 
@@ -13,9 +17,44 @@ if TYPE_CHECKING:
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The address of whoever sent the request.
+
+    That is the peer address (``REMOTE_ADDR``), unless the peer is one of the trusted proxies
+    (``YIM_TRUSTED_PROXIES``): then ``X-Forwarded-For`` is read from the right, each trusted
+    proxy's entry is skipped, and the first address no trusted proxy stands for is the
+    client. Entries left of it were written by the client itself and are never believed; an
+    entry that is no IP address ends the walk at the proxy that passed it on.
+    """
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    remote = _address(request.META.get("REMOTE_ADDR") or "")
+    if remote is None:
+        return None
+    proxies = settings.TRUSTED_PROXIES
+    if not _trusted(remote, proxies):
+        return str(remote)
+    client = remote
+    for entry in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        hop = _address(entry.strip())
+        if hop is None:
+            break
+        client = hop
+        if not _trusted(hop, proxies):
+            break
+    return str(client)
+
+
+def _address(text: str) -> IPv4Address | IPv6Address | None:
+    try:
+        return ip_address(text)
+    except ValueError:
+        return None
+
+
+def _trusted(
+    address: IPv4Address | IPv6Address, proxies: Iterable[IPv4Network | IPv6Network]
+) -> bool:
+    return any(address.version == net.version and address in net for net in proxies)
 
 
 def record(

@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -42,7 +43,14 @@ from yim.monitoring.models import (
     wave_slots,
 )
 from yim.monitoring.views import latest_trajectory
-from yim.trajectories.models import ConsentParty, Meeting, NetworkPerson, Trajectory, Youth
+from yim.trajectories.models import (
+    Attendee,
+    ConsentParty,
+    Meeting,
+    NetworkPerson,
+    Trajectory,
+    Youth,
+)
 from yim.web.http import AuthenticatedHttpRequest
 
 FEEDBACK_MEETINGS = 5
@@ -109,11 +117,17 @@ def _feedback_meetings(user: Any, trajectory: Trajectory | None) -> list[dict[st
     if not feedback_instruments:
         return []
     code = feedback_instruments[0].code
-    meetings = list(
-        trajectory.meetings.filter(held_on__lte=timezone.localdate()).order_by("-held_on", "-pk")[
-            :FEEDBACK_MEETINGS
-        ]
-    )
+    held = trajectory.meetings.filter(held_on__lte=timezone.localdate())
+    if role != RespondentRole.YOUTH:
+        # A JIM or parent gives feedback on the meetings they attended, and sees no others.
+        held = held.filter(
+            Exists(
+                Attendee.objects.filter(meeting=OuterRef("pk"), role=role, present=True).filter(
+                    Q(user__isnull=True) | Q(user=user)
+                )
+            )
+        )
+    meetings = list(held.order_by("-held_on", "-pk")[:FEEDBACK_MEETINGS])
     given = {
         a.meeting_id: a
         for a in Assessment.objects.filter(meeting__in=meetings, respondent=user, instrument=code)
@@ -152,7 +166,7 @@ def youth_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpResponse
         context["jim_name"] = jim.person.display_name if jim else ""
         context["next_evaluation"] = trajectory.next_evaluation_due()
     if user.role == Role.JIM:
-        context["consent_refused"] = policy.jim_consent_refused(youth)
+        context["consent_refused"] = policy.jim_consent_refused(youth, user)
     if user.role == Role.YOUTH and context["can_share"]:
         context["sharing"] = [
             (SharingScope(s).label, shared) for s, shared in JimSharingScope.current(youth).items()

@@ -48,6 +48,11 @@ urlpatterns = [
         views_portal.portal_password_link_view,
         name="portal_password_link",
     ),
+    path(
+        "youth/<int:youth_id>/portal-accounts/<int:pk>/end/",
+        views_portal.portal_link_end_view,
+        name="portal_link_end",
+    ),
     # one trajectory (pk = the trajectory)
     path("<int:pk>/", views.trajectory_view, name="detail"),
     path("<int:pk>/referral/", views.referral_view, name="referral"),

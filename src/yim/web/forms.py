@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from yim.accounts.models import PORTAL_ROLE_CHOICES
+from yim.accounts.models import PORTAL_ROLE_CHOICES, Role
 from yim.audit.models import Action
+from yim.trajectories.models import NetworkPerson, Response, Youth
 
 
 class BreakGlassForm(forms.Form):
@@ -27,6 +30,43 @@ class InvitationForm(forms.Form):
     )
     display_name = forms.CharField(label=_("Name"), max_length=200)
     email = forms.EmailField(label=_("E-mail address (optional)"), required=False)
+    person = forms.ModelChoiceField(
+        label=_("Which JIM (for a JIM only)"),
+        queryset=NetworkPerson.objects.none(),
+        required=False,
+        help_text=_(
+            "A JIM's portal access follows this person's status: it ends when they stop as JIM "
+            "or when consent is refused."
+        ),
+    )
+
+    def __init__(self, *args: Any, youth: Youth | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.person_field = cast(forms.ModelChoiceField, self.fields["person"])
+        if youth is not None:
+            self.person_field.queryset = NetworkPerson.objects.filter(
+                youth=youth,
+                candidacies__response=Response.ACCEPTED,
+                candidacies__jim_ended_on__isnull=True,
+            ).distinct()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        role, person = data.get("role"), data.get("person")
+        if role == Role.JIM and person is None:
+            if self.person_field.queryset is not None and self.person_field.queryset.exists():
+                self.add_error("person", _("Choose which JIM you invite."))
+            else:
+                self.add_error(
+                    "role",
+                    _(
+                        "This youth has no JIM yet: invite the JIM once a candidate has "
+                        "accepted."
+                    ),
+                )
+        elif role != Role.JIM and person is not None:
+            self.add_error("person", _("Only a JIM is invited as a person of the network."))
+        return data
 
 
 class AuditSearchForm(forms.Form):

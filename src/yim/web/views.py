@@ -97,7 +97,7 @@ def _render_youth_list(
 @login_required
 @require_GET
 def youth_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    youth = policy.get_youth_or_404(request.user, pk, break_glass_ids(request))
+    youth = policy.get_case_file_or_404(request.user, pk, break_glass_ids(request))
     return _render_youth_detail(request, youth)
 
 
@@ -130,10 +130,10 @@ def _render_youth_detail(
         "youth": youth,
         "via_break_glass": via_break_glass,
         "can_invite": can_invite,
-        "invitation_form": invitation_form or InvitationForm(),
+        "invitation_form": invitation_form or InvitationForm(youth=youth),
         "invitations": invitations,
         "now": timezone.now(),
-        "portal_accounts": policy.portal_password_link_targets(request.user, youth).order_by(
+        "portal_accounts": policy.managed_portal_links(request.user, youth).order_by(
             "relation", "user__username"
         ),
     }
@@ -201,7 +201,7 @@ def invite_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         raise Http404
     if "withdraw" in request.POST:
         return _withdraw_invitation(request, youth)
-    form = InvitationForm(request.POST)
+    form = InvitationForm(request.POST, youth=youth)
     if not form.is_valid():
         # Shown again with what was typed and the errors on their fields (no redirect:
         # a redirect would lose the input).
@@ -218,6 +218,7 @@ def invite_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         display_name=form.cleaned_data["display_name"],
         email=form.cleaned_data["email"],
         created_by=request.user,
+        person=form.cleaned_data["person"],
     )
     record(
         request.user,
