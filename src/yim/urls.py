@@ -7,6 +7,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("trajectories/", include("yim.trajectories.urls")),
     path("research/", include("yim.research.urls")),
+    path("evidence/", include("yim.research.evidence_urls")),
     path("qualitative/", include("yim.qualitative.urls")),
     path("monitoring/", include("yim.monitoring.urls")),
     path("portal/", include("yim.monitoring.portal_urls")),

@@ -149,9 +149,10 @@ def test_the_youth_page_offers_the_link_to_the_team_only(world, client_for):
     url = _issue_url(world)
     page = client_for("professional").get(f"/youth/{world.youth_file.pk}/")
     assert url in page.content.decode()
-    # A portal user reaches the youth page through their link, without the button.
-    page = client_for("youth_user").get(f"/youth/{world.youth_file.pk}/")
-    assert page.status_code == 200 and url not in page.content.decode()
+    # The other team does not see the button (nor the page); portal users have the portal.
+    for persona in ("other_team_professional", "youth_user"):
+        page = client_for(persona).get(f"/youth/{world.youth_file.pk}/")
+        assert page.status_code == 404 and url not in page.content.decode()
 
 
 def test_the_youth_page_stays_within_its_query_budget(

@@ -1,0 +1,10 @@
+"""Evidence from practice: the registry's outcome definitions and their estimates.
+
+:mod:`~yim.research.evidence.definitions` holds every definition (one module, each with an
+``as_of`` day), :mod:`~yim.research.evidence.estimators` the statsmodels wrappers and the
+small-cell rule, :mod:`~yim.research.evidence.summary` the figures for scripts and pages.
+docs/evidence.md describes them.
+"""
+
+#: Smallest count shown: a count from 1 to this minus one is withheld (docs/evidence.md).
+DEFAULT_THRESHOLD = 5

@@ -1,0 +1,194 @@
+"""``yim evidence summary``: the registry's outcome figures for scripts (JSON) or people (text).
+
+    yim evidence summary --format json
+    yim evidence summary --as-of 2026-01-01 --team "Team Noord" --format text
+
+Exit status: 0 on success; 2 when the input cannot be answered (a day in the future or not a
+day, an unknown team or organisation, no trajectories in the selection, a database that has
+not been migrated) — the reason is printed on stderr, never a traceback and never a table of
+zeros.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+from yim.research.evidence import DEFAULT_THRESHOLD
+
+EXIT_OK = 0
+EXIT_INPUT = 2
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a day; write it as YYYY-MM-DD (e.g. 2026-01-31)"
+        ) from None
+
+
+def _threshold(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: the threshold is a whole number from 1 up")
+    return value
+
+
+def add_evidence_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    """Register ``evidence`` (with the action ``summary``) on an ``add_subparsers()`` object."""
+    evidence = subparsers.add_parser(
+        "evidence", help="outcome figures of the registry (docs/evidence.md)"
+    )
+    actions = evidence.add_subparsers(dest="evidence_command", required=True, metavar="ACTION")
+    summary = actions.add_parser(
+        "summary",
+        help="JIM found, time to JIM, ambulatory, gate, continuation and feedback figures",
+        description=(
+            "Outcome figures of the JIM cohort (comparison trajectories left out), as of a "
+            "day: every figure with its n and denominator; counts and shares resting on fewer "
+            "than the threshold are withheld (null), never shown as 0."
+        ),
+    )
+    summary.add_argument(
+        "--as-of",
+        dest="as_of",
+        type=_day,
+        metavar="DATE",
+        help="count what was recorded up to this day, YYYY-MM-DD (default: today in Amsterdam)",
+    )
+    scope = summary.add_mutually_exclusive_group()
+    scope.add_argument("--team", metavar="NAME", help="only the trajectories of this team")
+    scope.add_argument(
+        "--organisation", metavar="NAME", help="only the trajectories of this organisation"
+    )
+    summary.add_argument(
+        "--threshold",
+        type=_threshold,
+        default=DEFAULT_THRESHOLD,
+        help=f"smallest count shown (default {DEFAULT_THRESHOLD})",
+    )
+    summary.add_argument("--format", choices=("json", "text"), default="text", help="json or text")
+    summary.set_defaults(func=cmd_evidence_summary)
+    return evidence
+
+
+def cmd_evidence_summary(ns: argparse.Namespace) -> int:
+    """Handler of ``yim evidence summary``; returns the exit status."""
+    from yim.cli import _setup_django
+
+    _setup_django()
+    from django.utils import translation
+
+    from yim import ops
+    from yim.research.evidence.summary import EvidenceError, resolve_scope, summarise
+
+    pending = ops.pending_migrations()
+    if pending:
+        sys.stderr.write(
+            f"yim evidence summary: the database schema is behind ({len(pending)} migrations "
+            "pending): run 'yim db upgrade' first.\n"
+        )
+        return EXIT_INPUT
+
+    # The yim command speaks English, like its other commands (the pages are Dutch first).
+    with translation.override("en"):
+        try:
+            scope = resolve_scope(ns.as_of, team=ns.team, organisation=ns.organisation)
+            figures = summarise(scope, threshold=ns.threshold)
+        except EvidenceError as exc:
+            sys.stderr.write(f"yim evidence summary: {exc}\n")
+            return EXIT_INPUT
+    if ns.format == "json":
+        sys.stdout.write(json.dumps(figures, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    else:
+        label = ns.team or ns.organisation or "all teams"
+        sys.stdout.write(render_text(figures, label))
+    return EXIT_OK
+
+
+def _pct(entry: dict[str, Any]) -> str:
+    if entry.get("suppressed"):
+        return "withheld (small cell)"
+    if entry.get("share") is None:
+        return "— (n = 0)"
+    low, high = entry["ci"]
+    return f"{entry['share']:.1%} ({entry['count']} of {entry['n']}; 95% CI {low:.1%}–{high:.1%})"
+
+
+def _num(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "withheld or not reached"
+    if isinstance(value, float):
+        return f"{value:.1f}{unit}"
+    return f"{value}{unit}"
+
+
+def render_text(f: dict[str, Any], label: str) -> str:
+    """The summary as a short plain-text report."""
+    found, ttj, amb = f["jim_found"], f["time_to_jim"], f["ambulatory"]
+    lines = [
+        f"Evidence summary — {label}, as of {f['as_of']}",
+        f"JIM-cohort trajectories (referred by then): {f['n_trajectories']}",
+        "",
+        "JIM found",
+        f"  of all trajectories (ITT):      {_pct(found['share_of_all'])}",
+        f"  of finished searches:           {_pct(found['share_of_finished'])}",
+        f"  JIM positioned (of those found): {_pct(found['positioned'])}",
+        f"  still searching: {_num(found['searching'])}; no JIM found: {_num(found['no_jim'])}",
+        "",
+        "Time to JIM (days from referral)",
+    ]
+    if ttj["suppressed"]:
+        lines.append("  withheld: fewer trajectories or JIMs than the threshold")
+    else:
+        low, high = ttj["km_median_ci"]
+        lines += [
+            f"  Kaplan–Meier median ('no JIM' censored): {_num(ttj['km_median_days'])} "
+            f"(95% CI {_num(low)} – {_num(high)})",
+            "  share with a JIM by day ('no JIM' competing): "
+            + ", ".join(f"{d}: {ttj[f'cif_{d}']:.1%}" for d in (30, 60, 90)),
+            f"  mean among those who found one: {_num(ttj['mean_days_found'])} "
+            f"(n = {ttj['n_found']})",
+        ]
+    lines += [
+        f"  found {_num(ttj['n_found'])}, no JIM {_num(ttj['n_no_jim'])}, "
+        f"censored {_num(ttj['n_censored'])}",
+        "",
+        "Ambulatory (no realised out-of-home placement in care)",
+        f"  all trajectories (ITT):  {_pct(amb['itt'])}",
+        f"  closed trajectories:     {_pct(amb['closed'])}",
+    ]
+    for months, entry in amb["after_closure"].items():
+        lines.append(
+            f"  {months} months after closure: {_pct(entry)}; "
+            f"not reached {_num(entry['not_reached'])}"
+        )
+    gate, cont = f["gate"], f["continuation"]
+    lines += [
+        "",
+        "Placement gate",
+        f"  regular decisions consulted or no-JIM reason: {_pct(gate['regular']['compliant'])}",
+        f"  emergency consultations on time: {_pct(gate['emergency']['on_time_share'])}; "
+        f"overdue {_num(gate['emergency']['overdue'])}",
+        f"  emergencies confirmed by a team lead: {_pct(gate['emergency']['confirmed_share'])}",
+        "",
+        "JIM relationship continuing",
+        f"  at closure: {_pct(cont['at_closure']['continuing'])}",
+    ]
+    for months, entry in cont["follow_up"].items():
+        lines.append(f"  {months} months: {_pct(entry)}; not reached {_num(entry['not_reached'])}")
+    lines += ["", f"Meeting feedback: {_num(f['feedback']['n'])} forms"]
+    for role, entry in f["feedback"]["by_role"].items():
+        mean = "withheld" if entry["suppressed"] else _num(entry["mean"])
+        lines.append(f"  {role}: mean {mean} (n = {_num(entry['n'])})")
+    return "\n".join(lines) + "\n"
