@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
+import zlib
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -156,3 +158,59 @@ def rezip(files: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> b
 def unzip(data: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Archives whose headers lie: written byte by byte, because zipfile only writes honest ones.
+
+
+def deflate_stream(size: int, byte: bytes = b"\0", piece: int = 1024 * 1024) -> bytes:
+    """A raw deflate stream that expands to ``size`` copies of ``byte``, built in pieces so the
+    test itself never holds the expanded data."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    chunk = byte * piece
+    parts = [compressor.compress(chunk) for _ in range(size // piece)]
+    parts.append(compressor.compress(byte * (size % piece)))
+    parts.append(compressor.flush())
+    return b"".join(parts)
+
+
+def raw_zip(entries: list[tuple[str, bytes, int, int, int]]) -> bytes:
+    """A ZIP archive of ``(name, stored bytes, method, declared size, declared CRC)`` entries:
+    local headers and central directory say exactly what they are told, true or not."""
+    body = bytearray()
+    central = bytearray()
+    for name, payload, method, declared_size, declared_crc in entries:
+        encoded = name.encode("utf-8")
+        offset = len(body)
+        fields = (20, 0x800, method, 0, 0x21, declared_crc, len(payload), declared_size)
+        body += struct.pack("<4s5H3I2H", b"PK\x03\x04", *fields, len(encoded), 0)
+        body += encoded + payload
+        central += struct.pack(
+            "<4s6H3I5H2I",
+            b"PK\x01\x02",
+            20,
+            *fields,
+            len(encoded),
+            0,
+            0,
+            0,
+            0,
+            0,
+            offset,
+        )
+        central += encoded
+    end = struct.pack(
+        "<4s4H2IH", b"PK\x05\x06", 0, 0, len(entries), len(entries), len(central), len(body), 0
+    )
+    return bytes(body + central + end)
+
+
+def honest_entries(files: dict[str, bytes]) -> list[tuple[str, bytes, int, int, int]]:
+    """``raw_zip`` entries for files whose headers tell the truth (deflated)."""
+    out = []
+    for name, data in files.items():
+        compressor = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+        stream = compressor.compress(data) + compressor.flush()
+        out.append((name, stream, zipfile.ZIP_DEFLATED, len(data), zlib.crc32(data)))
+    return out

@@ -13,6 +13,11 @@ PURE_MODULES = [
     "yim.qualitative.refi.export",
     "yim.qualitative.refi.importer",
     "yim.qualitative.refi.safety",
+    "yim.qualitative.refi.report",
+    "yim.qualitative.refi.repair",
+    "yim.qualitative.refi.sources",
+    "yim.qualitative.refi.media",
+    "yim.qualitative.refi.reader",
 ]
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.qualitative.fixtures import docx_bytes
-from tests.qualitative.refi_fixtures import EMOTIONAL, G, jim_project, rezip, unzip
+from tests.qualitative.refi_fixtures import EMOTIONAL, YOUTH_SRC, G, jim_project, rezip, unzip
 from tests.qualitative.test_models import counts
 from tests.qualitative.web_fixtures import TRANSCRIPT, utf16
 from yim.qualitative import models as m
@@ -89,7 +89,7 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 """
 
 
-def _hostile_files() -> dict[str, bytes]:
+def _broken_files() -> dict[str, bytes]:
     good = unzip(export_qdpx(jim_project()))
     broken_reference = dict(good)
     broken_reference["project.qde"] = good["project.qde"].replace(
@@ -99,13 +99,19 @@ def _hostile_files() -> dict[str, bytes]:
     out_of_range["project.qde"] = good["project.qde"].replace(
         b'endPosition="', b'endPosition="9', 1
     )
+    return {
+        "dangling code reference": rezip(broken_reference),
+        "selection beyond the text": rezip(out_of_range),
+    }
+
+
+def _hostile_files() -> dict[str, bytes]:
+    good = unzip(export_qdpx(jim_project()))
     bomb = dict(good)
-    bomb[f"sources/{G(777)}.txt"] = b"0" * (30 * 1024 * 1024)
+    bomb[f"sources/{YOUTH_SRC}.txt"] = b"0" * (30 * 1024 * 1024)
     return {
         "not a zip": b"this is not an archive",
         "entities": rezip({"project.qde": BILLION_LAUGHS}),
-        "dangling code reference": rezip(broken_reference),
-        "selection beyond the text": rezip(out_of_range),
         "zip bomb": rezip(bomb),
         "climbing entry": rezip({**good, "../../etc/passwd": b"x"}),
         "no project.qde": rezip({f"sources/{G(5)}.txt": b"x"}),
@@ -133,6 +139,85 @@ def test_a_hostile_or_broken_qdpx_is_refused_and_the_project_is_unchanged(
     assert "nothing was changed" in errors[0]
     assert counts(project) == before
     assert project_to_refi(project) == export_before
+
+
+@pytest.mark.parametrize("case", list(_broken_files()))
+def test_a_broken_qdpx_is_imported_as_far_as_is_safe_and_the_report_says_what_was_lost(
+    client_for,
+    project,
+    case,
+):
+    client = client_for("researcher")
+    response = client.post(
+        f"/qualitative/{project.pk}/import/",
+        {"file": upload("broken.qdpx", _broken_files()[case])},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/qualitative/{project.pk}/import-report/"
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Import report" in text and "broken.qdpx" in text
+    # the first case renames the code "Emotionele steun", so both its codings lose their code
+    expected = {
+        "dangling code reference": f"it applies code {EMOTIONAL}, which is not in the codebook",
+        "selection beyond the text": "does not fit the text, which has",
+    }[case]
+    assert expected in text
+    assert "Codings: 3 of 5 were imported; 2 could not be kept." in text
+    assert m.Coding.objects.filter(document__project=project).count() == 3
+    # the report belongs to this project and this session: others are sent to the project
+    assert client.get(f"/qualitative/{project.pk}/").status_code == 200
+
+
+def test_the_import_report_is_shown_in_dutch_down_to_each_problem(client_for, project):
+    client = client_for("researcher")
+    response = client.post(
+        f"/qualitative/{project.pk}/import/",
+        {"file": upload("kapot.qdpx", _broken_files()["dangling code reference"])},
+        HTTP_ACCEPT_LANGUAGE="nl",
+    )
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert "Importverslag" in page
+    assert "Coderingen: 3 van de 5 zijn geïmporteerd; 2 konden niet behouden blijven." in page
+    assert f"het gebruikt code {EMOTIONAL}, die niet in het codeboek staat" in page
+    assert f"Coding {G(80)} (regel 2)" in page
+    assert "niet geïmporteerd</strong>: de codering is weggelaten" in page
+
+
+def test_the_import_report_page_without_a_report_leads_to_the_project(client_for, project):
+    response = client_for("researcher").get(f"/qualitative/{project.pk}/import-report/")
+    assert response.status_code == 302 and response["Location"] == f"/qualitative/{project.pk}/"
+
+
+def test_a_lying_archive_is_refused_with_a_translated_message_naming_the_file(client_for, project):
+    from tests.qualitative.test_refi_memory import lying_qdpx
+
+    data = lying_qdpx(f"sources/{YOUTH_SRC}.txt", 64 * 1024 * 1024)
+    before = counts(project)
+    response = client_for("researcher").post(
+        f"/qualitative/{project.pk}/import/",
+        {"file": upload("x.qdpx", data)},
+        HTTP_ACCEPT_LANGUAGE="nl",
+    )
+    assert response.status_code == 400
+    error = response.context["form"].errors["file"][0]
+    assert "Het bestand is niet geïmporteerd" in error
+    assert f"sources/{YOUTH_SRC}.txt" in error and "zip-bom" in error
+    assert counts(project) == before
+
+
+def test_the_per_source_limit_comes_from_the_settings(client_for, project, settings):
+    settings.REFI_MAX_SOURCE_BYTES = 50
+    response = client_for("researcher").post(
+        f"/qualitative/{project.pk}/import/",
+        {"file": upload("x.qdpx", export_qdpx(jim_project()))},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400
+    error = response.context["form"].errors["file"][0]
+    assert f"the file sources/{YOUTH_SRC}.txt in the archive unpacks to more than 50" in error
 
 
 def test_importing_the_same_project_twice_into_one_project_is_refused_cleanly(

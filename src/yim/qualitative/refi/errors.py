@@ -19,6 +19,39 @@ class UnsafePathError(UnsafeArchiveError):
     """An archive entry or source path climbs out of the archive or is absolute."""
 
 
+class EntryTooLargeError(UnsafeArchiveError):
+    """One entry really unpacks to more than its limit (counted while reading, not declared)."""
+
+    def __init__(self, message: str, *, entry: str, limit: int, produced: int) -> None:
+        super().__init__(message)
+        self.entry, self.limit, self.produced = entry, limit, produced
+
+
+class ArchiveTooLargeError(UnsafeArchiveError):
+    """The entries read so far really unpack to more than the limit for the whole archive."""
+
+    def __init__(self, message: str, *, entry: str, limit: int) -> None:
+        super().__init__(message)
+        self.entry, self.limit = entry, limit
+
+
+class CompressionRatioError(UnsafeArchiveError):
+    """An entry expands more than the allowed ratio over the compressed bytes it really used:
+    a zip bomb, refused while reading it."""
+
+    def __init__(self, message: str, *, entry: str, limit: float, produced: int) -> None:
+        super().__init__(message)
+        self.entry, self.limit, self.produced = entry, limit, produced
+
+
+class DamagedEntryError(UnsafeArchiveError):
+    """An entry cannot be read: broken header or stream, wrong CRC or a wrong size header."""
+
+    def __init__(self, message: str, *, entry: str) -> None:
+        super().__init__(message)
+        self.entry = entry
+
+
 class UnsafeXmlError(RefiError):
     """The XML uses a DTD, entity declarations or external references."""
 
