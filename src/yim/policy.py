@@ -146,12 +146,29 @@ def audit_queryset(user: User) -> QuerySet[AuditEvent]:
         return AuditEvent.objects.filter(organisation_id=user.organisation_id)
     if user.team_id is None:
         return AuditEvent.objects.none()
+    from yim.accounts.models import User as Account
+
     team_youth = Youth.objects.filter(team_id=user.team_id).values("pk")
-    return AuditEvent.objects.filter(youth_id__in=team_youth)
+    # Failed sign-ins (wrong password, wrong second-factor code) on the team's own accounts:
+    # the team lead is the one who notices a colleague being guessed at.
+    members = [
+        str(pk)
+        for pk in Account.objects.filter(team_id=user.team_id).values_list("pk", flat=True)
+    ]
+    return AuditEvent.objects.filter(
+        Q(youth_id__in=team_youth)
+        | Q(action="login_failed", object_type="user", object_id__in=members)
+    )
+
+
+def _own_files(user: User) -> list[int]:
+    """The files a youth account may read the access log of: linked, and the youth 12 or
+    older today (the right of access starts at 12; before that the parents decide)."""
+    return [y.pk for y in youth_queryset(user) if _age_today(y) >= OWN_FILE_FROM_AGE]
 
 
 def can_see_own_access_log(user: User) -> bool:
-    return _active(user) and user.role == Role.YOUTH
+    return _active(user) and user.role == Role.YOUTH and bool(_own_files(user))
 
 
 def own_file_access_log(user: User) -> QuerySet[AuditEvent]:
@@ -162,10 +179,9 @@ def own_file_access_log(user: User) -> QuerySet[AuditEvent]:
     """
     from yim.audit.models import AuditEvent
 
-    if not can_see_own_access_log(user):
+    if not _active(user) or user.role != Role.YOUTH:
         return AuditEvent.objects.none()
-    own_files = youth_queryset(user).values("pk")
-    return AuditEvent.objects.filter(youth_id__in=own_files).exclude(actor_id=user.pk)
+    return AuditEvent.objects.filter(youth_id__in=_own_files(user)).exclude(actor_id=user.pk)
 
 
 def can_manage_own_two_factor(user: User) -> bool:

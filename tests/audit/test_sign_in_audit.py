@@ -59,6 +59,17 @@ def test_the_admin_finds_failed_sign_ins_of_their_organisation_in_the_audit_sear
     assert names == {"prof"}
 
 
+def test_the_team_lead_finds_failed_sign_ins_of_their_team_but_not_of_other_teams(
+    world, client_for
+):
+    login("prof", "wrong")  # team A, the team lead's own team
+    login("prof_b", "wrong")  # team B of the same organisation
+    page = client_for("team_lead").get("/audit/", {"action": "login_failed"})
+    assert page.status_code == 200
+    names = {event.actor_name for event in page.context["page"]}
+    assert names == {"prof"}
+
+
 def test_a_failed_sign_in_for_an_unknown_name_belongs_to_no_organisation(world):
     login("nobody-here", "wrong")
     event = AuditEvent.objects.get(action="login_failed")

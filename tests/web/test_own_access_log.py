@@ -31,3 +31,21 @@ def test_break_the_glass_access_shows_up_for_the_youth(world, client_for):
 @pytest.mark.parametrize("persona", [p for p in ALL_PERSONAS if p != "youth_user"])
 def test_nobody_else_reaches_the_youths_access_page(world, client_for, persona):
     assert client_for(persona).get("/my-file/views/").status_code == 404
+
+
+def test_a_youth_under_12_has_no_access_log_yet(world, client_for):
+    """The right of access starts at 12 (before that the parents decide): no page, no menu."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from yim.trajectories.models import Youth
+
+    Youth.objects.filter(pk=world.youth_file.pk).update(
+        date_of_birth=timezone.localdate() - dt.timedelta(days=11 * 365)
+    )
+    client_for("professional").get(f"/youth/{world.youth_file.pk}/")
+    client = client_for("youth_user")
+    assert client.get("/my-file/views/").status_code == 404
+    names = [name for name, _label in client.get("/home/").context["nav_items"]]
+    assert "web:own_access_log" not in names
