@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from yim.accounts.models import Role
@@ -38,13 +38,24 @@ def _active(user: User | AnonymousUser | None) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active)
 
 
+def _case_worker(user: User) -> bool:
+    """A professional or team lead whose access to youth files is in force.
+
+    An account an organisation admin made (or turned into a professional or team lead, or
+    moved to another team) opens no youth file until a team lead confirms it
+    (:func:`can_confirm_case_access`): an admin alone cannot give themselves a way into the
+    files by making an account and using its set-password link (security finding 3).
+    """
+    return user.role in (Role.PROFESSIONAL, Role.TEAM_LEAD) and not user.case_access_pending
+
+
 def youth_queryset(user: User, break_glass_ids: frozenset[int] = frozenset()) -> QuerySet[Youth]:
     """The youth this user may open, as one queryset (filter it further, never widen it)."""
     from yim.trajectories.models import Youth
 
     if not _active(user):
         return Youth.objects.none()
-    if user.role in (Role.PROFESSIONAL, Role.TEAM_LEAD) and user.team_id is not None:
+    if _case_worker(user) and user.team_id is not None:
         scope = Q(team_id=user.team_id)
         if break_glass_ids:
             scope |= Q(pk__in=break_glass_ids, organisation_id=user.organisation_id)
@@ -69,8 +80,6 @@ def _current_jim_links(user: User) -> QuerySet:
     on top of this (:func:`jim_consent_refused`): the JIM then still sees the portal's home
     with an explanation, and nothing of the file.
     """
-    from django.db.models import Exists, OuterRef
-
     from yim.accounts.models import PortalLink
     from yim.trajectories.models import Candidate
 
@@ -104,17 +113,41 @@ def get_case_file_or_404(
     return get_youth_or_404(user, pk, break_glass_ids)
 
 
+def accounts_awaiting_confirmation(user: User) -> QuerySet[User]:
+    """Accounts of the organisation that wait for this team lead's confirmation before they
+    open youth files: those of the team lead's own team, and those of a team without an
+    active team lead of its own. Never the team lead's own account, never one the team lead
+    made or changed as an admin (there is no such role overlap today, but the rule holds)."""
+    from yim.accounts.models import User as Account
+
+    if not (
+        _active(user)
+        and user.role == Role.TEAM_LEAD
+        and not user.case_access_pending
+        and user.team_id is not None
+    ):
+        return Account.objects.none()
+    led = Account.objects.filter(
+        role=Role.TEAM_LEAD, is_active=True, case_access_pending=False, team_id=OuterRef("team_id")
+    )
+    return (
+        Account.objects.filter(
+            organisation_id=user.organisation_id, is_active=True, case_access_pending=True
+        )
+        .filter(Q(team_id=user.team_id) | ~Exists(led))
+        .exclude(pk=user.pk)
+        .select_related("team")
+        .order_by("team__name", "username")
+    )
+
+
 def can_list_caseload(user: User) -> bool:
-    return _active(user) and user.role in (Role.PROFESSIONAL, Role.TEAM_LEAD)
+    return _active(user) and _case_worker(user)
 
 
 def can_edit_youth(user: User, youth: Youth) -> bool:
     """Staff with the youth in their team change the file; portal users never do here."""
-    return (
-        _active(user)
-        and user.role in (Role.PROFESSIONAL, Role.TEAM_LEAD)
-        and user.team_id == youth.team_id
-    )
+    return _active(user) and _case_worker(user) and user.team_id == youth.team_id
 
 
 def can_invite_portal_user(user: User, youth: Youth) -> bool:
@@ -122,11 +155,7 @@ def can_invite_portal_user(user: User, youth: Youth) -> bool:
 
 
 def can_break_glass(user: User, youth_organisation_id: int) -> bool:
-    return (
-        _active(user)
-        and user.role in (Role.PROFESSIONAL, Role.TEAM_LEAD)
-        and user.organisation_id == youth_organisation_id
-    )
+    return _active(user) and _case_worker(user) and user.organisation_id == youth_organisation_id
 
 
 def can_search_audit(user: User) -> bool:
@@ -152,8 +181,7 @@ def audit_queryset(user: User) -> QuerySet[AuditEvent]:
     # Failed sign-ins (wrong password, wrong second-factor code) on the team's own accounts:
     # the team lead is the one who notices a colleague being guessed at.
     members = [
-        str(pk)
-        for pk in Account.objects.filter(team_id=user.team_id).values_list("pk", flat=True)
+        str(pk) for pk in Account.objects.filter(team_id=user.team_id).values_list("pk", flat=True)
     ]
     return AuditEvent.objects.filter(
         Q(youth_id__in=team_youth)
@@ -313,7 +341,12 @@ def trajectory_queryset(user: User, break_glass_ids: frozenset[int] = frozenset(
 def can_confirm_emergency(user: User, trajectory_team_id: int) -> bool:
     """Only a team lead of the youth's team confirms an emergency placement (the model
     enforces the same rule in ``PlacementDecision.confirm_emergency``)."""
-    return _active(user) and user.role == Role.TEAM_LEAD and user.team_id == trajectory_team_id
+    return (
+        _active(user)
+        and _case_worker(user)
+        and user.role == Role.TEAM_LEAD
+        and user.team_id == trajectory_team_id
+    )
 
 
 def staff_trajectory_queryset(
@@ -394,7 +427,7 @@ def _linked(user: User, youth: Youth, relation: str) -> bool:
 def _staff_in_scope(user: User, youth: Youth) -> bool:
     return (
         _active(user)
-        and user.role in (Role.PROFESSIONAL, Role.TEAM_LEAD)
+        and _case_worker(user)
         and user.team_id is not None
         and user.team_id == youth.team_id
     )
@@ -509,7 +542,7 @@ def assessment_queryset(user: User) -> QuerySet:
 
     if not _active(user):
         return Assessment.objects.none()
-    if user.role in (Role.PROFESSIONAL, Role.TEAM_LEAD) and user.team_id is not None:
+    if _case_worker(user) and user.team_id is not None:
         return Assessment.objects.filter(youth__team_id=user.team_id)
     if user.role in (Role.YOUTH, Role.JIM, Role.PARENT):
         return Assessment.objects.filter(
@@ -530,7 +563,7 @@ def can_see_feedback(user: User, youth: Youth) -> bool:
 
 
 def can_see_team_feedback(user: User) -> bool:
-    return _active(user) and user.role in (Role.PROFESSIONAL, Role.TEAM_LEAD) and bool(user.team_id)
+    return _active(user) and _case_worker(user) and bool(user.team_id)
 
 
 def can_see_research_feedback(user: User) -> bool:
@@ -727,7 +760,7 @@ def can_see_evidence(user: User) -> bool:
     admins and researchers (their organisation, team by team if they choose)."""
     if not _active(user) or user.organisation_id is None:
         return False
-    if user.role in (Role.PROFESSIONAL, Role.TEAM_LEAD):
+    if _case_worker(user):
         return user.team_id is not None
     return user.role in (Role.ORG_ADMIN, Role.RESEARCHER)
 

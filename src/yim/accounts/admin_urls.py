@@ -23,6 +23,11 @@ urlpatterns = [
     path(
         "users/<int:pk>/reset-2fa/", admin_views.user_reset_two_factor_view, name="user_reset_2fa"
     ),
+    path(
+        "users/<int:pk>/confirm-case-access/",
+        admin_views.confirm_case_access_view,
+        name="user_confirm_case_access",
+    ),
     path("users/teams/", admin_views.team_list_view, name="team_list"),
     path("users/teams/<int:pk>/", admin_views.team_rename_view, name="team_rename"),
     path(

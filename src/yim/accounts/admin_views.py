@@ -45,6 +45,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from yim import policy
 from yim.accounts.forms import (
+    ROLES_WITH_TEAM,
     ResetTwoFactorForm,
     StaffAccountEditForm,
     StaffAccountForm,
@@ -196,6 +197,8 @@ def user_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
                 user = form.save(commit=False)
                 user.organisation = organisation
                 user.set_unusable_password()
+                # A second person opens the youth files: a team lead confirms the account.
+                user.case_access_pending = user.role in ROLES_WITH_TEAM
                 user.save()
                 record(
                     request.user,
@@ -274,6 +277,10 @@ def user_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
                 changed = [f for f in form.changed_data if f in form.Meta.fields]
                 if changed:
                     user = form.save(commit=False)
+                    if user.role in ROLES_WITH_TEAM and {"role", "team"} & set(changed):
+                        # New youth files come into reach: a team lead confirms first.
+                        user.case_access_pending = True
+                        changed.append("case_access_pending")
                     user.save(update_fields=changed)
                     record(
                         request.user,
@@ -522,3 +529,27 @@ def set_password_view(request: HttpRequest, uidb64: str, token: str) -> HttpResp
         return redirect("accounts:login")
     page = "web/portal_set_password.html" if portal else "accounts/admin/set_password.html"
     return render(request, page, {"form": form, "account": user})
+
+
+@login_required
+@require_POST
+def confirm_case_access_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A team lead confirms an account an admin made or changed: from now on it opens the
+    youth files of its team. Looked up through the team lead's list (404 otherwise)."""
+    target = policy.accounts_awaiting_confirmation(request.user).filter(pk=pk).first()
+    if target is None:
+        raise Http404
+    if target.confirm_case_access(by=request.user):
+        record(
+            request.user,
+            USER_UPDATE,
+            request=request,
+            obj=target,
+            detail=f"access to youth files confirmed for {_describe(target)}",
+        )
+        messages.success(
+            request,
+            _("Confirmed: %(name)s can now open the youth files of their team.")
+            % {"name": target.get_full_name() or target.username},
+        )
+    return redirect("web:home")

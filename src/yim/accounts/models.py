@@ -85,6 +85,13 @@ class User(AbstractUser):
     totp_last_counter = models.BigIntegerField(default=0)
     # Raised to end every session of the account (deactivation): part of the session hash.
     session_generation = models.PositiveIntegerField(default=0)
+    # Set when an organisation admin makes this account a professional or team lead (or moves
+    # it to another team): it opens no youth file until a team lead confirms (yim.policy).
+    case_access_pending = models.BooleanField(default=False)
+    case_access_confirmed_at = models.DateTimeField(null=True, blank=True)
+    case_access_confirmed_by = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -126,6 +133,23 @@ class User(AbstractUser):
             secret=secret,
             algorithm="sha256",
         ).hexdigest()
+
+    def confirm_case_access(self, by: User | None) -> bool:
+        """A team lead confirms that this account may open the youth files of its team.
+        Returns False when there was nothing to confirm (confirmed in the meantime)."""
+        confirmed = (
+            type(self)
+            .objects.filter(pk=self.pk, case_access_pending=True)
+            .update(
+                case_access_pending=False,
+                case_access_confirmed_at=timezone.now(),
+                case_access_confirmed_by=by,
+            )
+        )
+        self.refresh_from_db(
+            fields=["case_access_pending", "case_access_confirmed_at", "case_access_confirmed_by"]
+        )
+        return bool(confirmed)
 
     def end_all_sessions(self) -> None:
         """Every session of this account is signed out at its next request, and stays so

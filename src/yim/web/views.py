@@ -55,6 +55,8 @@ def home_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     context: dict[str, object] = {}
     if policy.can_list_caseload(user):
         context["caseload_count"] = policy.youth_queryset(user).count()
+    context["awaiting_confirmation"] = list(policy.accounts_awaiting_confirmation(user)[:50])
+    context["case_access_pending"] = bool(getattr(user, "case_access_pending", False))
     if user.is_portal_user:
         context["linked_youth"] = list(policy.youth_queryset(user)[:5])
     return render(request, "web/home.html", context)
