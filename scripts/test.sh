@@ -15,6 +15,8 @@ $BIN/ruff format --check src tests benchmarks
 echo "== mypy"
 $BIN/mypy src/yim
 $BIN/mypy --strict src/yim/stats
+echo "== import contracts (lint-imports)"
+$BIN/lint-imports
 echo "== bandit (no finding of high severity)"
 $BIN/bandit -q -r src/yim -x '*/migrations/*' --severity-level high
 
