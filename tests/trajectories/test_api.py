@@ -139,3 +139,22 @@ def test_the_endpoints_are_in_the_openapi_schema(world):
     ]:
         assert path in paths, path
     assert "post" in paths["/api/v1/trajectories/{trajectory_id}/meetings"]
+
+
+def test_a_four_megabyte_text_answers_422_on_its_field_and_nothing_is_saved(records):  # noqa: F811
+    headers = bearer(records.case.world.professional)
+    response = Client().post(
+        f"/api/v1/trajectories/{records.trajectory.pk}/meetings",
+        json.dumps(
+            {
+                "kind": "evaluation",
+                "held_on": records.meeting.held_on.isoformat(),
+                "decisions": "x" * (4 * 1024 * 1024),
+            }
+        ),
+        content_type="application/json",
+        **headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"]["decisions"][0].startswith("This text is too long")
+    assert Meeting.objects.filter(trajectory=records.trajectory).count() == 1

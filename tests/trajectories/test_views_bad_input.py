@@ -218,3 +218,23 @@ def test_the_placement_gate_shows_its_message_and_keeps_the_draft(records, clien
     assert "before the JIM has been consulted" in " ".join(form.non_field_errors())
     decision.refresh_from_db()
     assert decision.status == "draft"
+
+
+def test_a_four_megabyte_note_is_refused_on_its_field_and_the_meeting_is_kept(records, client_for):  # noqa: F811
+    """Security finding 9: free text took 4 MB. Now the field says how long it may be."""
+    meeting = records.meeting
+    huge = "x" * (4 * 1024 * 1024)
+    response = client_for("professional").post(
+        f"/trajectories/meetings/{meeting.pk}/",
+        {
+            "action": "meeting",
+            "version": meeting.version,
+            "kind": "positioning",
+            "held_on": meeting.held_on.isoformat(),
+            "decisions": huge,
+        },
+        **EN,
+    )
+    assert "This text is too long: at most 20000 characters" in errors(response, "decisions")
+    stored = Meeting.objects.get(pk=meeting.pk)
+    assert stored.decisions == "" and stored.version == meeting.version

@@ -49,6 +49,7 @@ from yim.trajectories.models import (
     SupportType,
     Trajectory,
 )
+from yim.trajectories.models.base import FREE_TEXT_MAX_CHARS
 
 
 class DateInput(forms.DateInput):
@@ -98,6 +99,10 @@ class DomainForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            # Free text: the browser stops at the model's limit too (the model still judges).
+            if isinstance(field.widget, forms.Textarea) and "maxlength" not in field.widget.attrs:
+                field.widget.attrs["maxlength"] = str(FREE_TEXT_MAX_CHARS)
         self.fields["version"].initial = getattr(self.instance, "version", 1)
         if self.instance.pk is None:
             self.fields["version"].required = False

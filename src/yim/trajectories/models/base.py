@@ -68,11 +68,38 @@ def check_event_date(
         errors.add(field, not_before_message or _("This date is too early."))
 
 
+#: The longest free text a record takes (about ten typed pages). Longer text — a pasted
+#: document, a 4 MB body sent to the API — is refused on its field, on pages and in the API.
+FREE_TEXT_MAX_CHARS = 20_000
+
+
 class ValidatedModel(models.Model):
     """Validates in ``save()``; ``validate=False`` is for callers that just validated."""
 
     class Meta:
         abstract = True
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        """Django's field checks, and a length limit on every free-text field."""
+        errors: dict[str, list[Any]] = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as invalid:
+            errors = invalid.update_error_dict(errors)
+        for field in self._meta.concrete_fields:
+            if not isinstance(field, models.TextField) or (exclude and field.name in exclude):
+                continue
+            value = getattr(self, field.attname)
+            if isinstance(value, str) and len(value) > FREE_TEXT_MAX_CHARS:
+                errors.setdefault(field.name, []).append(
+                    ValidationError(
+                        _("This text is too long: at most %(max)s characters (it has %(n)s)."),
+                        code="max_length",
+                        params={"max": FREE_TEXT_MAX_CHARS, "n": len(value)},
+                    )
+                )
+        if errors:
+            raise ValidationError(errors)
 
     def save(self, *args: Any, validate: bool = True, **kwargs: Any) -> None:
         if validate:
