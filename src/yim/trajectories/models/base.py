@@ -79,6 +79,11 @@ class ValidatedModel(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args: Any, validate: bool = True, **kwargs: Any) -> None:
+        if validate:
+            self.full_clean()
+        super().save(*args, **kwargs)
+
     def clean_fields(self, exclude: Any = None) -> None:
         """Django's field checks, and a length limit on every free-text field."""
         errors: dict[str, list[Any]] = {}
@@ -100,11 +105,6 @@ class ValidatedModel(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args: Any, validate: bool = True, **kwargs: Any) -> None:
-        if validate:
-            self.full_clean()
-        super().save(*args, **kwargs)
 
 
 class VersionedModel(ValidatedModel):
