@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from yim.accounts.models import Organisation, Role, Team, User
@@ -247,3 +249,31 @@ class AuthenticatorCodeForm(forms.Form):
         if not (code.isdigit() and len(code) == 6):
             raise forms.ValidationError(_("Enter the 6 digits your authenticator app shows."))
         return code
+
+
+def _new_submission_token() -> str:
+    return uuid.uuid4().hex
+
+
+class SentOnce(forms.Form):
+    """A form whose write happens once, however often it is sent (a double click, a page
+    sent again): it carries a one-time token that :func:`claim_once` claims with the write."""
+
+    submission = forms.CharField(
+        widget=forms.HiddenInput, required=False, max_length=64, initial=_new_submission_token
+    )
+
+
+def claim_once(form: forms.BaseForm, user: Any) -> None:
+    """Inside the write's transaction: refuse a second sending of the same form."""
+    from yim.accounts.models import FormSubmission
+
+    token = (form.cleaned_data.get("submission") or "").strip()
+    if token and not FormSubmission.claim(token, user):
+        raise ValidationError(
+            _(
+                "This form was sent twice; it was carried out once, the first time. Check the "
+                "page to see the result."
+            ),
+            code="duplicate",
+        )

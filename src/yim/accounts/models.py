@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
@@ -221,6 +221,26 @@ class PasswordResetRequest(models.Model):
     email = models.CharField(max_length=254, db_index=True)  # as typed, lower-cased
     ip = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
+
+
+class FormSubmission(models.Model):
+    """One sending of a form whose write must not happen twice (a double click, a page sent
+    again after a slow answer): its one-time token is claimed in the write's transaction."""
+
+    token = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    @classmethod
+    def claim(cls, token: str, user: User) -> bool:
+        """True the first time ``token`` is claimed; False when it was sent before. Call it
+        inside the write's transaction: when the write is refused, the claim goes too."""
+        try:
+            with transaction.atomic():
+                cls.objects.create(token=token[:64], user=user)
+        except IntegrityError:
+            return False
+        return True
 
 
 class InvitationError(Exception):

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from yim.accounts.forms import SentOnce
 from yim.monitoring.models import SharingScope
 from yim.monitoring.scoring import TEXT_ANSWER_MAX, Instrument, Item
 from yim.trajectories.models import ConsentDecision
@@ -84,7 +85,7 @@ class SharingForm(forms.Form):
         return {scope: bool(self.cleaned_data.get(scope)) for scope in SharingScope.values}
 
 
-class ParentConsentForm(forms.Form):
+class ParentConsentForm(SentOnce):
     decision = forms.ChoiceField(
         label=_("Your decision"), choices=ConsentDecision.choices, widget=forms.RadioSelect
     )

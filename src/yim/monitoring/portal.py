@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yim import policy
+from yim.accounts.forms import claim_once
 from yim.accounts.models import Role
 from yim.audit.log import record
 from yim.audit.models import Action
@@ -270,15 +272,19 @@ def consent_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpRespon
     form = ParentConsentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and jim is not None and form.is_valid():
         try:
-            consent = jim.record_consent(
-                party=ConsentParty.PARENT,
-                parent_name=request.user.get_full_name() or request.user.get_username(),
-                decision=form.cleaned_data["decision"],
-                note=form.cleaned_data["note"],
-                recorded_by=request.user,
-            )
+            with transaction.atomic():
+                claim_once(form, request.user)  # a double submit records one decision
+                consent = jim.record_consent(
+                    party=ConsentParty.PARENT,
+                    parent_name=request.user.get_full_name() or request.user.get_username(),
+                    decision=form.cleaned_data["decision"],
+                    note=form.cleaned_data["note"],
+                    recorded_by=request.user,
+                )
         except ValidationError as refused:
-            for field, problems in refused.message_dict.items():
+            if not hasattr(refused, "error_dict"):  # a refusal of the whole form (sent twice)
+                form.add_error(None, refused)
+            for field, problems in getattr(refused, "message_dict", {}).items():
                 form.add_error(field if field in form.fields else None, problems)
         else:
             record(

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.forms.models import construct_instance
 from django.utils.translation import gettext_lazy as _
 
+from yim.accounts.forms import SentOnce
 from yim.programmes.models import ProgrammeModel
 from yim.trajectories.models import (
     Attendee,
@@ -357,7 +358,7 @@ class NoJimForm(DomainForm):
         }
 
 
-class ConsentForm(DomainForm):
+class ConsentForm(DomainForm, SentOnce):
     class Meta:
         model = ConsentRecord
         fields = ["party", "parent_name", "decision", "given_at", "note"]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from yim import policy
+from yim.accounts.forms import claim_once
 from yim.audit.models import Action
 from yim.trajectories.forms import (
     CandidateForm,
@@ -243,11 +244,16 @@ def consent_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             candidate=candidate, trajectory=trajectory, recorded_by=request.user
         ),
     )
+
+    def write() -> Any:
+        claim_once(form, request.user)  # a double submit records one consent
+        return form.save_versioned()
+
     if save_form(
         request,
         form,
         youth=trajectory.youth,
-        write=form.save_versioned,
+        write=write,
         detail="consent",
         created=True,
     ):

@@ -5,6 +5,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from yim.accounts.forms import SentOnce
 from yim.accounts.models import PORTAL_ROLE_CHOICES, Role
 from yim.audit.models import Action
 from yim.trajectories.models import NetworkPerson, Response, Youth
@@ -23,7 +24,7 @@ class BreakGlassForm(forms.Form):
     )
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(SentOnce):
     role = forms.ChoiceField(
         label=_("Invite as"),
         choices=PORTAL_ROLE_CHOICES,
@@ -59,10 +60,7 @@ class InvitationForm(forms.Form):
             else:
                 self.add_error(
                     "role",
-                    _(
-                        "This youth has no JIM yet: invite the JIM once a candidate has "
-                        "accepted."
-                    ),
+                    _("This youth has no JIM yet: invite the JIM once a candidate has accepted."),
                 )
         elif role != Role.JIM and person is not None:
             self.add_error("person", _("Only a JIM is invited as a person of the network."))

@@ -10,6 +10,7 @@ from datetime import datetime, time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from yim import policy
 from yim.accounts import twofactor
-from yim.accounts.forms import ApiTokenForm, LanguageForm
+from yim.accounts.forms import ApiTokenForm, LanguageForm, claim_once
 from yim.accounts.models import ApiToken, Invitation, User
 from yim.accounts.views import safe_next
 from yim.audit.log import record
@@ -214,14 +215,22 @@ def invite_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             status=400,
             detail="invitation refused, shown again",
         )
-    invitation, token = Invitation.create_for(
-        youth=youth,
-        role=form.cleaned_data["role"],
-        display_name=form.cleaned_data["display_name"],
-        email=form.cleaned_data["email"],
-        created_by=request.user,
-        person=form.cleaned_data["person"],
-    )
+    try:
+        with transaction.atomic():
+            claim_once(form, request.user)  # a double submit makes one invitation
+            invitation, token = Invitation.create_for(
+                youth=youth,
+                role=form.cleaned_data["role"],
+                display_name=form.cleaned_data["display_name"],
+                email=form.cleaned_data["email"],
+                created_by=request.user,
+                person=form.cleaned_data["person"],
+            )
+    except ValidationError as twice:
+        form.add_error(None, twice)
+        return _render_youth_detail(
+            request, youth, invitation_form=form, status=409, detail="invitation sent twice"
+        )
     record(
         request.user,
         Action.CREATE,
