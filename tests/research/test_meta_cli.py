@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -194,6 +195,13 @@ def test_unsupported_test_for_multilevel_exits_2(capsys: pytest.CaptureFixture[s
     assert "only z and t" in capsys.readouterr().err
 
 
+def test_the_command_offers_the_measures_the_library_has() -> None:
+    from yim.research import meta_cli
+    from yim.stats.meta import dataset
+
+    assert meta_cli.MEASURES == dataset.MEASURES
+
+
 def test_add_meta_parser_registers_meta_fit_on_any_parser() -> None:
     parser = argparse.ArgumentParser(prog="yim")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -202,3 +210,70 @@ def test_add_meta_parser_registers_meta_fit_on_any_parser() -> None:
     assert ns.command == "meta" and ns.meta_command == "fit"
     assert ns.es_id == "e" and ns.format == "html" and ns.method == "REML"
     assert callable(ns.func)
+
+
+def _json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
+    assert main_for_tests(["meta", "fit", *args, "--format", "json"]) == 0
+    data: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return data
+
+
+def test_parquet_gives_the_same_fit_as_csv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parquet = tmp_path / "konstantopoulos.parquet"
+    pd.read_csv(KONSTANTOPOULOS).to_parquet(parquet)
+    options = ("--yi", "yi", "--vi", "vi", "--random", "district/school", "--test", "t")
+    from_csv = _json(capsys, str(KONSTANTOPOULOS), *options)
+    from_parquet = _json(capsys, str(parquet), *options)
+    assert from_parquet["coefficients"] == from_csv["coefficients"]
+    assert from_parquet["variance_components"] == from_csv["variance_components"]
+
+
+def test_files_beyond_the_20_mb_upload_limit_are_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    big = tmp_path / "padded.csv"
+    frame = pd.read_csv(MOLLOY)
+    frame["notes"] = "n" * (1_500_000)  # an unused column makes the file 24 MB
+    frame.to_csv(big, index=False)
+    assert big.stat().st_size > 20 * 1024 * 1024
+    data = _json(capsys, str(big), "--r", "ri", "--n", "ni", "--study", "authors")
+    assert data["k"] == len(frame)
+
+
+BAD = (
+    "study,es,yi,vi\nA,1,0.1,0.01\nA,2,0.3,0.02\nB,1,abc,0.02\nB,2,0.2,0.03\nC,1,0.25,0.01,9\n"
+    "C,2,0.15,0.02\nD,1,0.05,\nD,2,0.12,0.02\nE,1,0.3,0.04\nE,2,0.2,0.05\n"
+)
+
+
+def test_bad_rows_are_each_named_and_left_out_only_with_drop_bad_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(BAD)
+    options = [str(path), "--yi", "yi", "--vi", "vi", "--study", "study", "--es-id", "es"]
+    assert main_for_tests(["meta", "fit", *options]) == 2
+    err = capsys.readouterr().err
+    assert "row 4, column yi: 'abc' is not a number" in err
+    assert "row 6: 5 fields where the header has 4" in err
+    assert "row 8, column vi: empty cell" in err
+    assert "--drop-bad-rows" in err and "Traceback" not in err
+
+    data = _json(capsys, *options, "--drop-bad-rows")
+    assert data["k"] == 7
+    assert [(d["row"], d["column"]) for d in data["dropped_rows"]] == [
+        (6, None),
+        (4, "yi"),
+        (8, "vi"),
+    ]
+    assert any("3 rows with problems" in note for note in data["notes"])
+    out = tmp_path / "report.html"
+    status = main_for_tests(["meta", "fit", *options, "--drop-bad-rows", "--out", str(out)])
+    assert status == 0
+    err = capsys.readouterr().err
+    assert "left out 3 rows with problems (7 effect sizes are analysed)" in err
+    assert "row 4, column yi: 'abc' is not a number" in err
+    page = out.read_text(encoding="utf-8")
+    assert "Rows left out" in page and "row 6: 5 fields where the header has 4" in page

@@ -1,15 +1,21 @@
-"""``yim meta fit``: a meta-analysis from a CSV or XLSX file, as an HTML report or JSON.
+"""``yim meta fit``: a meta-analysis from a CSV, XLSX or Parquet file, as HTML or JSON.
 
     yim meta fit data.csv --r ri --n ni --study authors --out report.html
-    yim meta fit data.csv --yi yi --vi vi --random district/school --test t --format json
+    yim meta fit data.parquet --yi yi --vi vi --random district/school --test t --format json
 
-Exit status: 0 on success; 2 when the data or the options cannot be used (every problem is
-printed on stderr as ``row N, column C: message``); 3 when the estimator does not converge
-(the message gives the iteration count and the last step or gradient); 1 when the output
-cannot be written.
+Files of any size are read (the 20 MB limit belongs to web uploads). Exit status: 0 on
+success; 2 when the data or the options cannot be used (every problem is printed on stderr as
+``row N, column C: message``); 3 when the estimator does not converge (the message gives the
+iteration count and the last step or gradient); 1 when the output cannot be written.
+
+Rows with bad cells refuse the file, each one listed, unless ``--drop-bad-rows`` is given:
+then those rows are left out, listed on stderr and in the report (and the JSON), and the
+rest is analysed. Problems of the table as a whole (a missing column, a single study) always
+refuse it.
 
 This module must not import Django: the command works without a configured site. The lead
-wires it into :mod:`yim.cli` with ``add_meta_parser(sub)``.
+wires it into :mod:`yim.cli` with ``add_meta_parser(sub)``. The statistics library is imported
+only when the command runs, so ``yim --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -17,11 +23,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from yim.stats.meta.dataset import MEASURES, DataError, load_table, prepare
-from yim.stats.meta.errors import ConvergenceError, MetaAnalysisError
+if TYPE_CHECKING:
+    from yim.stats.meta.problems import Problem
 
 EXIT_OK = 0
 EXIT_OUTPUT = 1
@@ -29,13 +37,18 @@ EXIT_DATA = 2
 EXIT_CONVERGENCE = 3
 
 TESTS = ("z", "t", "knha", "knha-truncated")
+MEASURES = ("ZCOR", "COR")  # yim.stats.meta.dataset.MEASURES, not imported for --help
+MAX_PRINTED = 1000
+"""Problems printed one per line; beyond this, a count per column."""
 
 
 def add_meta_parser(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> argparse.ArgumentParser:
     """Register ``meta`` (with the action ``fit``) on an ``add_subparsers()`` object."""
-    meta = subparsers.add_parser("meta", help="meta-analysis of effect sizes (CSV or XLSX)")
+    meta = subparsers.add_parser(
+        "meta", help="meta-analysis of effect sizes (CSV, XLSX or Parquet)"
+    )
     actions = meta.add_subparsers(dest="meta_command", required=True, metavar="ACTION")
     fit = actions.add_parser(
         "fit",
@@ -45,7 +58,11 @@ def add_meta_parser(
             "and sampling variances) or --r and --n (correlations and sample sizes)."
         ),
     )
-    fit.add_argument("data", help="CSV or XLSX file; the first row holds the column names")
+    fit.add_argument(
+        "data",
+        help="CSV, XLSX or Parquet file of any size; one row per effect size, the first row "
+        "(the header) holds the column names",
+    )
     inputs = fit.add_argument_group("effect sizes (either --yi/--vi or --r/--n)")
     inputs.add_argument("--yi", metavar="COLUMN", help="column with the effect sizes")
     inputs.add_argument("--vi", metavar="COLUMN", help="column with the sampling variances")
@@ -104,6 +121,13 @@ def add_meta_parser(
         default=None,
         help="maximum iterations of the estimator (default: the model's own)",
     )
+    fit.add_argument(
+        "--drop-bad-rows",
+        dest="drop_bad_rows",
+        action="store_true",
+        help="leave out rows whose cells cannot be used (each is listed, on stderr and in the "
+        "report) and analyse the rest; without it such rows refuse the file",
+    )
     out = fit.add_argument_group("output")
     out.add_argument("--out", metavar="PATH", help="write the report here (default: stdout)")
     out.add_argument("--format", choices=("html", "json"), default="html", help="html or json")
@@ -116,9 +140,22 @@ def _error(message: str) -> None:
     sys.stderr.write(message + "\n")
 
 
+def _print_problems(problems: Sequence[Problem]) -> None:
+    """Every problem on a line of its own; beyond :data:`MAX_PRINTED`, a count per column."""
+    for problem in problems[:MAX_PRINTED]:
+        _error(str(problem))
+    rest = problems[MAX_PRINTED:]
+    if rest:
+        per_column = Counter(p.column or "(whole row)" for p in rest)
+        counts = ", ".join(f"{n} in {col}" for col, n in per_column.most_common())
+        _error(f"... and {len(rest)} more problems ({counts})")
+
+
 def cmd_meta_fit(ns: argparse.Namespace) -> int:
     """Handler of ``yim meta fit``; returns the exit status."""
-    # imported here so that ``yim --help`` stays fast (matplotlib, scipy)
+    # imported here so that ``yim --help`` stays fast (pandas, scipy, matplotlib)
+    from yim.stats.meta.dataset import DataError, load_table, prepare
+    from yim.stats.meta.errors import ConvergenceError, MetaAnalysisError
     from yim.stats.meta.report import fit_from_options, render_html, to_json_dict
 
     direct = ns.yi is not None or ns.vi is not None
@@ -130,7 +167,7 @@ def cmd_meta_fit(ns: argparse.Namespace) -> int:
         _error(f"yim meta fit: --level {ns.level} must lie between 0 and 1 (e.g. 0.95)")
         return EXIT_DATA
     try:
-        table = load_table(ns.data)
+        table = load_table(ns.data, max_bytes=None, max_rows=None)
         prepared = prepare(
             table,
             yi=ns.yi,
@@ -142,7 +179,15 @@ def cmd_meta_fit(ns: argparse.Namespace) -> int:
             es_id=ns.es_id,
             random=ns.random,
             mods=ns.mods,
+            drop_invalid=ns.drop_bad_rows,
         )
+        if prepared.dropped:
+            rows = len(prepared.dropped_rows)
+            _error(
+                f"yim meta fit: {ns.data}: left out {rows} row{'s' if rows != 1 else ''} with "
+                f"problems ({prepared.k} effect sizes are analysed):"
+            )
+            _print_problems(prepared.dropped)
         fit = fit_from_options(
             prepared,
             method=ns.method,
@@ -155,8 +200,14 @@ def cmd_meta_fit(ns: argparse.Namespace) -> int:
         )
     except DataError as exc:
         _error(f"yim meta fit: {ns.data}: {len(exc.problems)} problem(s) in the data")
-        for problem in exc.problems:
-            _error(str(problem))
+        _print_problems(exc.problems)
+        cells = exc.cell_problems
+        if cells and len(cells) == len(exc.problems) and not ns.drop_bad_rows:
+            rows = len({p.row for p in cells})
+            _error(
+                f"yim meta fit: with --drop-bad-rows these {rows} row(s) are left out (and "
+                "listed in the report) and the rest is analysed"
+            )
         return EXIT_DATA
     except ConvergenceError as exc:
         detail = str(exc)

@@ -391,3 +391,15 @@ def test_bias_test_is_frozen() -> None:
     out: BiasTest = rank_correlation_test(two_level("bcg"))
     with pytest.raises(AttributeError):
         out.pval = 0.0  # type: ignore[misc]
+
+
+def test_rank_correlation_test_of_many_effect_sizes_uses_the_normal_approximation() -> None:
+    rng = np.random.default_rng(3)
+    k = 2_000  # the exact p-value would take minutes here
+    vi = rng.uniform(0.01, 0.1, size=k)
+    yi = rng.normal(scale=np.sqrt(vi + 0.02))
+    out = rank_correlation_test(RandomEffectsModel("DL").fit(yi, vi))
+    assert "normal approximation" in out.notes[0] and "k > 500" in out.notes[0]
+    # without ties R's normal approximation is the z-test of Kendall's S
+    z = out.statistic / np.sqrt(2 * (2 * k + 5) / (9 * k * (k - 1)))
+    assert out.pval == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-9)

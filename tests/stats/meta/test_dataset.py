@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -205,3 +206,82 @@ def test_problem_text_names_row_and_column() -> None:
     assert str(Problem(5, "ri", "too big")) == "row 5, column ri: too big"
     assert str(Problem(None, "ri", "missing")) == "column ri: missing"
     assert str(Problem(None, None, "empty")) == "empty"
+
+
+# --- files of any size, Parquet, and rows with problems ---------------------------------------
+
+
+def test_without_limits_files_beyond_the_upload_limits_are_read() -> None:
+    pad = "p" * (MAX_BYTES // 2 + 1)
+    data = f"yi,vi,notes\n0.1,0.01,{pad}\n0.2,0.02,{pad}\n".encode()
+    assert len(data) > MAX_BYTES
+    with pytest.raises(DataError, match="limit is 20 MB"):
+        load_table(data, "big.csv")
+    assert len(load_table(data, "big.csv", max_bytes=None, max_rows=None)) == 2
+    many = "yi,vi\n" + "0.1,0.01\n" * 12
+    assert len(load_table(many.encode(), "rows.csv", max_rows=None)) == 12
+
+
+def test_a_windows_1252_file_is_recognised_after_the_first_64_kb() -> None:
+    text = "study,yi,vi\n" + "A,0.1,0.01\n" * 7000 + "Café,0.2,0.02\n"
+    frame = load_table(text.encode("cp1252"), "ansi.csv")
+    assert frame["study"].iloc[-1] == "Café"
+
+
+def test_parquet_files_are_read_with_spreadsheet_row_numbers(tmp_path: Path) -> None:
+    table = pd.DataFrame(
+        {"study": ["A", "A", "B"], "es": [1, 2, 1], "yi": [0.1, 0.2, 0.3], "vi": [0.01, 0.02, 0.03]}
+    )
+    path = tmp_path / "effects.parquet"
+    table.to_parquet(path)
+    frame = load_table(path)
+    assert list(frame.index) == [2, 3, 4]
+    prepared = prepare(frame, yi="yi", vi="vi", study="study", es_id="es")
+    assert prepared.groups == {"study": ("A", "A", "B"), "es": ("1", "2", "1")}
+    np.testing.assert_array_equal(prepared.yi, table["yi"])
+    assert len(load_table(path.read_bytes(), "upload.parquet")) == 3
+    with pytest.raises(DataError, match="cannot read the Parquet file"):
+        load_table(b"not parquet", "broken.parquet")
+
+
+BAD_ROWS = "study,yi,vi\nA,0.1,0.01\nA,x,0.02\nB,0.3,-1\nB,0.2,0.02\nC,0.25,0.03\n"
+
+
+def test_rows_with_problems_refuse_the_table_unless_they_may_be_left_out() -> None:
+    frame = _csv(BAD_ROWS)
+    with pytest.raises(DataError) as excinfo:
+        prepare(frame, yi="yi", vi="vi", study="study")
+    assert _problems(excinfo) == {(3, "yi"), (4, "vi")}
+    prepared = prepare(frame, yi="yi", vi="vi", study="study", drop_invalid=True)
+    assert prepared.rows == (2, 5, 6)
+    assert prepared.dropped_rows == (3, 4)
+    assert [str(p) for p in prepared.dropped] == [
+        "row 3, column yi: 'x' is not a number",
+        "row 4, column vi: -1: a sampling variance must be greater than 0",
+    ]
+    assert prepared.notes[0].startswith("2 rows with problems in their cells were left out")
+    np.testing.assert_allclose(prepared.yi, [0.1, 0.2, 0.25])
+
+
+def test_problems_of_the_whole_table_refuse_it_even_when_rows_may_be_left_out() -> None:
+    frame = _csv("study,yi,vi\nA,0.1,0.01\nB,x,0.02\nA,0.2,0.02\n")
+    with pytest.raises(DataError) as excinfo:
+        prepare(frame, yi="yi", vi="vi", study="study", drop_invalid=True)
+    # without row 3 only study A is left
+    assert _problems(excinfo) == {(3, "yi"), (None, "study")}
+    with pytest.raises(DataError) as excinfo:
+        prepare(_csv(GOOD), yi="effect", vi="var", drop_invalid=True)
+    assert _problems(excinfo) == {(None, "effect"), (None, "var")}
+
+
+def test_a_csv_line_with_too_many_fields_is_named_and_later_rows_keep_their_numbers() -> None:
+    frame = _csv("study,yi,vi\nA,0.1,0.01\nB,0.2,0.02,extra\n\nC,0.3,0.03\nD,0.4,0.04\n")
+    assert list(frame.index) == [2, 5, 6]
+    with pytest.raises(DataError) as excinfo:
+        prepare(frame, yi="yi", vi="vi", study="study")
+    assert [str(p) for p in excinfo.value.problems] == [
+        "row 3: 4 fields where the header has 3; the values cannot be matched to the columns"
+    ]
+    prepared = prepare(frame, yi="yi", vi="vi", study="study", drop_invalid=True)
+    assert prepared.rows == (2, 5, 6)
+    assert prepared.dropped_rows == (3,)

@@ -8,11 +8,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from yim.stats.meta import tables
 from yim.stats.meta.dataset import DataError, PreparedData, load_table, prepare
 from yim.stats.meta.errors import ConvergenceError, MetaAnalysisError
+from yim.stats.meta.forest_summary import forest_rows
 from yim.stats.meta.multilevel import MultilevelModel
 from yim.stats.meta.report import (
     fit_from_options,
@@ -205,3 +207,79 @@ def test_bias_tests_refused_by_a_multilevel_model_are_marked_not_applicable() ->
     assert statuses["Trim-and-fill (L0)"] == "not applicable"
     assert statuses["Egger regression test (sei as moderator)"] == "ok"
     assert all(o.message for o in outcomes if o.status == "not applicable")
+
+
+# --- large meta-analyses: the report stays small and the forest plot says what it shows ------
+
+
+def _simulated(n_studies: int, per: int, seed: int = 14) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    study = np.repeat(np.arange(1, n_studies + 1), per)
+    vi = 4.0 / rng.integers(20, 200, size=study.size)
+    yi = (
+        0.2
+        + rng.normal(scale=0.2, size=n_studies)[study - 1]
+        + rng.normal(scale=0.15, size=study.size)
+        + rng.normal(scale=np.sqrt(vi))
+    )
+    return pd.DataFrame(
+        {
+            "study": [f"Study {s}" for s in study],
+            "es": np.tile(np.arange(1, per + 1), n_studies),
+            "yi": yi,
+            "vi": vi,
+        }
+    )
+
+
+def _forest_caption(page: str) -> str:
+    match = re.search(r'id="forest">.*?<figcaption>(.*?)</figcaption>', page, re.DOTALL)
+    assert match is not None, "the report has no forest plot"
+    return match.group(1)
+
+
+def test_the_report_of_50000_effect_sizes_stays_under_2_mb_with_an_aggregated_forest_plot() -> None:
+    prepared = prepare(_simulated(5_000, 10), yi="yi", vi="vi", study="study", es_id="es")
+    page = render_html(fit_from_options(prepared, test="t"))
+    assert len(page.encode("utf-8")) < 2 * 1024 * 1024
+    caption = _forest_caption(page)
+    assert "aggregated" in caption and "most influential of 5,000 studies" in caption
+    assert "50,000 in all" in caption
+    forest = page[page.index('id="forest"') : page.index('id="funnel"')]
+    assert (
+        sum(i.startswith("forest-forest-study-") for i in re.findall(r'id="([^"]+)"', forest)) == 40
+    )
+    assert "<script" not in page.lower()
+
+
+def test_up_to_400_studies_the_forest_plot_shows_every_study_aggregated() -> None:
+    prepared = prepare(_simulated(150, 3), yi="yi", vi="vi", study="study", es_id="es")
+    fit = fit_from_options(prepared, test="t")
+    page = render_html(fit)
+    caption = _forest_caption(page)
+    assert caption.startswith("Forest plot of the 150 studies, each aggregated")
+    rows = forest_rows(fit)
+    assert not rows.selected and rows.aggregated and len(rows.labels) == 150
+    assert float(np.sum(rows.weights)) == pytest.approx(100.0)
+    # a row is the study's inverse-variance mean, the within-study sigma² added to each vi
+    within = float(fit.result.sigma2[1])
+    first = prepared.frame.iloc[:3]
+    w = 1.0 / (first["vi"].to_numpy() + within)
+    assert rows.labels[0] == "Study 1"
+    assert rows.yi[0] == pytest.approx(float(np.sum(w * first["yi"]) / np.sum(w)), rel=1e-12)
+    assert rows.vi[0] == pytest.approx(1.0 / float(np.sum(w)), rel=1e-12)
+
+
+def test_without_studies_the_most_influential_effect_sizes_are_shown() -> None:
+    frame = _simulated(500, 1)
+    prepared = prepare(frame, yi="yi", vi="vi")
+    fit = fit_from_options(prepared, method="DL")
+    rows = forest_rows(fit, top=10)
+    assert rows.selected and not rows.aggregated and rows.n_units == 500
+    # the leave-one-out shift of the pooled estimate with tau² held fixed ranks them
+    w = 1.0 / (prepared.vi + fit.result.tau2)  # type: ignore[union-attr]
+    mu = float(np.sum(w * prepared.yi) / np.sum(w))
+    shift = np.abs(w * (mu - prepared.yi) / (np.sum(w) - w))
+    expected = [prepared.labels[i] for i in np.argsort(-shift)[:10]]
+    assert list(rows.labels) == expected
+    assert "most influential of 500 effect sizes" in _forest_caption(render_html(fit))

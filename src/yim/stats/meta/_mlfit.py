@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy import linalg
 
 from yim.stats.meta._blocks import FloatArray, MultilevelConvergenceError, NestedEngine
@@ -31,6 +32,7 @@ class LikelihoodPoint:
     beta: FloatArray
     vb: FloatArray  # (XᵀV⁻¹X)⁻¹
     iterations: int = 0
+    hessian: FloatArray | None = None  # the optimiser's last Hessian (negated, free block)
 
 
 class NestedLikelihood:
@@ -97,6 +99,7 @@ def maximise(
     scale: float,
     max_iter: int = 200,
     xtol: float = 1e-11,
+    neg_hessian: FloatArray | None = None,
 ) -> LikelihoodPoint:
     """Projected Newton ascent over σ² ≥ 0, with the Hessian from finite differences of
     the analytic score (only a handful of components, so this costs a few evaluations).
@@ -105,6 +108,11 @@ def maximise(
     Newton step of every free component is below ``xtol·(σ²_l + scale)``; the log-likelihood
     is then within ~1e-20 relative of its maximum and σ² within ~1e-10 relative, far inside
     the 1e-6 agreement aimed for with metafor.
+
+    With ``neg_hessian`` (an estimate of −Hessian over all components, say from a refit
+    nearby) no finite differences are taken: the estimate is improved from step to step by
+    BFGS updates of the scores, which needs one evaluation per step. The profile-likelihood
+    searches use this for their many refits close to one another.
     """
     free = np.isnan(fixed)
     x = np.where(free, np.maximum(start, 0.0), fixed)
@@ -112,20 +120,25 @@ def maximise(
     if not free.any():
         return pt
     tiny = 1e-12 * scale
+    quasi = neg_hessian is not None
+    b_mat = None if neg_hessian is None else np.array(neg_hessian, dtype=np.float64)
     for it in range(1, max_iter + 1):
         g = pt.gradient
         # active set: at the bound with the score pushing further down
         act = free & ~((x <= 0.0) & (g <= 0.0))
         if not act.any():
-            return LikelihoodPoint(pt.sigma2, pt.loglik, pt.gradient, pt.beta, pt.vb, it)
+            return _done(pt, it, b_mat)
         idx = np.flatnonzero(act)
-        hess = np.empty((idx.size, idx.size))
-        for j, comp in enumerate(idx):
-            h = 1e-6 * (x[comp] + 1e-3 * scale)
-            xh = x.copy()
-            xh[comp] += h
-            hess[:, j] = (lik.point(xh).gradient[idx] - g[idx]) / h
-        neg_h = -0.5 * (hess + hess.T)
+        if b_mat is not None:
+            neg_h = b_mat[np.ix_(idx, idx)]
+        else:
+            hess = np.empty((idx.size, idx.size))
+            for j, comp in enumerate(idx):
+                h = 1e-6 * (x[comp] + 1e-3 * scale)
+                xh = x.copy()
+                xh[comp] += h
+                hess[:, j] = (lik.point(xh).gradient[idx] - g[idx]) / h
+            neg_h = -0.5 * (hess + hess.T)
         eig_min = float(np.linalg.eigvalsh(neg_h).min())
         if eig_min <= 1e-12 * float(np.abs(neg_h).max() + 1e-300):
             neg_h = neg_h + (abs(eig_min) + 1e-6 * float(np.abs(neg_h).max() + 1.0)) * np.eye(
@@ -147,15 +160,39 @@ def maximise(
             # no ascent within rounding: fine if the predicted gain (Newton decrement) is
             # itself at rounding level, i.e. we already sit at the maximum
             if float(g[idx] @ step_free) <= 1e-9 * (1.0 + abs(pt.loglik)):
-                return LikelihoodPoint(pt.sigma2, pt.loglik, pt.gradient, pt.beta, pt.vb, it)
+                return _done(pt, it, b_mat)
+            if quasi and b_mat is not None:
+                b_mat = None  # a poor estimate: take finite differences from here on
+                continue
             raise MultilevelConvergenceError(
                 "line search failed to improve the likelihood", it, g.tolist()
             )
         moved = np.abs(x_new - x)
+        x_prev, g_prev = x, g
         x = x_new
         pt = lik.point(x)
+        if b_mat is not None:
+            b_mat = _bfgs(b_mat, x - x_prev, -(pt.gradient - g_prev), free)
         if np.all(moved[free] <= xtol * (x[free] + tiny) + tiny * 1e-3):
-            return LikelihoodPoint(pt.sigma2, pt.loglik, pt.gradient, pt.beta, pt.vb, it)
+            return _done(pt, it, b_mat)
     raise MultilevelConvergenceError(
         "variance components did not converge", max_iter, pt.gradient.tolist()
     )
+
+
+def _done(pt: LikelihoodPoint, it: int, neg_hessian: FloatArray | None) -> LikelihoodPoint:
+    return LikelihoodPoint(pt.sigma2, pt.loglik, pt.gradient, pt.beta, pt.vb, it, neg_hessian)
+
+
+def _bfgs(b_mat: FloatArray, s: FloatArray, y: FloatArray, free: NDArray[np.bool_]) -> FloatArray:
+    """BFGS update of the (positive definite) −Hessian over the free components; the update
+    is skipped when the step does not show positive curvature."""
+    s = np.where(free, s, 0.0)
+    y = np.where(free, y, 0.0)
+    sy = float(s @ y)
+    bs = b_mat @ s
+    sbs = float(s @ bs)
+    if sy <= 1e-12 * float(np.sqrt((s @ s) * (y @ y))) or sbs <= 0.0:
+        return b_mat
+    out: FloatArray = b_mat - np.outer(bs, bs) / sbs + np.outer(y, y) / sy
+    return out

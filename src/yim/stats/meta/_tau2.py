@@ -3,7 +3,9 @@
     y_i = x_i' beta + u_i + e_i,   u_i ~ N(0, tau^2),   e_i ~ N(0, v_i)
 
 Formulas follow metafor 3.8 ``rma.uni`` (Viechtbauer 2005, 2010), written with the projection
-matrix P = W - W X (X'WX)^-1 X'W for weights W = diag(w):
+matrix P = W - W X (X'WX)^-1 X'W for weights W = diag(w). P is k x k and is never formed:
+:class:`Projection` gives P y, its diagonal and the traces the estimators need in O(k p^2),
+so a million effect sizes take as little memory as a handful of vectors.
 
 * DL   DerSimonian-Laird:  (y'P y - (k - p)) / tr(P),               w = 1/v
 * HE   Hedges (OLS moments): (y'P y - tr(P V)) / (k - p),           P from w = 1
@@ -48,8 +50,60 @@ class Tau2Estimate:
     iterations: int
 
 
+class Projection:
+    """P = W - W X (X'WX)^-1 X'W for diagonal weights w, without forming the k x k matrix.
+
+    With A = W X and H = X'W X, P = W - A H^-1 A'. For diagonal D1, D2 (as vectors)
+    tr(P D1 P D2) = sum(w² d1 d2) - 2 sum(w d1 d2 b) + tr(H^-1 A'D1A H^-1 A'D2A), where
+    b = diag(A H^-1 A').
+    """
+
+    def __init__(self, X: FloatArray, w: FloatArray) -> None:
+        self.w = w
+        self.A = X * w[:, None]
+        try:
+            self.h_inv = np.linalg.inv(X.T @ self.A)
+        except np.linalg.LinAlgError as exc:
+            raise MetaAnalysisError("X'WX is singular: the moderators are collinear") from exc
+        self._b: FloatArray | None = None
+
+    @property
+    def b(self) -> FloatArray:
+        """diag(A H^-1 A')."""
+        if self._b is None:
+            self._b = np.einsum("ij,jk,ik->i", self.A, self.h_inv, self.A)
+        return self._b
+
+    def apply(self, y: FloatArray) -> FloatArray:
+        """P y."""
+        out: FloatArray = self.w * y - self.A @ (self.h_inv @ (self.A.T @ y))
+        return out
+
+    def quad(self, y: FloatArray) -> float:
+        """y' P y."""
+        return float(y @ self.apply(y))
+
+    def diag(self) -> FloatArray:
+        out: FloatArray = self.w - self.b
+        return out
+
+    def trace(self) -> float:
+        return float(np.sum(self.w) - np.trace(self.h_inv @ (self.A.T @ self.A)))
+
+    def trace_pdpd(self, d1: FloatArray | None = None, d2: FloatArray | None = None) -> float:
+        """tr(P D1 P D2) for diagonal D1, D2 (None: the identity)."""
+        k = self.w.shape[0]
+        e1 = np.ones(k) if d1 is None else d1
+        e2 = np.ones(k) if d2 is None else d2
+        g1 = self.A.T @ (self.A * e1[:, None])
+        g2 = self.A.T @ (self.A * e2[:, None])
+        cross = float(np.trace(self.h_inv @ g1 @ self.h_inv @ g2))
+        we = self.w * e1 * e2
+        return float(np.sum(self.w * we) - 2.0 * np.sum(we * self.b) + cross)
+
+
 def weighted_projection(X: FloatArray, w: FloatArray) -> FloatArray:
-    """P = W - W X (X'WX)^-1 X'W."""
+    """P = W - W X (X'WX)^-1 X'W as a dense k x k matrix (for small k and for tests)."""
     WX = X * w[:, None]
     XtWX = X.T @ WX
     try:
@@ -62,8 +116,7 @@ def weighted_projection(X: FloatArray, w: FloatArray) -> FloatArray:
 
 def q_statistic(y: FloatArray, v: FloatArray, X: FloatArray, tau2: float) -> float:
     """Generalised Q: y' P(tau^2) y with weights 1/(v + tau^2)."""
-    P = weighted_projection(X, 1.0 / (v + tau2))
-    return float(y @ P @ y)
+    return Projection(X, 1.0 / (v + tau2)).quad(y)
 
 
 def log_likelihood(
@@ -93,23 +146,22 @@ def log_likelihood(
     )
 
 
-def _he(y: FloatArray, v: FloatArray, X: FloatArray) -> tuple[float, FloatArray, float]:
+def _he(y: FloatArray, v: FloatArray, X: FloatArray) -> tuple[float, Projection, float]:
     k, p = X.shape
-    P = weighted_projection(X, np.ones(k))
-    PV = P * v[None, :]
-    tr_pv = float(np.trace(PV))
-    return (float(y @ P @ y) - tr_pv) / (k - p), PV, tr_pv
+    P = Projection(X, np.ones(k))
+    tr_pv = float(np.sum(P.diag() * v))
+    return (P.quad(y) - tr_pv) / (k - p), P, tr_pv
 
 
 def _se_from_quadratic(
-    scale: float, PV: FloatArray, P: FloatArray, tau2: float, df_term: float | None
+    scale: float, P: Projection, v: FloatArray, tau2: float, df_term: float | None
 ) -> float:
-    """SE of a moment estimator (y'Ay - c)/scale; metafor's expressions."""
+    """SE of a moment estimator (y'Ay - c)/scale; metafor's expressions, with
+    sum(PV * PV') = tr(PVPV), sum(PV * P) = tr(PVP) and sum(P * P) = tr(PP)."""
     t = max(tau2, 0.0)
-    first = float(np.sum(PV * PV.T)) if df_term is None else df_term
+    first = P.trace_pdpd(v, v) if df_term is None else df_term
     return float(
-        np.sqrt(2.0 * first + 4.0 * t * float(np.sum(PV * P)) + 2.0 * t**2 * float(np.sum(P * P)))
-        / scale
+        np.sqrt(2.0 * first + 4.0 * t * P.trace_pdpd(v) + 2.0 * t**2 * P.trace_pdpd()) / scale
     )
 
 
@@ -135,34 +187,31 @@ def estimate_tau2(
     scale_v = float(np.mean(v))
 
     if method == "DL":
-        w = 1.0 / v
-        P = weighted_projection(X, w)
-        tr_p = float(np.trace(P))
-        tau2 = max(0.0, (float(y @ P @ y) - (k - p)) / tr_p)
-        PV = P * v[None, :]  # P V = identity-like term: sum(PV*PV') = k - p for w = 1/v
-        return Tau2Estimate(tau2, _se_from_quadratic(tr_p, PV, P, tau2, float(k - p)), 0)
+        P = Projection(X, 1.0 / v)
+        tr_p = P.trace()
+        tau2 = max(0.0, (P.quad(y) - (k - p)) / tr_p)
+        # P V is idempotent-like here: tr(PVPV) = k - p for w = 1/v
+        return Tau2Estimate(tau2, _se_from_quadratic(tr_p, P, v, tau2, float(k - p)), 0)
 
     if method == "HS":
         w = 1.0 / v
-        P = weighted_projection(X, w)
-        tau2 = max(0.0, (float(y @ P @ y) - k) / float(np.sum(w)))
-        se = _se_from_quadratic(float(np.sum(w)), P * v[None, :], P, tau2, float(k - p))
+        P = Projection(X, w)
+        tau2 = max(0.0, (P.quad(y) - k) / float(np.sum(w)))
+        se = _se_from_quadratic(float(np.sum(w)), P, v, tau2, float(k - p))
         return Tau2Estimate(tau2, se, 0)
 
     if method == "HE":
-        raw, PV, _ = _he(y, v, X)
+        raw, P, _ = _he(y, v, X)
         tau2 = max(0.0, raw)
-        P = weighted_projection(X, np.ones(k))
-        return Tau2Estimate(tau2, _se_from_quadratic(float(k - p), PV, P, tau2, None), 0)
+        return Tau2Estimate(tau2, _se_from_quadratic(float(k - p), P, v, tau2, None), 0)
 
     if method == "SJ":
         tau0 = float(np.mean((y - np.mean(y)) ** 2))
         if tau0 <= 0:
             return Tau2Estimate(0.0, 0.0, 0)
-        P = weighted_projection(X, 1.0 / (v + tau0))
-        tau2 = max(0.0, tau0 * float(y @ P @ y) / (k - p))
-        PV = P * v[None, :]
-        se = tau0 * _se_from_quadratic(float(k - p), PV, P, tau2, None)
+        P = Projection(X, 1.0 / (v + tau0))
+        tau2 = max(0.0, tau0 * P.quad(y) / (k - p))
+        se = tau0 * _se_from_quadratic(float(k - p), P, v, tau2, None)
         return Tau2Estimate(tau2, se, 0)
 
     if method == "PM":
@@ -241,12 +290,12 @@ def _fisher_scoring(
             )
         iterations += 1
         w = 1.0 / (v + tau2)
-        P = weighted_projection(X, w)
-        Py = P @ y
+        P = Projection(X, w)
+        Py = P.apply(y)
         if method == "ML":
             adj = (float(Py @ Py) - float(np.sum(w))) / float(np.sum(w**2))
         elif method == "REML":
-            adj = (float(Py @ Py) - float(np.trace(P))) / float(np.sum(P * P))
+            adj = (float(Py @ Py) - P.trace()) / P.trace_pdpd()
         else:  # EB
             adj = (float(y @ Py) * k / (k - p) - k) / float(np.sum(w))
         if not np.isfinite(adj):
@@ -277,8 +326,7 @@ def _fisher_scoring(
     if method == "ML":
         se = float(np.sqrt(2.0 / np.sum(w**2)))
     elif method == "REML":
-        P = weighted_projection(X, w)
-        se = float(np.sqrt(2.0 / np.sum(P * P)))
+        se = float(np.sqrt(2.0 / Projection(X, w).trace_pdpd()))
     else:
         se = _se_pm_eb(v, tau2, k, p)
     return Tau2Estimate(float(tau2), se, iterations)
@@ -291,14 +339,14 @@ def _score(method: str, y: FloatArray, v: FloatArray, X: FloatArray, tau2: float
     tau^2 because every eigenvalue of P does, so bracketing finds its root as well.
     """
     w = 1.0 / (v + tau2)
-    P = weighted_projection(X, w)
-    Py = P @ y
+    P = Projection(X, w)
+    Py = P.apply(y)
     if method == "ML":
         return float(Py @ Py) - float(np.sum(w))
     if method == "EB":
         k, p = int(X.shape[0]), int(X.shape[1])
         return float(y @ Py) * k / (k - p) - float(k)
-    return float(Py @ Py) - float(np.trace(P))
+    return float(Py @ Py) - P.trace()
 
 
 def _score_root(

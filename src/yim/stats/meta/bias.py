@@ -32,11 +32,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from yim.stats.meta._ml_result import MultilevelResult
 from yim.stats.meta._validate import FloatArray, as_vector, first_row
 from yim.stats.meta.diagnostics import refit_multilevel, refit_twolevel
 from yim.stats.meta.errors import MetaAnalysisError
 from yim.stats.meta.failsafe import FailSafeN, fail_safe_n
+from yim.stats.meta.multilevel_result import MultilevelResult
 from yim.stats.meta.results import Coefficient
 from yim.stats.meta.trimfill import TrimAndFillResult, trim_and_fill
 from yim.stats.meta.twolevel_result import TwoLevelResult
@@ -284,12 +284,19 @@ def _classical_egger(
 
 
 # --- rank correlation test ------------------------------------------------------------------
+
+KENDALL_EXACT_MAX_K = 500
+"""Largest k for which the rank correlation test computes the exact p-value (no ties)."""
+
+
 def rank_correlation_test(result: Fit) -> BiasTest:
     """Begg & Mazumdar's rank correlation test, as metafor's ``ranktest()``.
 
     Deviates y*_i = (y_i − θ̂) / sqrt(v_i − 1/Σw) from the equal-effects mean θ̂ (weights
     w = 1/v, whatever the fitted model) are correlated with v_i by Kendall's tau (tau-b).
-    Without ties the two-sided p-value is exact (as R's ``cor.test(exact=TRUE)``, for any k);
+    Without ties the two-sided p-value is exact (as R's ``cor.test(exact=TRUE)``) up to
+    k = :data:`KENDALL_EXACT_MAX_K`, beyond which its cost is prohibitive (seconds at k = 1,000,
+    minutes at 2,000) and the normal approximation, by then accurate, is used and noted;
     with ties R cannot give an exact p-value and uses the normal approximation with the
     tie-corrected variance of Kendall's S (no continuity correction), and so does this function
     (``notes`` says which was used). Moderators of the fitted model are ignored (as metafor).
@@ -312,9 +319,15 @@ def rank_correlation_test(result: Fit) -> BiasTest:
         )
     tau = float(stats.kendalltau(ystar, vi).statistic)  # tau-b, as R's cor(method="kendall")
     ties = len(np.unique(ystar)) < k or len(np.unique(vi)) < k
-    if not ties:
+    if not ties and k <= KENDALL_EXACT_MAX_K:
         pval = kendall_exact_pvalue(tau, k)
         note = "exact p-value (no ties)"
+    elif not ties:
+        pval = _kendall_normal_pvalue(tau, ystar, vi)
+        note = (
+            f"normal approximation: the exact p-value is not computed for k > "
+            f"{KENDALL_EXACT_MAX_K} (its cost grows with k³; the two agree closely there)"
+        )
     else:
         pval = _kendall_normal_pvalue(tau, ystar, vi)
         note = "ties present: normal approximation (exact p-value not available, as in R)"

@@ -1,227 +1,50 @@
-"""Reading a researcher's effect-size table (CSV or XLSX) into validated arrays.
+"""Validating a researcher's effect-size table into arrays a meta-analysis can use.
 
 Two steps, both usable from the command line and from the web upload page:
 
-* :func:`load_table` reads a CSV (comma, semicolon or tab separated; UTF-8 or Windows-1252;
-  a semicolon file is read with decimal commas, as Excel writes it in Dutch locales) or an
-  XLSX workbook (first sheet) into a :class:`pandas.DataFrame`. Files larger than
-  :data:`MAX_BYTES` or with more than :data:`MAX_ROWS` data rows are refused before any
-  statistics run. Blank lines are dropped, but every row keeps its spreadsheet number: the
-  frame's index holds it (header = row 1, first data row = row 2).
+* :func:`~yim.stats.meta.reading.load_table` (re-exported here) reads a CSV, XLSX or Parquet
+  file into a :class:`pandas.DataFrame` whose index holds each row's spreadsheet number
+  (header = row 1, first data row = row 2).
 * :func:`prepare` checks the columns the analysis needs and returns :class:`PreparedData`
   (effect sizes, sampling variances, labels, groupings and the moderator design matrix).
   It collects *all* problems before failing, so a researcher can fix a file in one go: a
   :class:`DataError` carries a list of :class:`Problem` (row, column, message).
+
+Bad rows: by default any problem refuses the table. With ``drop_invalid=True`` the rows
+whose cells are unusable (not a number, empty, out of range, no group label, a CSV line with
+too many fields) are left out, every one of them listed in ``PreparedData.dropped`` and
+counted in a note; problems of the table as a whole (a missing column, a single study, a
+moderator with one level, too few rows left) still refuse it. Leaving effect sizes out
+changes the analysis, so it is never done unasked.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import dataclasses
 import re
-import zipfile
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
 from yim.stats.meta.design import design_matrix
-from yim.stats.meta.errors import DesignError, MetaAnalysisError
+from yim.stats.meta.errors import DesignError
+from yim.stats.meta.problems import DataError, Problem
+from yim.stats.meta.reading import (
+    MAX_BYTES,
+    MAX_ROWS,
+    MAX_XLSX_UNCOMPRESSED,
+    PROBLEMS_ATTR,
+    ROW_INDEX_NAME,
+    load_table,
+)
 
 FloatArray = NDArray[np.float64]
 
-MAX_BYTES = 20 * 1024 * 1024
-"""Largest accepted upload (20 MB)."""
-MAX_ROWS = 200_000
-"""Largest accepted number of data rows."""
-MAX_XLSX_UNCOMPRESSED = 200 * 1024 * 1024
-"""An XLSX is a zip archive; refuse archives that unpack to more than this (zip bombs)."""
-
 MEASURES = ("ZCOR", "COR")
-_NA_VALUES = ["", "NA", "N/A", "#N/A", "NaN", "nan", "NULL", "null"]
-_ROW_INDEX_NAME = "row"
 _IDENTIFIER = re.compile(r"[A-Za-z_.][A-Za-z0-9_.]*")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the input; ``row`` is the 1-based spreadsheet row (header = 1)."""
-
-    row: int | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = []
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column is not None:
-            where.append(f"column {self.column}")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
-
-
-class DataError(MetaAnalysisError):
-    """The table cannot be analysed; ``problems`` lists every problem found."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems: tuple[Problem, ...] = tuple(problems)
-        shown = [str(p) for p in self.problems[:20]]
-        more = len(self.problems) - len(shown)
-        if more > 0:
-            shown.append(f"... and {more} more problems")
-        super().__init__("; ".join(shown) if shown else "the data cannot be analysed")
-
-
-# --- reading ------------------------------------------------------------------------------------
-
-
-def _read_source(source: str | Path | bytes, max_bytes: int) -> tuple[bytes, str | None]:
-    if isinstance(source, bytes):
-        data, name = source, None
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise DataError([Problem(None, None, f"file {str(path)!r} does not exist")])
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise DataError([Problem(None, None, _too_large(size, max_bytes))])
-        data, name = path.read_bytes(), path.name
-    if len(data) > max_bytes:
-        raise DataError([Problem(None, None, _too_large(len(data), max_bytes))])
-    return data, name
-
-
-def _too_large(size: int, limit: int) -> str:
-    return (
-        f"the file is {size / 1024 / 1024:.1f} MB; the limit is {limit / 1024 / 1024:.0f} MB "
-        "(split the data or remove unused columns)"
-    )
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Excel on Windows saves "CSV" in the ANSI code page; cp1252 covers Dutch and English
-        return data.decode("cp1252", errors="replace")
-
-
-def _read_csv(data: bytes, max_rows: int) -> pd.DataFrame:
-    text = _decode(data)
-    if not text.strip():
-        raise DataError([Problem(None, None, "the file is empty")])
-    try:
-        dialect = csv.Sniffer().sniff(text[:65536], delimiters=",;\t")
-        sep = dialect.delimiter
-    except csv.Error:
-        sep = ","
-    try:
-        # pandas renames repeated column names ("a", "a.1"); read the header as it is written
-        header = pd.read_csv(io.StringIO(text), sep=sep, header=None, nrows=1, dtype=str)
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            decimal="," if sep == ";" else ".",
-            skip_blank_lines=False,
-            keep_default_na=False,
-            na_values=_NA_VALUES,
-            nrows=max_rows + 1,
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise DataError([Problem(None, None, f"cannot read the CSV file: {exc}")]) from exc
-    return _with_header(frame, header)
-
-
-def _with_header(frame: pd.DataFrame, header: pd.DataFrame) -> pd.DataFrame:
-    names = ["" if pd.isna(v) else str(v) for v in header.iloc[0].tolist()] if len(header) else []
-    if len(names) == frame.shape[1]:
-        frame.columns = pd.Index(names)
-    return frame
-
-
-def _read_xlsx(data: bytes, max_rows: int) -> pd.DataFrame:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile as exc:
-        raise DataError([Problem(None, None, "the file is not a valid XLSX workbook")]) from exc
-    if unpacked > MAX_XLSX_UNCOMPRESSED:
-        raise DataError(
-            [
-                Problem(
-                    None,
-                    None,
-                    f"the workbook unpacks to {unpacked / 1024 / 1024:.0f} MB; too large",
-                )
-            ]
-        )
-    try:
-        header = pd.read_excel(
-            io.BytesIO(data), engine="openpyxl", sheet_name=0, header=None, nrows=1, dtype=str
-        )
-        frame = pd.read_excel(
-            io.BytesIO(data),
-            engine="openpyxl",
-            sheet_name=0,
-            keep_default_na=False,
-            na_values=_NA_VALUES,
-            nrows=max_rows + 1,
-        )
-    except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
-        raise DataError([Problem(None, None, f"cannot read the XLSX workbook: {exc}")]) from exc
-    return _with_header(frame, header)
-
-
-def load_table(
-    source: str | Path | bytes,
-    filename: str | None = None,
-    *,
-    max_bytes: int = MAX_BYTES,
-    max_rows: int = MAX_ROWS,
-) -> pd.DataFrame:
-    """Read a CSV or XLSX file (a path, or the uploaded bytes plus their ``filename``).
-
-    The format follows the file name's extension (.csv, .tsv, .txt or .xlsx). The returned
-    frame's index is the spreadsheet row number of each data row, so messages from
-    :func:`prepare` point at the row the researcher sees in Excel.
-    """
-    data, path_name = _read_source(source, max_bytes)
-    name = filename or path_name
-    if name is None:
-        raise DataError([Problem(None, None, "give the file name so the format can be told")])
-    suffix = Path(name).suffix.lower()
-    if suffix in (".csv", ".tsv", ".txt"):
-        frame = _read_csv(data, max_rows)
-    elif suffix == ".xlsx":
-        frame = _read_xlsx(data, max_rows)
-    else:
-        raise DataError(
-            [Problem(None, None, f"unsupported file type {suffix or name!r}; use .csv or .xlsx")]
-        )
-    frame.columns = pd.Index([str(c).strip() for c in frame.columns])
-    problems = [
-        Problem(1, str(c), "this column name occurs more than once in the header")
-        for c in frame.columns[frame.columns.duplicated()].unique()
-    ]
-    problems += [
-        Problem(1, None, f"column {i + 1} has no name in the header")
-        for i, c in enumerate(frame.columns)
-        if c == "" or c.startswith("Unnamed: ")
-    ]
-    if problems:
-        raise DataError(problems)
-    frame.index = pd.RangeIndex(2, 2 + len(frame), name=_ROW_INDEX_NAME)
-    if len(frame) > max_rows:
-        raise DataError(
-            [Problem(None, None, f"the table has more than {max_rows:,} data rows; too large")]
-        )
-    frame = frame.dropna(how="all")
-    if frame.empty:
-        raise DataError([Problem(None, None, "the table has no data rows")])
-    return frame
 
 
 # --- validation ---------------------------------------------------------------------------------
@@ -229,19 +52,20 @@ def load_table(
 
 @dataclass(frozen=True, eq=False)
 class PreparedData:
-    """Validated input of a meta-analysis, ready for :func:`yim.stats.meta.report.fit_from_options`.
+    """Validated input of a meta-analysis, ready for
+    :func:`yim.stats.meta.fitting.fit_from_options`.
 
     ``yi``/``vi`` are on the analysis scale (Fisher's z for ZCOR). ``rows`` are the spreadsheet
     row numbers; ``labels`` name each effect size in plots; ``groups`` holds the grouping
     columns named in ``random`` (outer to inner); ``frame`` is the clean data (positional
-    index) with the original columns plus ``yi`` and ``vi``.
+    index) with the original columns plus ``yi`` and ``vi``. ``dropped`` lists the rows left
+    out because of their problems (only with ``prepare(..., drop_invalid=True)``).
     """
 
     yi: FloatArray
     vi: FloatArray
     measure: str  # "ZCOR", "COR" or "GEN" (yi and vi given directly)
     rows: tuple[int, ...]
-    labels: tuple[str, ...]
     study: tuple[str, ...] | None
     random: str | None
     groups: dict[str, tuple[str, ...]]
@@ -251,18 +75,39 @@ class PreparedData:
     frame: pd.DataFrame
     columns: dict[str, str] = field(default_factory=dict)  # role -> column name
     notes: tuple[str, ...] = ()
+    dropped: tuple[Problem, ...] = ()
+    es_labels: tuple[str, ...] | None = None  # the es_id column's labels, when given
 
     @property
     def k(self) -> int:
         return int(self.yi.shape[0])
 
-    @property
+    @cached_property
     def n_studies(self) -> int | None:
         return None if self.study is None else len(set(self.study))
 
+    @cached_property
+    def labels(self) -> tuple[str, ...]:
+        """A name per effect size: "study, es_id", the study, the groups, or "Row N"."""
+        if self.study is not None:
+            if self.es_labels is not None:
+                return tuple(f"{s}, {e}" for s, e in zip(self.study, self.es_labels, strict=True))
+            return self.study
+        if self.groups:
+            cols = list(self.groups)
+            return tuple(
+                " / ".join(f"{col} {self.groups[col][i]}" for col in cols) for i in range(self.k)
+            )
+        return tuple(f"Row {rw}" for rw in self.rows)
+
+    @property
+    def dropped_rows(self) -> tuple[int, ...]:
+        """The spreadsheet rows left out, each once, in order."""
+        return tuple(sorted({p.row for p in self.dropped if p.row is not None}))
+
 
 def _row_numbers(df: pd.DataFrame) -> NDArray[np.int64]:
-    if df.index.name == _ROW_INDEX_NAME and pd.api.types.is_integer_dtype(df.index):
+    if df.index.name == ROW_INDEX_NAME and pd.api.types.is_integer_dtype(df.index):
         return np.asarray(df.index, dtype=np.int64)
     return np.arange(2, 2 + len(df), dtype=np.int64)
 
@@ -273,16 +118,24 @@ def _label(value: object) -> str:
     return str(value).strip()
 
 
+def _is_numeric(series: pd.Series) -> bool:
+    return bool(pd.api.types.is_numeric_dtype(series.dtype))
+
+
 def _numeric(
     df: pd.DataFrame, column: str, rows: NDArray[np.int64], problems: list[Problem]
 ) -> FloatArray:
     """The column as floats; records empty, non-numeric and infinite cells as problems."""
     raw = df[column]
-    values = np.asarray(
-        pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan),
-        dtype=np.float64,
-    )
-    empty = raw.isna().to_numpy() | raw.astype(str).str.strip().eq("").to_numpy()
+    if _is_numeric(raw):
+        values = np.asarray(raw.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+        empty = np.isnan(values)
+    else:
+        values = np.asarray(
+            pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan),
+            dtype=np.float64,
+        )
+        empty = raw.isna().to_numpy() | raw.astype(str).str.strip().eq("").to_numpy()
     for i in np.flatnonzero(empty):
         problems.append(Problem(int(rows[i]), column, "empty cell; a number is needed"))
     for i in np.flatnonzero(~empty & np.isnan(values)):
@@ -292,15 +145,40 @@ def _numeric(
     return values
 
 
+def _label_list(series: pd.Series) -> list[str]:
+    """Each cell as a label: integral numbers without ".0", text stripped, "" when empty."""
+    dtype = series.dtype
+    if pd.api.types.is_integer_dtype(dtype) and not series.hasnans:
+        return list(map(str, series.to_numpy().tolist()))
+    if pd.api.types.is_float_dtype(dtype):
+        arr = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        out = np.full(arr.shape[0], "", dtype=object)
+        whole = np.isfinite(arr) & (np.abs(arr) < 2.0**53)
+        whole &= arr == np.floor(np.where(whole, arr, 0.0))
+        out[whole] = list(map(str, arr[whole].astype(np.int64).tolist()))
+        rest = np.flatnonzero(~whole & ~np.isnan(arr))
+        out[rest] = [_label(float(arr[i])) for i in rest]
+        return list(out.tolist())
+    if pd.api.types.is_string_dtype(dtype):
+        stripped = series.str.strip()
+        if isinstance(dtype, pd.StringDtype) or pd.api.types.is_string_dtype(stripped):
+            return list(stripped.fillna("").tolist())
+    return ["" if pd.isna(v) else _label(v) for v in series.tolist()]
+
+
 def _labels(
-    df: pd.DataFrame, column: str, rows: NDArray[np.int64], problems: list[Problem]
+    df: pd.DataFrame,
+    column: str,
+    rows: NDArray[np.int64],
+    problems: list[Problem],
+    cache: dict[str, tuple[str, ...]],
 ) -> tuple[str, ...]:
-    raw = df[column]
-    out = tuple("" if pd.isna(v) else _label(v) for v in raw)
-    for i, text in enumerate(out):
-        if text == "":
+    if column not in cache:
+        values = _label_list(df[column])
+        for i in np.flatnonzero(np.asarray(values, dtype=object) == ""):
             problems.append(Problem(int(rows[i]), column, "empty cell; a group label is needed"))
-    return out
+        cache[column] = tuple(values)
+    return cache[column]
 
 
 def _check_rule(
@@ -340,6 +218,7 @@ def prepare(
     es_id: str | None = None,
     random: str | None = None,
     mods: str | None = None,
+    drop_invalid: bool = False,
 ) -> PreparedData:
     """Validate ``df`` for a meta-analysis and compute the effect sizes.
 
@@ -350,9 +229,61 @@ def prepare(
     model ("study/es_id"); when it is not given but ``es_id`` is, the nesting is
     ``study/es_id``. ``mods`` is a moderator formula's right-hand side ("factor(domain) + age").
 
-    Raises :class:`DataError` listing every problem found.
+    Raises :class:`DataError` listing every problem found. With ``drop_invalid`` the rows
+    with a problem of their own are left out instead (see the module docstring).
     """
-    problems: list[Problem] = []
+    options = {
+        "yi": yi,
+        "vi": vi,
+        "r": r,
+        "n": n,
+        "measure": measure,
+        "study": study,
+        "es_id": es_id,
+        "random": random,
+        "mods": mods,
+    }
+    unreadable: tuple[Problem, ...] = tuple(df.attrs.get(PROBLEMS_ATTR, ()))
+    try:
+        prepared = _prepare(df, unreadable, **options)  # type: ignore[arg-type]
+    except DataError as exc:
+        bad = exc.cell_problems
+        if not drop_invalid or not bad:
+            raise
+        bad_rows = {p.row for p in bad}
+        keep = ~np.isin(_row_numbers(df), np.fromiter(bad_rows, dtype=np.int64))
+        if not keep.any():
+            nothing = Problem(None, None, "every row has a problem; no data is left")
+            raise DataError([*bad, nothing]) from exc
+        try:
+            prepared = _prepare(df[keep], (), **options)  # type: ignore[arg-type]
+        except DataError as again:
+            raise DataError([*bad, *again.problems]) from again
+        n_bad = len(bad_rows)
+        note = (
+            f"{n_bad} row{'s' if n_bad != 1 else ''} with problems in their cells "
+            f"{'were' if n_bad != 1 else 'was'} left out (listed with the data); "
+            f"{prepared.k} effect sizes are analysed."
+        )
+        return dataclasses.replace(prepared, dropped=bad, notes=(note, *prepared.notes))
+    return prepared
+
+
+def _prepare(
+    df: pd.DataFrame,
+    unreadable: tuple[Problem, ...],
+    *,
+    yi: str | None,
+    vi: str | None,
+    r: str | None,
+    n: str | None,
+    measure: str,
+    study: str | None,
+    es_id: str | None,
+    random: str | None,
+    mods: str | None,
+) -> PreparedData:
+    problems: list[Problem] = list(unreadable)
     present = ", ".join(map(str, df.columns))
     direct = yi is not None or vi is not None
     from_r = r is not None or n is not None
@@ -397,15 +328,13 @@ def prepare(
         roles.setdefault(f"level{i + 1}", col)
     for col in mod_cols:
         roles.setdefault(f"moderator {col}", col)
-    for role, col in roles.items():
-        if col not in df.columns:
-            problems.append(
-                Problem(
-                    None, col, f"column {col!r} ({role}) is not in the data; columns: {present}"
-                )
-            )
-    if problems:
-        raise DataError(problems)
+    missing = [
+        Problem(None, col, f"column {col!r} ({role}) is not in the data; columns: {present}")
+        for role, col in roles.items()
+        if col not in df.columns
+    ]
+    if missing:
+        raise DataError(missing)
 
     rows = _row_numbers(df)
     k = len(df)
@@ -443,8 +372,9 @@ def prepare(
                 v = np.where(nn > 1, (1.0 - rr**2) ** 2 / np.where(nn > 1, nn - 1.0, 1.0), np.nan)
         kind = measure_u
 
-    study_labels = _labels(df, study, rows, problems) if study is not None else None
-    groups = {col: _labels(df, col, rows, problems) for col in random_cols}
+    cache: dict[str, tuple[str, ...]] = {}
+    study_labels = _labels(df, study, rows, problems, cache) if study is not None else None
+    groups = {col: _labels(df, col, rows, problems, cache) for col in random_cols}
     if study_labels is not None and k > 0 and len(set(study_labels) - {""}) == 1:
         problems.append(
             Problem(
@@ -465,7 +395,9 @@ def prepare(
 
     for col in mod_cols:
         series = df[col]
-        empty = series.isna().to_numpy() | series.astype(str).str.strip().eq("").to_numpy()
+        empty = series.isna().to_numpy()
+        if not _is_numeric(series):
+            empty = empty | series.astype(str).str.strip().eq("").to_numpy()
         for pos in np.flatnonzero(empty):
             problems.append(Problem(int(rows[pos]), col, "empty cell in a moderator column"))
         levels = series[~empty].unique()
@@ -479,9 +411,10 @@ def prepare(
                 )
             )
     if problems:
-        raise DataError(problems)
+        raise DataError(list(dict.fromkeys(problems)))
 
     clean = df.reset_index(drop=True).copy()
+    clean.attrs = {}
     for col in mod_cols:
         if clean[col].dtype == object or pd.api.types.is_string_dtype(clean[col]):
             clean[col] = clean[col].astype(str).str.strip()
@@ -496,31 +429,23 @@ def prepare(
             [Problem(None, None, f"{X.shape[1]} coefficients cannot be estimated from {k} rows")]
         )
 
-    if study_labels is not None:
-        if es_id is not None:
-            ids = _labels(df, es_id, rows, [])
-            labels = tuple(f"{s}, {e}" for s, e in zip(study_labels, ids, strict=True))
-        else:
-            labels = study_labels
-    elif groups:
-        labels = tuple(
-            " / ".join(f"{col} {groups[col][i]}" for col in random_cols) for i in range(k)
-        )
-    else:
-        labels = tuple(f"Row {int(rw)}" for rw in rows)
+    es_labels = None
+    if study_labels is not None and es_id is not None:
+        es_labels = _labels(df, es_id, rows, [], cache)
     notes: list[str] = []
-    if study_labels is not None and random is None and len(set(study_labels)) < k:
-        notes.append(
-            f"Some studies contribute several effect sizes ({k} effect sizes from "
-            f"{len(set(study_labels))} studies) but the model treats them as independent; "
-            "consider a multilevel model (es_id or random)."
-        )
+    if study_labels is not None and random is None:
+        n_studies = len(set(study_labels))
+        if n_studies < k:
+            notes.append(
+                f"Some studies contribute several effect sizes ({k} effect sizes from "
+                f"{n_studies} studies) but the model treats them as independent; "
+                "consider a multilevel model (es_id or random)."
+            )
     return PreparedData(
         yi=_readonly(y),
         vi=_readonly(v),
         measure=kind,
-        rows=tuple(int(rw) for rw in rows),
-        labels=labels,
+        rows=tuple(rows.tolist()),
         study=study_labels,
         random=random,
         groups=groups,
@@ -530,6 +455,7 @@ def prepare(
         frame=clean,
         columns=roles,
         notes=tuple(notes),
+        es_labels=es_labels,
     )
 
 
@@ -542,6 +468,8 @@ def _readonly(values: FloatArray) -> FloatArray:
 __all__ = [
     "MAX_BYTES",
     "MAX_ROWS",
+    "MAX_XLSX_UNCOMPRESSED",
+    "MEASURES",
     "DataError",
     "PreparedData",
     "Problem",

@@ -28,11 +28,11 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from yim.stats.meta._ml_result import MultilevelResult
 from yim.stats.meta._validate import FloatArray
 from yim.stats.meta.errors import MetaAnalysisError
 from yim.stats.meta.ml_influence import multilevel_influence
 from yim.stats.meta.multilevel import MultilevelModel
+from yim.stats.meta.multilevel_result import MultilevelResult
 from yim.stats.meta.twolevel import RandomEffectsModel
 from yim.stats.meta.twolevel_result import TwoLevelResult
 
@@ -105,9 +105,9 @@ def refit_multilevel(
     names: Sequence[str] | None = None,
 ) -> MultilevelResult:
     """Refit a multilevel model (same grouping, estimator, test, df method and level) on the rows
-    in ``keep`` and/or with another design ``X``. Profile CIs and LRTs are skipped. Fixed
-    variance components of the original fit are not carried over (the result does not record
-    them)."""
+    in ``keep`` and/or with another design ``X``, starting from its σ². Profile CIs and LRTs
+    are skipped. Fixed variance components of the original fit are not carried over (the
+    result does not record them)."""
     st = result._state
     Xm = st.x if X is None else X
     nm = list(result.coef_names if names is None else names)
@@ -125,7 +125,7 @@ def refit_multilevel(
         profile_cis=False,
         lrt=False,
     )
-    return model.fit(y, v, groups, Xm, nm, nesting="declared")
+    return model.fit(y, v, groups, Xm, nm, nesting="declared", start=result.sigma2.tolist())
 
 
 # --- leave-one-out -------------------------------------------------------------------------

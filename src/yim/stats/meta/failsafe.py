@@ -33,10 +33,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from yim.stats.meta._ml_result import MultilevelResult
 from yim.stats.meta._uniroot import R_TOL, r_uniroot
 from yim.stats.meta._validate import FloatArray, as_vector, first_row
 from yim.stats.meta.errors import MetaAnalysisError
+from yim.stats.meta.multilevel_result import MultilevelResult
 from yim.stats.meta.twolevel import RandomEffectsModel
 from yim.stats.meta.twolevel_result import TwoLevelResult
 

@@ -14,10 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from scipy import stats
 
-from yim.stats.meta._tau2 import weighted_projection
+from yim.stats.meta._tau2 import Projection
 from yim.stats.meta._validate import FloatArray
 
 I2_FORMULA_RE = "I² = τ²/(τ² + s²), s² = (k − p)/tr(P)"
@@ -60,10 +59,10 @@ def heterogeneity(
     df = k - p
     if df <= 0:
         return Heterogeneity(0.0, 0, 1.0, 0.0, 1.0, 0.0)
-    P = weighted_projection(X, 1.0 / v)
-    qe = max(0.0, float(y @ P @ y))
+    P = Projection(X, 1.0 / v)
+    qe = max(0.0, P.quad(y))
     pval = float(stats.chi2.sf(qe, df))
-    s2 = df / float(np.trace(P))
+    s2 = df / P.trace()
     if equal_effects:
         i2 = max(0.0, 100.0 * (qe - df) / qe) if qe > 0 else 0.0
         h2 = qe / df

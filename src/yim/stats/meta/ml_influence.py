@@ -31,9 +31,9 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import linalg
 
 from yim.stats.meta._blocks import FloatArray, IntArray, NestedEngine, NestedTree
-from yim.stats.meta._ml_result import MultilevelResult
 from yim.stats.meta._mlfit import NestedLikelihood, maximise
 from yim.stats.meta.errors import ConvergenceError, MetaAnalysisError
+from yim.stats.meta.multilevel_result import MultilevelResult
 
 __all__ = ["MultilevelInfluence", "multilevel_influence"]
 

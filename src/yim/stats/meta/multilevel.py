@@ -32,19 +32,21 @@ from yim.stats.meta._blocks import (
     NestedEngine,
     NestedTree,
 )
-from yim.stats.meta._ml_result import (
-    FitState,
-    MultilevelHeterogeneity,
-    MultilevelResult,
-    readonly,
-)
 from yim.stats.meta._mlfit import NestedLikelihood, maximise
 from yim.stats.meta._profile import (
-    VarianceComponentLRT,
+    ComponentProfile,
+    likelihood_hessian,
     lrt_for_component,
     profile_ci,
     typical_variance_aw,
     typical_variance_pmatrix,
+)
+from yim.stats.meta.multilevel_result import (
+    FitState,
+    MultilevelHeterogeneity,
+    MultilevelResult,
+    VarianceComponentLRT,
+    readonly,
 )
 from yim.stats.meta.results import Coefficient, MethodChoices, ModeratorTest, VarianceComponent
 
@@ -66,13 +68,17 @@ Nesting = Literal["path", "declared"]
 
 
 def _codes(labels: ArrayLike, name: str) -> IntArray:
-    series = pd.Series(np.asarray(labels, dtype=object))
-    missing = np.flatnonzero(series.isna().to_numpy())
-    if missing.size:
-        raise MultilevelInputError(
-            f"random-effects level {name!r}: missing group label in row {missing[0] + 1}"
-        )
-    codes, _ = pd.factorize(series, sort=True)
+    """Integer codes 0..G-1 of the group labels, in sorted label order."""
+    arr = np.asarray(labels)
+    if arr.dtype.kind not in "iub":  # integers need neither a missing-value check nor objects
+        if arr.dtype.kind not in "fc":
+            arr = arr.astype(object)
+        missing = np.flatnonzero(pd.isna(arr))
+        if missing.size:
+            raise MultilevelInputError(
+                f"random-effects level {name!r}: missing group label in row {missing[0] + 1}"
+            )
+    codes, _ = pd.factorize(arr.ravel(), sort=True)
     return np.asarray(codes, dtype=np.intp)
 
 
@@ -175,6 +181,7 @@ class MultilevelModel:
         *,
         nesting: Nesting = "path",
         sigma2: Sequence[float | None] | None = None,
+        start: Sequence[float] | None = None,
     ) -> MultilevelResult:
         """Fit the model.
 
@@ -184,6 +191,9 @@ class MultilevelModel:
             grouping of its own (``list(~ 1 | id, ~ 1 | study)``) and must be nested.
         X: model matrix (k × p); default the intercept only.
         sigma2: optional fixed values per level (None = estimate), as metafor's ``sigma2=``.
+        start: optional starting values of the σ² per level (default metafor's: the variance
+            of the weighted least-squares residuals split equally over the levels). A refit of
+            a model close to one already fitted converges in fewer steps from its σ².
         """
         y = np.asarray(yi, dtype=np.float64).ravel()
         v = np.asarray(vi, dtype=np.float64).ravel()
@@ -258,7 +268,13 @@ class MultilevelModel:
         b_fe = np.linalg.solve(x.T @ (x * w[:, None]), x.T @ (w * y))
         total = max(0.001, float(np.var(y - x @ b_fe, ddof=1)) if k > 1 else 0.001)
         scale = total / n_lev
-        best = maximise(lik, np.full(n_lev, scale), fixed, scale=scale, max_iter=self.max_iter)
+        if start is None:
+            init = np.full(n_lev, scale)
+        else:
+            if len(start) != n_lev:
+                raise MultilevelInputError(f"start has {len(start)} values for {n_lev} levels")
+            init = np.array([max(float(start[i]), 0.0) for i in order])
+        best = maximise(lik, init, fixed, scale=scale, max_iter=self.max_iter)
 
         # ---- fixed effects -------------------------------------------------------------
         r_inv = linalg.solve_triangular(r_factor, np.eye(p))
@@ -313,14 +329,17 @@ class MultilevelModel:
         sig_rep = np.array([best.sigma2[order.index(r)] for r in range(n_lev)])
         ci_bounds: list[tuple[float | None, float | None]] = [(None, None)] * n_lev
         lrts = []
+        # the curvature at the maximum gives the profile searches their first steps
+        hessian = likelihood_hessian(lik, best, scale) if (self.profile_cis or self.lrt) else None
         for t_idx in range(n_lev):
             r = rep_of_tree[t_idx]
             if not np.isnan(fixed[t_idx]):
                 continue
+            prof = ComponentProfile(lik, best, t_idx, scale, hessian)
             if self.profile_cis:
-                ci_bounds[r] = profile_ci(lik, best, t_idx, self.level, scale)
+                ci_bounds[r] = profile_ci(lik, best, t_idx, self.level, scale, prof)
             if self.lrt:
-                lrts.append((r, lrt_for_component(lik, best, t_idx, names[r], scale)))
+                lrts.append((r, lrt_for_component(lik, best, t_idx, names[r], scale, prof)))
         lrts.sort(key=lambda item: item[0])
         components = tuple(
             VarianceComponent(

@@ -27,8 +27,16 @@ from matplotlib.patches import Patch, Polygon
 from numpy.typing import NDArray
 from scipy import stats
 
-from yim.stats.meta._ml_result import MultilevelResult
 from yim.stats.meta.errors import MetaAnalysisError
+from yim.stats.meta.fitted import (
+    MAX_DENSE_WEIGHTS,
+    MAX_FOREST_ROWS,
+    intercept_only,
+    observed,
+    pooled,
+    study_weights,
+)
+from yim.stats.meta.multilevel_result import MultilevelResult
 from yim.stats.meta.twolevel import RandomEffectsModel
 from yim.stats.meta.twolevel_result import TwoLevelResult
 
@@ -36,71 +44,10 @@ FloatArray = NDArray[np.float64]
 Result = TwoLevelResult | MultilevelResult
 Transform = Callable[[FloatArray], FloatArray]
 
-MAX_FOREST_ROWS = 400
-"""Forest plots with more effect sizes than this are unreadable; they are refused."""
-MAX_DENSE_WEIGHTS = 3000
-"""Multilevel weights need the inverse of the k x k marginal covariance; above this k the
-marker sizes fall back to the inverse sampling variances."""
+RASTER_POINTS = 2_000
+"""Funnel plots with more points draw them as one embedded image instead of SVG markers."""
 
 _FONT = {"family": "DejaVu Sans", "size": 9}
-
-
-# --- data taken from a fit ----------------------------------------------------------------------
-
-
-def observed(result: Result) -> tuple[FloatArray, FloatArray]:
-    """The effect sizes and sampling variances the model was fitted to."""
-    if isinstance(result, TwoLevelResult):
-        return np.asarray(result.yi), np.asarray(result.vi)
-    state = result._state  # the multilevel result keeps its inputs in its fit state
-    return np.asarray(state.yi), np.asarray(state.vi)
-
-
-def study_weights(result: Result) -> tuple[FloatArray, str]:
-    """Percentage weight of each effect size and a description of how it was computed.
-
-    Two-level: w_i = 1/(v_i + tau^2) (metafor's ``weights.rma.uni``). Multilevel: the
-    diagonal of the inverse marginal covariance V^-1, as metafor's ``weights.rma.mv``; for
-    very large k the inverse sampling variances are used instead (and the text says so).
-    """
-    _, vi = observed(result)
-    if isinstance(result, TwoLevelResult):
-        w = 1.0 / (vi + result.tau2)
-        how = "inverse of v + tau²"
-    elif result.k <= MAX_DENSE_WEIGHTS:
-        inputs = result.robust_inputs(np.zeros(result.k))  # one cluster: the full V
-        V = inputs.cov_block(np.arange(result.k, dtype=np.intp))
-        w = np.diag(np.linalg.inv(V))
-        how = "diagonal of the inverse marginal covariance"
-    else:
-        w = 1.0 / vi
-        how = "inverse sampling variance (k too large for the model weights)"
-    return 100.0 * w / float(np.sum(w)), how
-
-
-def intercept_only(result: Result) -> bool:
-    if isinstance(result, TwoLevelResult):
-        return result.intercept_only
-    return result.p == 1 and result.coefficients[0].name == "intrcpt"
-
-
-def pooled(result: Result) -> dict[str, float]:
-    """Pooled estimate with CI and prediction interval of an intercept-only model."""
-    if not intercept_only(result):
-        raise MetaAnalysisError("a pooled estimate needs an intercept-only model")
-    if isinstance(result, TwoLevelResult):
-        pr = result.predict()
-        values = {
-            "pred": pr.pred[0],
-            "ci_lb": pr.ci_lb[0],
-            "ci_ub": pr.ci_ub[0],
-            "pi_lb": pr.pi_lb[0],
-            "pi_ub": pr.pi_ub[0],
-        }
-    else:
-        frame = result.predict()
-        values = {key: frame[key].iloc[0] for key in ("pred", "ci_lb", "ci_ub", "pi_lb", "pi_ub")}
-    return {key: float(value) for key, value in values.items()}
 
 
 def _apply(transform: Transform | None, values: FloatArray) -> FloatArray:
@@ -114,6 +61,13 @@ def _fmt(value: float, digits: int) -> str:
         return "NA"
     text = f"{value:.{digits}f}"
     return "0." + "0" * digits if text == "-0." + "0" * digits else text
+
+
+def _percent(value: float) -> str:
+    """A weight in percent: one decimal, or two significant digits below 0.1%."""
+    if value != 0.0 and abs(value) < 0.05:
+        return f"{value:.2g}%"
+    return f"{value:.1f}%"
 
 
 def _shorten(label: str, limit: int = 42) -> str:
@@ -151,7 +105,8 @@ def forest_plot(
     subgroup fit ignores the nesting, as the plot's note says). ``transform`` (e.g.
     :func:`yim.stats.meta.conversions.z_to_r`) is applied to every estimate and bound; weights
     and fits stay on the analysis scale. A model with moderators has no single pooled effect,
-    so its plot shows the studies only and says so.
+    so its plot shows the studies only and says so. More than :data:`MAX_FOREST_ROWS` effect
+    sizes are refused: see :func:`forest_plot_rows` for studies or a selection.
     """
     yi, vi = observed(result)
     k = yi.shape[0]
@@ -164,6 +119,91 @@ def forest_plot(
             f"forest_plot: {k} effect sizes are too many for a readable forest plot "
             f"(limit {MAX_FOREST_ROWS})"
         )
+    weights, weight_note = study_weights(result)
+    return _draw_forest(
+        result,
+        yi,
+        vi,
+        weights,
+        f"Weights: {weight_note}.",
+        labels,
+        subgroups=subgroups,
+        transform=transform,
+        xlabel=xlabel,
+        title=title,
+        refline=refline,
+        digits=digits,
+        width=width,
+    )
+
+
+def forest_plot_rows(
+    result: Result,
+    *,
+    yi: Sequence[float] | FloatArray,
+    vi: Sequence[float] | FloatArray,
+    weights: Sequence[float] | FloatArray,
+    labels: Sequence[str],
+    note: str,
+    transform: Transform | None = None,
+    xlabel: str = "Effect size",
+    title: str | None = None,
+    refline: float | None = 0.0,
+    digits: int = 2,
+    width: float = 9.0,
+) -> Figure:
+    """Forest plot of given rows (say, studies aggregated from their effect sizes, or the most
+    influential of many) with the pooled diamond and prediction interval of ``result``.
+
+    ``yi``/``vi`` are each row's estimate and variance (its CI is drawn from them), ``weights``
+    the rows' weights in percent, and ``note`` (printed under the plot) says what the rows
+    are and how the weights were found.
+    """
+    y = np.asarray(yi, dtype=np.float64)
+    v = np.asarray(vi, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    n = y.shape[0]
+    if not (v.shape[0] == w.shape[0] == len(labels) == n):
+        raise MetaAnalysisError("forest_plot_rows: yi, vi, weights and labels differ in length")
+    if n > MAX_FOREST_ROWS:
+        raise MetaAnalysisError(
+            f"forest_plot_rows: {n} rows are too many for a readable forest plot "
+            f"(limit {MAX_FOREST_ROWS})"
+        )
+    return _draw_forest(
+        result,
+        y,
+        v,
+        w,
+        note,
+        labels,
+        subgroups=None,
+        transform=transform,
+        xlabel=xlabel,
+        title=title,
+        refline=refline,
+        digits=digits,
+        width=width,
+    )
+
+
+def _draw_forest(
+    result: Result,
+    yi: FloatArray,
+    vi: FloatArray,
+    weights: FloatArray,
+    weight_note: str,
+    labels: Sequence[str],
+    *,
+    subgroups: Sequence[str] | None,
+    transform: Transform | None,
+    xlabel: str,
+    title: str | None,
+    refline: float | None,
+    digits: int,
+    width: float,
+) -> Figure:
+    k = yi.shape[0]
     level = result.level
     crit = float(stats.norm.isf((1 - level) / 2))
     se = np.sqrt(vi)
@@ -171,7 +211,6 @@ def forest_plot(
     lb_t = _apply(transform, yi - crit * se)
     ub_t = _apply(transform, yi + crit * se)
     lb_t, ub_t = np.minimum(lb_t, ub_t), np.maximum(lb_t, ub_t)
-    weights, weight_note = study_weights(result)
 
     # rows from the top: ("header", text) | ("study", i) | ("diamond", (gid, label, est, lb, ub))
     rows: list[tuple[str, Any]] = []
@@ -218,7 +257,7 @@ def forest_plot(
                 "diamond",
                 (
                     "forest-diamond-overall",
-                    f"{model_name} (k = {k})",
+                    f"{model_name} (k = {result.k})",
                     vals[0],
                     min(vals[1], vals[2]),
                     max(vals[1], vals[2]),
@@ -231,7 +270,7 @@ def forest_plot(
             rows.append(("pi", pi))
     else:
         notes.append("Model with moderators: no single pooled effect (see the coefficient table).")
-    notes.append(f"Weights: {weight_note}. Study CIs: normal, {100 * level:g}%.")
+    notes.append(f"{weight_note} Study CIs: normal, {100 * level:g}%.")
 
     n_rows = len(rows)
     height = 1.3 + 0.24 * (n_rows + 2)
@@ -300,7 +339,7 @@ def forest_plot(
                 f"{_fmt(est_t[i], digits)} [{_fmt(lb_t[i], digits)}, {_fmt(ub_t[i], digits)}]",
                 ha="left",
             )
-            text(1.55, y, f"{weights[i]:.1f}%", ha="right")
+            text(1.55, y, _percent(float(weights[i])), ha="right")
         elif kind == "diamond":
             gid, label, e, lo_d, hi_d = item
             poly = Polygon(
@@ -375,7 +414,8 @@ def funnel_plot(
     Shaded bands mark where a study's two-sided p-value against ``refline`` (default 0) falls
     between the ``contours`` levels; the dashed lines are the pseudo-confidence funnel around
     the model estimate. ``imputed`` = (yi, vi) adds studies filled in by trim-and-fill as
-    open circles.
+    open circles. Beyond :data:`RASTER_POINTS` points they are drawn smaller and translucent,
+    as one embedded image, so the SVG stays small at any k.
     """
     levels = sorted(float(c) for c in contours)
     if not levels or any(not 0 < c < 1 for c in levels):
@@ -445,20 +485,35 @@ def funnel_plot(
     ax.plot(centre + 1.96 * grid, grid, color="black", linestyle="--", linewidth=0.8, zorder=2)
     ax.plot(centre - 1.96 * grid, grid, color="black", linestyle="--", linewidth=0.8, zorder=2)
     ax.axvline(centre, color="black", linewidth=0.9, zorder=2)
-    (points,) = ax.plot(x, se, marker="o", markersize=5, linestyle="none", color="black", zorder=3)
+    many = x.shape[0] > RASTER_POINTS
+    # many points: small and translucent, so that the shading shows where they crowd
+    alpha = min(0.3, max(0.02, RASTER_POINTS / x.shape[0])) if many else 1.0
+    (points,) = ax.plot(
+        x,
+        se,
+        marker="o",
+        markersize=1.5 if many else 5,
+        markeredgewidth=0.0 if many else 1.0,
+        linestyle="none",
+        color="black",
+        alpha=alpha,
+        zorder=3,
+    )
     points.set_gid("funnel-points")
+    points.set_rasterized(many)
     if imputed is not None and extra_se is not None:
         (filled,) = ax.plot(
             np.asarray(imputed[0], dtype=np.float64),
             extra_se,
             marker="o",
-            markersize=5,
+            markersize=1.5 if many else 5,
             linestyle="none",
             markerfacecolor="white",
             markeredgecolor="black",
             zorder=3,
         )
         filled.set_gid("funnel-imputed")
+        filled.set_rasterized(many)
     ax.set_xlabel(label, fontdict=_FONT)
     ax.set_ylabel("Standard error", fontdict=_FONT)
     ax.tick_params(labelsize=8)
@@ -516,9 +571,13 @@ def figure_to_png(fig: Figure, *, dpi: int = 150) -> bytes:
 
 
 __all__ = [
+    "MAX_DENSE_WEIGHTS",
+    "MAX_FOREST_ROWS",
+    "RASTER_POINTS",
     "figure_to_png",
     "figure_to_svg",
     "forest_plot",
+    "forest_plot_rows",
     "funnel_plot",
     "intercept_only",
     "observed",

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from yim.stats.meta._ml_result import MultilevelResult
 from yim.stats.meta._profile import typical_variance_aw
+from yim.stats.meta.multilevel_result import MultilevelResult
 from yim.stats.meta.twolevel_result import TwoLevelResult
 
 Result = TwoLevelResult | MultilevelResult

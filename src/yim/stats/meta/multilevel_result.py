@@ -1,4 +1,9 @@
-"""Immutable result of a multilevel (nested random-effects) meta-analysis."""
+"""Immutable result of a multilevel (nested random-effects) meta-analysis.
+
+:class:`MultilevelResult` is what :meth:`yim.stats.meta.MultilevelModel.fit` returns; its
+parts are :class:`MultilevelHeterogeneity` (QE and the share of variance per level) and one
+:class:`VarianceComponentLRT` per estimated variance component.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,6 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from yim.stats.meta._blocks import FloatArray, IntArray, MultilevelInputError, NestedEngine
-from yim.stats.meta._profile import VarianceComponentLRT
 from yim.stats.meta.results import Coefficient, MethodChoices, ModeratorTest, VarianceComponent
 
 if TYPE_CHECKING:
@@ -22,6 +26,26 @@ def readonly(values: ArrayLike) -> FloatArray:
     arr = np.array(values, dtype=np.float64)
     arr.setflags(write=False)
     return arr
+
+
+@dataclass(frozen=True)
+class VarianceComponentLRT:
+    """LRT of H0: σ²_level = 0 (full model vs. the one with that σ² fixed at 0).
+
+    The null sits on the boundary of the parameter space, so the χ²(1) p-value (metafor's
+    ``anova``) is conservative; ``pval_half`` is the 50:50 χ²(0)/χ²(1) mixture p-value that the
+    Assink & Wibbelink tutorial reports as the one-sided test.
+    """
+
+    level: str
+    statistic: float
+    df: int
+    pval: float
+    pval_half: float
+    loglik_reduced: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
