@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from tests.programmes.conftest import make_programme, start_trajectory
+from yim.core.errors import StaleEdit
 from yim.programmes.models import ProgrammeModel
-from yim.trajectories.errors import StaleEdit
 from yim.trajectories.models import Phase
 
 

@@ -24,9 +24,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from yim import policy
 from yim.audit.log import record
 from yim.audit.models import Action
+from yim.core.http import AuthenticatedHttpRequest
 from yim.monitoring.forms import FIELD_PREFIX, QuestionnairePageForm
 from yim.monitoring.models import AlreadySubmitted, Assessment, StaleAnswers
-from yim.web.http import AuthenticatedHttpRequest
 
 
 def get_assessment_or_404(request: AuthenticatedHttpRequest, pk: int) -> Assessment:

@@ -1,6 +1,6 @@
 """The programme form: it parses input, the model judges it.
 
-Like the trajectory forms (:class:`~yim.trajectories.forms.DomainForm`), the form does not
+Like the trajectory forms (:class:`~yim.core.forms.DomainForm`), the form does not
 validate the programme itself: the view saves through the model (``save()`` runs
 ``full_clean()``) and puts the model's messages on the fields. The form adds only what the
 model cannot know: which instruments exist (the registry of instrument files) and that the
@@ -16,10 +16,10 @@ from django import forms
 from django.utils.translation import get_language, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from yim.core.forms import DomainForm
 from yim.monitoring.instruments import registry
 from yim.programmes.models import ProgrammeModel
-from yim.trajectories.forms import DomainForm
-from yim.trajectories.phases import PHASE_ORDER, REQUIRED_PHASES, Phase
+from yim.programmes.phases import PHASE_ORDER, REQUIRED_PHASES, Phase
 
 
 def instrument_title(code: str, language: str | None = None) -> str:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from yim.trajectories.errors import StaleEdit
-from yim.trajectories.phases import PHASE_ORDER, REQUIRED_PHASES, Phase
+from yim.core.models import VersionedModel
+from yim.programmes.phases import PHASE_ORDER, REQUIRED_PHASES, Phase
 
 DEFAULT_EVALUATION_INTERVAL_MONTHS = 2
 
@@ -40,13 +40,12 @@ def default_phases() -> list[str]:
     return list(PHASE_ORDER)
 
 
-class ProgrammeModel(models.Model):
+class ProgrammeModel(VersionedModel):
     """One configured programme. ``organisation`` empty means a standard model for everyone.
 
-    ``version`` is an optimistic lock: it goes up by one on every save of an existing row, and
-    a save of an instance whose version is no longer the one in the database raises
-    :class:`~yim.trajectories.errors.StaleEdit` and writes nothing (two admins editing the
-    same programme at once: the second is refused, never silently overwrites the first).
+    Optimistic locking is the kernel's (:class:`~yim.core.models.VersionedModel`): two admins
+    editing the same programme at once — the second is refused with
+    :class:`~yim.core.errors.StaleEdit`, never silently overwrites the first.
     """
 
     code = models.SlugField(_("code"), max_length=50)
@@ -69,7 +68,6 @@ class ProgrammeModel(models.Model):
     )
     instruments = models.JSONField(_("instruments"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         ordering = ["name", "pk"]
@@ -88,32 +86,6 @@ class ProgrammeModel(models.Model):
 
     def __str__(self) -> str:
         return str(self.display_name)
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.full_clean()
-        if self._state.adding:
-            super().save(*args, **kwargs)
-            return
-        expected = self.version
-        with transaction.atomic():
-            claimed = (
-                type(self)
-                ._base_manager.filter(pk=self.pk, version=expected)
-                .update(version=expected + 1)
-            )
-            if claimed != 1:
-                raise StaleEdit()
-            self.version = expected + 1
-            try:
-                super().save(*args, **kwargs)
-            except BaseException:
-                self.version = expected
-                raise
-
-    def save_with_version(self, expected_version: int, **kwargs: Any) -> None:
-        """Save an edit that started from ``expected_version`` (e.g. a form's hidden field)."""
-        self.version = int(expected_version)
-        self.save(**kwargs)
 
     @property
     def display_name(self) -> str:

@@ -31,11 +31,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from yim import policy
 from yim.audit.log import record
 from yim.audit.models import Action
+from yim.core.forms import attach_errors
+from yim.core.http import AuthenticatedHttpRequest
 from yim.programmes.forms import ProgrammeForm, instrument_title
 from yim.programmes.models import ProgrammeModel
-from yim.trajectories.forms import attach_errors
-from yim.trajectories.phases import Phase
-from yim.web.http import AuthenticatedHttpRequest
+from yim.programmes.phases import Phase
 
 PAGE_SIZE = 50
 

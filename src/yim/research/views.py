@@ -17,9 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from yim import policy
 from yim.audit.log import record
 from yim.audit.models import Action
+from yim.core.http import AuthenticatedHttpRequest
 from yim.research.forms import MetaAnalysisForm
 from yim.research.models import MetaAnalysisRun
-from yim.web.http import AuthenticatedHttpRequest
 
 # The stored report is a standalone document with its own inline CSS: it is served with a
 # policy that allows exactly that and nothing else (no script, no network, sandboxed).

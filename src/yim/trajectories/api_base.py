@@ -20,9 +20,9 @@ from ninja import Field, Schema, Status
 from ninja.errors import HttpError
 
 from yim import policy
-from yim.trajectories.errors import StaleEdit
+from yim.core.errors import StaleEdit
+from yim.core.models import VersionedModel
 from yim.trajectories.models import Trajectory
-from yim.trajectories.models.base import VersionedModel
 
 
 class Problem(Schema):

@@ -19,11 +19,11 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from yim.audit.models import Action
-from yim.trajectories.forms import ActionForm, attach_errors
+from yim.core.forms import ActionForm, attach_errors
+from yim.core.http import AuthenticatedHttpRequest
+from yim.core.models import VersionedModel
 from yim.trajectories.models import Trajectory, Youth
-from yim.trajectories.models.base import VersionedModel
 from yim.trajectories.views import audit, form_page
-from yim.web.http import AuthenticatedHttpRequest
 
 
 def confirm_removal(
