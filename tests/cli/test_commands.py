@@ -237,8 +237,8 @@ def _demo_margins(yim_cmd) -> dict:
 
     code = (
         "import json, django; django.setup();"
-        "from tests.trajectories.test_demo_data import demo_margins;"
-        "print(json.dumps(demo_margins()))"
+        "from tests.demo.margins import margins;"
+        "print(json.dumps(margins()))"
     )
     env = {**yim_cmd.env, "PYTHONPATH": str(Path(__file__).parents[2])}
     out = subprocess.run(

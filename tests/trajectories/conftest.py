@@ -87,12 +87,21 @@ class Case:
                 party=ConsentParty.YOUTH, decision=ConsentDecision.YES, given_at=when
             )
         if need.parents:
-            candidate.record_consent(
-                party=ConsentParty.PARENT,
-                parent_name="Petra",
-                decision=ConsentDecision.YES,
-                given_at=when,
-            )
+            holders = list(self.youth.network.filter(has_parental_authority=True))
+            for holder in holders:  # consent follows parental authority: every holder
+                candidate.record_consent(
+                    party=ConsentParty.PARENT,
+                    holder=holder,
+                    decision=ConsentDecision.YES,
+                    given_at=when,
+                )
+            if not holders:
+                candidate.record_consent(
+                    party=ConsentParty.PARENT,
+                    parent_name="Petra",
+                    decision=ConsentDecision.YES,
+                    given_at=when,
+                )
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tests.trajectories.conftest import at, messages
+from yim.core.errors import StaleEdit
 from yim.programmes.models import ProgrammeModel
-from yim.trajectories.errors import StaleEdit, TrajectoryClosed
+from yim.trajectories.errors import TrajectoryClosed
 from yim.trajectories.models import (
     ClosureReason,
     ContactFrequency,

@@ -12,7 +12,7 @@ import pytest
 
 from tests.trajectories.web_fixtures import Records, close, records  # noqa: F401
 from yim.audit.models import AuditEvent
-from yim.trajectories.errors import DomainError
+from yim.core.errors import DomainError
 from yim.trajectories.models import Goal, GoalStatus, NetworkPerson, NetworkTie
 
 pytestmark = pytest.mark.django_db

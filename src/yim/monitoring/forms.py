@@ -6,9 +6,11 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yim.accounts.forms import SentOnce
 from yim.monitoring.models import SharingScope
+from yim.monitoring.rules import EntryMode
 from yim.monitoring.scoring import TEXT_ANSWER_MAX, Instrument, Item
 from yim.trajectories.models import ConsentDecision
 
@@ -110,3 +112,25 @@ class StartAssessmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["instrument"] = forms.ChoiceField(label=_("Instrument"), choices=instruments)
         self.fields["wave"] = forms.ChoiceField(label=_("Wave"), choices=waves)
+        self.fields["on_behalf_of"] = forms.ChoiceField(
+            label=_("Answers of"),
+            choices=[
+                ("", _("Me (the professional)")),
+                ("youth", pgettext_lazy("role", "Youth")),
+                ("jim", _("JIM")),
+                ("parent", _("Parent")),
+            ],
+            required=False,
+            help_text=_("Someone else's answers, given on paper, by telephone or in person."),
+        )
+        self.fields["mode"] = forms.ChoiceField(
+            label=_("How the answers were given"),
+            choices=[("", "—"), *[c for c in EntryMode.choices if c[0] != EntryMode.SELF]],
+            required=False,
+        )
+        self.fields["assessed_on"] = forms.DateField(
+            label=_("Assessed on"),
+            required=False,
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            help_text=_("Empty: the day it is submitted."),
+        )

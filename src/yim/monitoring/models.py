@@ -31,33 +31,26 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from yim.monitoring import instruments
+from yim.monitoring.rules import (
+    AlreadySubmitted,
+    EntryMode,
+    MonitoringError,
+    StaleAnswers,
+    answer_problem,
+    check_assessed_on,
+    resolve_entry,
+    scores_json,
+)
 from yim.monitoring.scoring import (
-    TEXT_ANSWER_MAX,
     AnswerError,
     Instrument,
     check_answer,
     missing_required,
-    score,
 )
 
 if TYPE_CHECKING:
     from yim.accounts.models import User
     from yim.trajectories.models import Meeting, Trajectory, Youth
-
-
-class MonitoringError(ValidationError):
-    """A rule of monitoring refused a change; carries field → messages like DomainError."""
-
-    def __init__(self, message: Any, field: str = "__all__", code: str = "") -> None:
-        super().__init__({field: [message]}, code=code or type(self).__name__)
-
-
-class AlreadySubmitted(MonitoringError):
-    pass
-
-
-class StaleAnswers(MonitoringError):
-    pass
 
 
 class WaveKind(models.TextChoices):
@@ -206,6 +199,17 @@ class Assessment(models.Model):
     respondent = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assessments"
     )
+    #: ``self``: the respondent filled it in; otherwise ``respondent`` is the professional
+    #: who entered the answers given by a youth, JIM or parent (``respondent_role``).
+    mode = models.CharField(
+        _("how the answers were given"),
+        max_length=20,
+        choices=EntryMode.choices,
+        default=EntryMode.SELF,
+    )
+    #: The day the questionnaire was answered; set to the (Amsterdam) submission day when
+    #: it was not given.
+    assessed_on = models.DateField(_("assessed on"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
     )
@@ -224,15 +228,17 @@ class Assessment(models.Model):
         verbose_name = _("assessment")
         verbose_name_plural = _("assessments")
         constraints = [
+            # Once per respondent and role: a professional may enter the youth's and a
+            # parent's answers (paper, telephone) besides their own.
             models.UniqueConstraint(
-                fields=["wave", "instrument", "respondent"],
+                fields=["wave", "instrument", "respondent", "respondent_role"],
                 condition=Q(wave__isnull=False),
-                name="assessment_once_per_wave",
+                name="assessment_once_per_wave_and_role",
             ),
             models.UniqueConstraint(
-                fields=["meeting", "instrument", "respondent"],
+                fields=["meeting", "instrument", "respondent", "respondent_role"],
                 condition=Q(meeting__isnull=False),
-                name="feedback_once_per_meeting",
+                name="feedback_once_per_meeting_and_role",
             ),
             models.CheckConstraint(
                 condition=Q(wave__isnull=False) | Q(meeting__isnull=False),
@@ -266,13 +272,27 @@ class Assessment(models.Model):
         respondent: User,
         wave: Wave | None = None,
         meeting: Meeting | None = None,
+        on_behalf_of: str = "",
+        entry_mode: str = "",
+        assessed_on: dt.date | None = None,
     ) -> tuple[Assessment, bool]:
         """The respondent's assessment for this wave or meeting: the existing one (draft or
-        submitted) or a new draft. Returns ``(assessment, created)``."""
+        submitted) or a new draft. Returns ``(assessment, created)``.
+
+        ``on_behalf_of`` (youth, JIM, parent): a professional (``respondent``) enters the
+        answers that person gave on paper, by telephone or in person (``entry_mode``).
+        ``assessed_on``: the day it was answered (default: the day it is submitted).
+        """
         role = respondent_role_of(respondent)
+        role, mode = resolve_entry(respondent, role, on_behalf_of, entry_mode)
+        if assessed_on is not None:
+            check_assessed_on(assessed_on, youth)
         if not instrument.is_for(role):
             raise MonitoringError(
-                _("This questionnaire is not meant to be filled in by you."), field="instrument"
+                _("This questionnaire is not meant to be filled in by you.")
+                if not on_behalf_of
+                else _("This questionnaire is not meant for this respondent."),
+                field="instrument",
             )
         if instrument.use == "meeting":
             if meeting is None or meeting.trajectory_id != trajectory.pk:
@@ -282,7 +302,9 @@ class Assessment(models.Model):
             if wave is None or wave.trajectory_id != trajectory.pk:
                 raise MonitoringError(_("Choose the wave of this assessment."), "wave")
             place = {"wave": wave}
-        existing = cls.objects.filter(instrument=instrument.code, respondent=respondent, **place)
+        existing = cls.objects.filter(
+            instrument=instrument.code, respondent=respondent, respondent_role=role, **place
+        )
         found = existing.first()
         if found is not None:
             return found, False
@@ -295,6 +317,8 @@ class Assessment(models.Model):
                     instrument_version=instrument.version,
                     respondent_role=role,
                     respondent=respondent,
+                    mode=mode,
+                    assessed_on=assessed_on,
                     **place,
                 )
                 AssessmentRevision.objects.create(
@@ -375,7 +399,7 @@ class Assessment(models.Model):
             try:
                 clean[code] = check_answer(item, value)
             except AnswerError:
-                errors.setdefault(code, []).append(_answer_problem(item))
+                errors.setdefault(code, []).append(answer_problem(item))
         if errors:
             raise ValidationError(errors)
         with transaction.atomic():
@@ -442,8 +466,9 @@ class Assessment(models.Model):
             claimed = Assessment.objects.filter(pk=self.pk, status=Status.DRAFT).update(
                 status=Status.SUBMITTED,
                 submitted_at=now,
+                assessed_on=self.assessed_on or timezone.localdate(now),
                 version=models.F("version") + 1,
-                scores=_scores_json(self.definition, answers),
+                scores=scores_json(self.definition, answers),
             )
             if claimed != 1:
                 raise AlreadySubmitted(
@@ -455,7 +480,7 @@ class Assessment(models.Model):
         self.refresh_from_db()
 
     def _rescore(self) -> None:
-        self.scores = _scores_json(self.definition, self.answers_dict())
+        self.scores = scores_json(self.definition, self.answers_dict())
         Assessment.objects.filter(pk=self.pk).update(scores=self.scores)
 
     def first_open_page(self) -> int:
@@ -466,22 +491,6 @@ class Assessment(models.Model):
             if any(item.code not in answered for item in page):
                 return number
         return len(pages)
-
-
-def _answer_problem(item: Any) -> Any:
-    if item.scale is not None:
-        return _("Choose an answer from %(low)s to %(high)s.") % {
-            "low": item.scale.minimum,
-            "high": item.scale.maximum,
-        }
-    return _("This answer is too long (at most %(n)s characters).") % {"n": TEXT_ANSWER_MAX}
-
-
-def _scores_json(definition: Instrument, answers: Mapping[str, Any]) -> dict[str, float | None]:
-    return {
-        code: (None if s.value is None else round(s.value, 4))
-        for code, s in score(definition, answers).items()
-    }
 
 
 def _stored(answer: Answer | None) -> int | str | None:

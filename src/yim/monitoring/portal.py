@@ -32,6 +32,7 @@ from yim.accounts.forms import claim_once
 from yim.accounts.models import Role
 from yim.audit.log import record
 from yim.audit.models import Action
+from yim.core.http import AuthenticatedHttpRequest
 from yim.monitoring import instruments
 from yim.monitoring.charts import domain_chart_svgs
 from yim.monitoring.forms import ParentConsentForm, SharingForm
@@ -53,7 +54,6 @@ from yim.trajectories.models import (
     Trajectory,
     Youth,
 )
-from yim.web.http import AuthenticatedHttpRequest
 
 FEEDBACK_MEETINGS = 5
 
@@ -269,6 +269,7 @@ def consent_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpRespon
         raise Http404
     trajectory = Trajectory.objects.filter(youth=youth, closed_at__isnull=True).first()
     jim = trajectory.active_jim if trajectory else None
+    holder_id = policy.parent_consent_holder(request.user, youth) or None
     form = ParentConsentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and jim is not None and form.is_valid():
         try:
@@ -276,6 +277,7 @@ def consent_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpRespon
                 claim_once(form, request.user)  # a double submit records one decision
                 consent = jim.record_consent(
                     party=ConsentParty.PARENT,
+                    holder_id=holder_id,
                     parent_name=request.user.get_full_name() or request.user.get_username(),
                     decision=form.cleaned_data["decision"],
                     note=form.cleaned_data["note"],
@@ -297,11 +299,10 @@ def consent_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpRespon
             )
             messages.success(request, _("Your decision is recorded."))
             return redirect("portal:consent", youth_id=youth.pk)
-    mine = (
-        jim.consents.filter(recorded_by=request.user).order_by("-given_at", "-pk")
-        if jim is not None
-        else []
-    )
+    # The parent's own decisions: those they gave here, and those the professional recorded
+    # for the holder of authority they are.
+    own = Q(recorded_by=request.user) | (Q(holder_id=holder_id) if holder_id else Q())
+    mine = jim.consents.filter(own).order_by("-given_at", "-pk") if jim is not None else []
     return render(
         request,
         "portal/consent.html",

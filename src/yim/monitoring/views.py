@@ -17,13 +17,14 @@ from django.views.decorators.http import require_GET, require_POST
 from yim import policy
 from yim.audit.log import record
 from yim.audit.models import Action
+from yim.core.http import AuthenticatedHttpRequest
 from yim.monitoring import feedback, instruments
 from yim.monitoring.charts import domain_chart_svgs
 from yim.monitoring.forms import StartAssessmentForm
 from yim.monitoring.models import Assessment, Wave, wave_slots
 from yim.monitoring.questionnaire import get_assessment_or_404
+from yim.monitoring.rules import ON_BEHALF_ROLES, EntryMode
 from yim.trajectories.models import Trajectory, Youth
-from yim.web.http import AuthenticatedHttpRequest
 
 
 def _staff_youth_or_404(request: AuthenticatedHttpRequest, pk: int) -> Youth:
@@ -47,7 +48,7 @@ def _start_form(trajectory: Trajectory, data: Any = None) -> StartAssessmentForm
     choices = [
         (i.code, i.title.get(language))
         for i in instruments.available(trajectory.programme.instruments)
-        if i.is_for("professional") and i.use == "wave"
+        if i.use == "wave" and any(i.is_for(role) for role in ("professional", *ON_BEHALF_ROLES))
     ]
     slots = wave_slots(trajectory)
     waves = [(s.key, _slot_label(s)) for s in reversed(slots)]
@@ -98,23 +99,33 @@ def start_assessment_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
     form = _start_form(trajectory, request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose an instrument and a wave."))
+        for field, problems in form.errors.items():
+            if field in ("assessed_on", "on_behalf_of", "mode"):
+                text = " ".join(str(problem) for problem in problems)
+                messages.error(request, f"{form.fields[field].label}: {text}")
         return redirect("monitoring:youth", pk=youth.pk)
-    slot = next(s for s in wave_slots(trajectory) if s.key == form.cleaned_data["wave"])
+    data = form.cleaned_data
+    slot = next(s for s in wave_slots(trajectory) if s.key == data["wave"])
     try:
         assessment, created = Assessment.start(
             youth=youth,
             trajectory=trajectory,
-            instrument=instruments.get(form.cleaned_data["instrument"]),
+            instrument=instruments.get(data["instrument"]),
             respondent=request.user,
             wave=Wave.for_slot(trajectory, slot),
+            on_behalf_of=data["on_behalf_of"],
+            entry_mode=data["mode"],
+            assessed_on=data["assessed_on"],
         )
     except ValidationError as refused:
         messages.error(request, refused.messages[0])
         return redirect("monitoring:youth", pk=youth.pk)
     if created:
+        behalf = f" on behalf of {assessment.respondent_role} ({assessment.mode})"
         record(
             request.user, Action.CREATE, request=request, youth=youth, obj=assessment,
-            detail=f"{assessment.instrument} started",
+            detail=f"{assessment.instrument} started"
+            + (behalf if assessment.mode != EntryMode.SELF else ""),
         )  # fmt: skip
     if assessment.is_submitted:
         messages.info(

@@ -25,11 +25,11 @@ from django.views.decorators.http import require_GET
 from yim import policy
 from yim.audit.log import record
 from yim.audit.models import Action
+from yim.core.http import AuthenticatedHttpRequest
 from yim.monitoring.models import RespondentRole
 from yim.research.evidence.definitions import Scope
 from yim.research.evidence.summary import EvidenceError, summarise, time_to_jim_curves
 from yim.research.evidence_charts import time_to_jim_svg
-from yim.web.http import AuthenticatedHttpRequest
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,15 @@ def rows_of(figures: dict[str, Any]) -> list[Row]:
     for months, entry in amb["after_closure"].items():
         label = _("%(months)s months after closure (answered follow-ups)") % {"months": months}
         rows.append(_share_row(s, label, entry))
+    not_recorded = amb["placements_not_recorded"]
+    rows.append(
+        Row(
+            s,
+            _("Out-of-home decisions whose placement is not recorded (not counted as placed)"),
+            count=not_recorded,
+            suppressed=not_recorded is None,
+        )
+    )
     s = _("Placement gate")
     rows += [
         _share_row(

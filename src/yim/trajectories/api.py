@@ -34,7 +34,9 @@ from yim.trajectories.api_base import (
     refused,
     trajectory_in_scope,
 )
+from yim.trajectories.api_comparison import router as comparison_router
 from yim.trajectories.api_consent import router as consent_router
+from yim.trajectories.api_episodes import router as episodes_router
 from yim.trajectories.api_nomination import router as nomination_router
 from yim.trajectories.models import (
     Meeting,
@@ -50,6 +52,8 @@ from yim.trajectories.models.trajectory import TrajectoryQuerySet
 router = Router(tags=["youth"])
 router.add_router("", nomination_router)
 router.add_router("", consent_router)
+router.add_router("", episodes_router)
+router.add_router("", comparison_router)
 
 
 # --- schemas -------------------------------------------------------------------------------

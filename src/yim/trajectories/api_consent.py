@@ -28,6 +28,7 @@ from yim.trajectories.models import (
     ConsentDecision,
     ConsentParty,
     ConsentRecord,
+    NotAskedReason,
     Response,
 )
 
@@ -42,7 +43,19 @@ class ConsentIn(Schema):
     )
     party: ConsentParty = Field(examples=["youth"])
     decision: ConsentDecision = Field(examples=["reluctant_yes"])
-    parent_name: str = Field("", description="Needed when a parent decides.", examples=[""])
+    holder_id: int | None = Field(
+        None,
+        description="For a parent: the person on the network map with parental authority who "
+        "decided. Required when the file records holders of authority; then consent is complete "
+        "only when every holder consented or is recorded as not asked.",
+        examples=[None],
+    )
+    parent_name: str = Field(
+        "", description="Needed when a parent decides and no holder is recorded.", examples=[""]
+    )
+    not_asked_reason: NotAskedReason | None = Field(
+        None, description="With decision `not_asked`: why this holder is not asked."
+    )
     given_at: dt.datetime | None = Field(
         None,
         description="When the consent was given, with a time zone; default now. The age "
@@ -57,10 +70,18 @@ class ConsentOut(Schema):
     candidate_id: int
     person_name: str
     party: str
+    holder_id: int | None
     parent_name: str
     decision: str
+    not_asked_reason: str
     given_at: dt.datetime
     note: str
+
+
+class HolderOut(Schema):
+    person_id: int
+    name: str
+    decision: str | None = Field(description="The holder's latest decision; null: still open.")
 
 
 class ConsentStatusOut(Schema):
@@ -71,6 +92,9 @@ class ConsentStatusOut(Schema):
         description="Who had to consent on the day of the latest record (empty: none yet)."
     )
     missing: list[str]
+    holders: list[HolderOut] = Field(
+        description="Each holder of parental authority on the file and where they stand."
+    )
     complete: bool
     refused: bool
     reluctant: bool
@@ -91,8 +115,10 @@ def _consent_out(c: ConsentRecord, person_name: str) -> dict[str, Any]:
         "candidate_id": c.candidate_id,
         "person_name": person_name,
         "party": c.party,
+        "holder_id": c.holder_id,
         "parent_name": c.parent_name,
         "decision": c.decision,
+        "not_asked_reason": c.not_asked_reason,
         "given_at": c.given_at,
         "note": c.note,
     }
@@ -106,6 +132,10 @@ def _status_out(jim: Candidate) -> dict[str, Any]:
         "is_active_jim": jim.is_active_jim,
         "required_parties": list(status.required.parties) if status.required else [],
         "missing": list(status.missing),
+        "holders": [
+            {"person_id": h.person_id, "name": h.name, "decision": h.decision}
+            for h in status.holders
+        ],
         "complete": status.complete,
         "refused": status.refused,
         "reluctant": status.reluctant,
@@ -162,6 +192,7 @@ def add_consent(request: HttpRequest, trajectory_id: int, payload: ConsentIn) ->
     fields = payload.dict(exclude={"candidate_id"})
     if fields["given_at"] is None:
         del fields["given_at"]
+    fields["not_asked_reason"] = fields["not_asked_reason"] or ""
     try:
         with transaction.atomic():
             consent = candidate.record_consent(recorded_by=user, **fields)

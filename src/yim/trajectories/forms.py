@@ -13,22 +13,29 @@ Editable records carry their ``version`` in a hidden field; the view saves with
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q
-from django.forms.models import construct_instance
 from django.utils.translation import gettext_lazy as _
 
 from yim.accounts.forms import SentOnce
+from yim.core.forms import (
+    ActionForm,
+    DateInput,
+    DateTimeInput,
+    DomainForm,
+    text_area,
+)
 from yim.programmes.models import ProgrammeModel
 from yim.trajectories.models import (
     Attendee,
+    Candidate,
     CarePlan,
     ClosureReason,
     ConsentRecord,
     FollowUp,
+    FollowUpOutcome,
     Gender,
     Goal,
     JimConsultation,
@@ -44,97 +51,13 @@ from yim.trajectories.models import (
     PlacementDecision,
     PlacementType,
     ReferralSource,
+    Reporter,
     Response,
     SafetyPlan,
     SchoolWorkStatus,
     SupportType,
     Trajectory,
 )
-from yim.trajectories.models.base import FREE_TEXT_MAX_CHARS
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
-
-
-def text_area(rows: int = 3) -> forms.Textarea:
-    return forms.Textarea(attrs={"rows": rows})
-
-
-def attach_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Show a model's ValidationError on the form: per field where it has one, else on top."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for field, messages in exc.message_dict.items():
-        if field != NON_FIELD_ERRORS and field in form.fields:
-            form.add_error(field, messages)
-        else:
-            form.add_error(None, messages)
-
-
-class VersionField(forms.IntegerField):
-    widget = forms.HiddenInput
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(min_value=1, **kwargs)
-
-
-class DomainForm(forms.ModelForm):
-    """A ModelForm whose instance is judged by the model on save, not during is_valid().
-
-    ``version`` is the record's version when the form was rendered (optimistic locking).
-    """
-
-    version = VersionField()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            # Free text: the browser stops at the model's limit too (the model still judges).
-            if isinstance(field.widget, forms.Textarea) and "maxlength" not in field.widget.attrs:
-                field.widget.attrs["maxlength"] = str(FREE_TEXT_MAX_CHARS)
-        self.fields["version"].initial = getattr(self.instance, "version", 1)
-        if self.instance.pk is None:
-            self.fields["version"].required = False
-
-    def _post_clean(self) -> None:
-        # Copy the cleaned values onto the instance, nothing more: the model's own
-        # full_clean() runs once, in save(), where the view catches it.
-        try:
-            self.instance = construct_instance(
-                self, self.instance, self._meta.fields, self._meta.exclude
-            )
-        except ValidationError as exc:
-            self._update_errors(exc)  # type: ignore[attr-defined]
-
-    def save_versioned(self, **extra: Any) -> Any:
-        """Save the instance (new, or an edit that started from the posted version)."""
-        instance = self.instance
-        for name, value in extra.items():
-            setattr(instance, name, value)
-        if instance.pk is None:
-            instance.save()
-        else:
-            instance.save_with_version(self.cleaned_data["version"])
-        return instance
-
-
-class ActionForm(forms.Form):
-    """A plain form for a domain action on a versioned record (the record's version rides along)."""
-
-    version = VersionField()
-
 
 # --- intake -----------------------------------------------------------------------------
 
@@ -236,6 +159,9 @@ class ReferralForm(DomainForm):
 class PhaseForm(ActionForm):
     phase = forms.ChoiceField(label=_("Move to phase"), choices=[])
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def clean_outcome(self) -> str:
+        return self.cleaned_data.get("outcome") or FollowUpOutcome.ANSWERED
 
     def __init__(self, *args: Any, trajectory: Trajectory, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -361,8 +287,33 @@ class NoJimForm(DomainForm):
 class ConsentForm(DomainForm, SentOnce):
     class Meta:
         model = ConsentRecord
-        fields = ["party", "parent_name", "decision", "given_at", "note"]
+        fields = [
+            "party",
+            "holder",
+            "parent_name",
+            "decision",
+            "not_asked_reason",
+            "given_at",
+            "note",
+        ]
         widgets = {"given_at": DateTimeInput(), "note": text_area(2)}
+        help_texts = {
+            "holder": _(
+                "For a parent: which holder of parental authority on the network map decided."
+            ),
+            "parent_name": _("Only when no holder of parental authority is on the network map."),
+            "not_asked_reason": _("Only with 'Not asked'."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        holder = cast(forms.ModelChoiceField, self.fields["holder"])
+        trajectory = getattr(self.instance, "trajectory", None)
+        holder.queryset = (
+            NetworkPerson.objects.filter(youth_id=trajectory.youth_id, has_parental_authority=True)
+            if trajectory is not None
+            else NetworkPerson.objects.none()
+        )
 
 
 # --- meetings and plans --------------------------------------------------------------------
@@ -492,6 +443,19 @@ def _yes_no(value: str) -> bool | None:
 
 class FollowUpForm(ActionForm):
     done_on = forms.DateField(label=_("Done on"), widget=DateInput())
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=FollowUpOutcome.choices,
+        initial=FollowUpOutcome.ANSWERED,
+        required=False,
+        help_text=_("Not reached: nobody could be asked; leave the answers empty."),
+    )
+    reported_by = forms.ChoiceField(
+        label=_("Who reported"), choices=[("", "—"), *Reporter.choices[:-1]], required=False
+    )
+    jim = forms.ModelChoiceField(
+        label=_("The JIM it is about"), queryset=Candidate.objects.none(), required=False
+    )
     jim_contact_continues = forms.TypedChoiceField(
         label=_("Contact with the JIM continues"),
         choices=YES_NO,
@@ -515,6 +479,20 @@ class FollowUpForm(ActionForm):
         label=_("Placement"), choices=[("", "—"), *PlacementType.choices], required=False
     )
     note = forms.CharField(label=_("Note"), widget=text_area(2), required=False)
+
+    def clean_outcome(self) -> str:
+        return self.cleaned_data.get("outcome") or FollowUpOutcome.ANSWERED
+
+    def __init__(self, *args: Any, trajectory: Trajectory, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        jims = Candidate.objects.filter(trajectory=trajectory, response=Response.ACCEPTED)
+        jim = self.fields["jim"]
+        assert isinstance(jim, forms.ModelChoiceField)
+        jim.queryset = jims.select_related("person").order_by("-response_on", "-pk")
+        if not jims.exists():
+            # A youth who never had a JIM is not asked about contact with one.
+            for name in ("jim", "jim_contact_continues", "contact_frequency"):
+                del self.fields[name]
 
 
 # --- team overview --------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from yim.trajectories import (
     views,
     views_care,
     views_closure,
+    views_comparison,
+    views_episodes,
     views_network,
     views_nomination,
     views_overview,
@@ -16,8 +18,16 @@ app_name = "trajectories"
 urlpatterns = [
     path("overview/", views_overview.overview_view, name="overview"),
     path("intake/", views.intake_view, name="intake"),
+    path("comparison/", views_comparison.comparison_list_view, name="comparison_list"),
+    path("comparison/add/", views_comparison.comparison_add_view, name="comparison_add"),
+    path("comparison/import/", views_comparison.comparison_import_view, name="comparison_import"),
     # the youth: a new trajectory, and the network map (it belongs to the youth)
     path("youth/<int:youth_id>/start/", views.start_view, name="start"),
+    path(
+        "youth/<int:youth_id>/living-situation/",
+        views_episodes.living_situation_view,
+        name="living_situation",
+    ),
     path("youth/<int:youth_id>/network/", views_network.network_view, name="network"),
     path("youth/<int:youth_id>/network/map.svg", views_network.map_svg_view, name="map_svg"),
     path("youth/<int:youth_id>/network/map.png", views_network.map_png_view, name="map_png"),
@@ -65,6 +75,7 @@ urlpatterns = [
     path("<int:pk>/care-plan/goals/add/", views_care.goal_add_view, name="goal_add"),
     path("<int:pk>/safety-plans/add/", views_care.safety_add_view, name="safety_add"),
     path("<int:pk>/placements/add/", views_placement.placement_add_view, name="placement_add"),
+    path("<int:pk>/placement-episodes/add/", views_episodes.episode_add_view, name="episode_add"),
     path("<int:pk>/close/", views_closure.close_view, name="close"),
     # records of a trajectory (pk = the record; looked up through the trajectory scope)
     path("candidates/<int:pk>/", views_nomination.candidate_view, name="candidate"),
@@ -74,5 +85,11 @@ urlpatterns = [
     path("goals/<int:pk>/remove/", views_care.goal_remove_view, name="goal_remove"),
     path("safety-plans/<int:pk>/", views_care.safety_edit_view, name="safety_edit"),
     path("placements/<int:pk>/", views_placement.placement_view, name="placement"),
+    path(
+        "placements/<int:pk>/outcome/",
+        views_episodes.decision_outcome_view,
+        name="decision_outcome",
+    ),
+    path("placement-episodes/<int:pk>/", views_episodes.episode_view, name="episode"),
     path("follow-ups/<int:pk>/", views_closure.follow_up_view, name="follow_up"),
 ]

@@ -25,15 +25,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from yim import policy
 from yim.audit.log import record
 from yim.audit.models import Action
-from yim.trajectories.forms import (
-    IntakeForm,
-    NewTrajectoryForm,
-    PhaseForm,
-    ReferralForm,
-    attach_errors,
-)
+from yim.core.forms import attach_errors
+from yim.core.http import AuthenticatedHttpRequest
+from yim.trajectories.forms import IntakeForm, NewTrajectoryForm, PhaseForm, ReferralForm
 from yim.trajectories.models import (
     Candidate,
+    LivingSituationRecord,
     Meeting,
     Phase,
     PlacementDecision,
@@ -41,8 +38,6 @@ from yim.trajectories.models import (
     Youth,
 )
 from yim.trajectories.views_timeline import open_tasks
-from yim.web.http import AuthenticatedHttpRequest
-from yim.web.views import break_glass_ids
 
 PartT = TypeVar("PartT", bound=Model)
 
@@ -54,7 +49,7 @@ def get_trajectory(request: AuthenticatedHttpRequest, pk: int, *, edit: bool) ->
 
     ``edit``: only the youth's own team writes; break-the-glass access reads only.
     """
-    grants = frozenset() if edit else break_glass_ids(request)
+    grants = frozenset() if edit else policy.break_glass_ids(request)
     trajectory = (
         policy.staff_trajectory_queryset(request.user, grants)
         .select_related("youth", "youth__team", "programme", "team", "professional")
@@ -73,7 +68,7 @@ def get_part(
 ) -> tuple[PartT, Trajectory]:
     """A record of a trajectory (``via`` is the path to it), looked up through the user's
     scope in one query; returns the record and its trajectory. 404 outside the scope."""
-    grants = frozenset() if edit else break_glass_ids(request)
+    grants = frozenset() if edit else policy.break_glass_ids(request)
     scope = policy.staff_trajectory_queryset(request.user, grants)
     part = (
         model._default_manager.filter(pk=pk, **{f"{via}__in": scope})
@@ -95,7 +90,7 @@ def get_part(
 
 
 def get_youth(request: AuthenticatedHttpRequest, pk: int, *, edit: bool) -> Youth:
-    grants = frozenset() if edit else break_glass_ids(request)
+    grants = frozenset() if edit else policy.break_glass_ids(request)
     youth = policy.get_youth_or_404(request.user, pk, grants)
     if not policy.can_view_trajectories(request.user, youth):
         raise Http404
@@ -216,6 +211,14 @@ def intake_view(request: AuthenticatedHttpRequest) -> HttpResponse:
                     by=user,
                     **{name: data[name] for name in IntakeForm.TRAJECTORY_FIELDS},
                 )
+                if data["living_situation"]:
+                    # The situation at referral starts the dated history.
+                    LivingSituationRecord.record(
+                        youth,
+                        situation=data["living_situation"],
+                        since=data["referred_on"],
+                        by=user,
+                    )
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
@@ -288,6 +291,10 @@ def trajectory_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         .prefetch_related(Prefetch("consultations"))
         .order_by("-decided_on", "-pk")
     )
+    episodes = list(trajectory.placement_episodes.select_related("decision"))
+    recorded = {e.decision_id for e in episodes}
+    for decision in decisions:
+        decision.episode_recorded = decision.pk in recorded  # type: ignore[attr-defined]
     care_plan = getattr(trajectory, "care_plan", None)
     closure = getattr(trajectory, "closure", None)
     now = timezone.now()
@@ -313,6 +320,7 @@ def trajectory_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "goals": list(care_plan.goals.all()) if care_plan else [],
         "safety_plans": list(trajectory.safety_plans.all()),
         "decisions": decisions,
+        "episodes": episodes,
         "closure": closure,
         "follow_ups": list(trajectory.follow_ups.all()),
         "evaluations": trajectory.evaluations_due(),

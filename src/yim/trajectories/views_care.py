@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from yim import policy
 from yim.audit.models import Action
+from yim.core.http import AuthenticatedHttpRequest
 from yim.trajectories.forms import (
     AttendeeForm,
     CarePlanForm,
@@ -37,7 +38,6 @@ from yim.trajectories.views import (
     trajectory_url,
 )
 from yim.trajectories.views_removal import confirm_removal
-from yim.web.http import AuthenticatedHttpRequest
 
 
 @login_required

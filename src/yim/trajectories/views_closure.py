@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from yim.core.http import AuthenticatedHttpRequest
 from yim.trajectories.forms import ClosureForm, FollowUpForm
 from yim.trajectories.models import FollowUp
 from yim.trajectories.models.base import today
@@ -23,7 +24,6 @@ from yim.trajectories.views import (
     save_form,
     trajectory_url,
 )
-from yim.web.http import AuthenticatedHttpRequest
 
 
 @login_required
@@ -82,20 +82,26 @@ def follow_up_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     initial = {
         "version": follow_up.version,
         "done_on": follow_up.done_on or today(),
+        "outcome": follow_up.outcome,
+        "reported_by": follow_up.reported_by,
+        "jim": follow_up.jim_id,
         "contact_frequency": follow_up.contact_frequency,
         "placement_type": follow_up.placement_type,
         "note": follow_up.note,
     }
-    form = FollowUpForm(request.POST or None, initial=initial)
+    form = FollowUpForm(request.POST or None, initial=initial, trajectory=trajectory)
 
     def write() -> Model:
         data = form.cleaned_data
         follow_up.version = data["version"]
         follow_up.record(
             done_on=data["done_on"],
-            jim_contact_continues=data["jim_contact_continues"],
+            outcome=data["outcome"],
+            reported_by=data["reported_by"],
+            jim=data.get("jim"),
+            jim_contact_continues=data.get("jim_contact_continues"),
             placement_after_all=data["placement_after_all"],
-            contact_frequency=data["contact_frequency"],
+            contact_frequency=data.get("contact_frequency", ""),
             placement_type=data["placement_type"],
             note=data["note"],
             by=request.user,

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from yim import policy
 from yim.audit.models import Action
+from yim.core.http import AuthenticatedHttpRequest
 from yim.trajectories import network_map
 from yim.trajectories.forms import NetworkPersonForm, NetworkTieForm
 from yim.trajectories.models import (
@@ -30,7 +31,6 @@ from yim.trajectories.models import (
 )
 from yim.trajectories.views import audit, form_page, get_youth, save_form
 from yim.trajectories.views_removal import confirm_removal
-from yim.web.http import AuthenticatedHttpRequest
 
 
 def current_trajectory(youth: Youth) -> Trajectory | None:

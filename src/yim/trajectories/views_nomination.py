@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from yim import policy
 from yim.accounts.forms import claim_once
 from yim.audit.models import Action
+from yim.core.http import AuthenticatedHttpRequest
 from yim.trajectories.forms import (
     CandidateForm,
     ConsentForm,
@@ -39,7 +40,6 @@ from yim.trajectories.views import (
     save_form,
     trajectory_url,
 )
-from yim.web.http import AuthenticatedHttpRequest
 
 
 def _candidate(trajectory: Trajectory, pk: int) -> Candidate:
@@ -200,6 +200,9 @@ def candidate_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "show_end": candidate.is_active_jim,
             "consents": list(candidate.consents.all()),
             "consent_status": candidate.consent_status() if candidate.is_jim else None,
+            "checklist": candidate.consent_checklist() if candidate.is_jim else [],
+            "no_holders": candidate.is_jim
+            and not candidate.trajectory.youth.network.filter(has_parental_authority=True).exists(),
         },
     )
 
@@ -269,5 +272,10 @@ def consent_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             "Who consents follows the youth's age on the day: under 12 the parents, "
             "12 to 15 the youth and the parents, 16 and older the youth alone."
         ),
-        extra={"consent_status": status, "candidate": candidate},
+        extra={
+            "consent_status": status,
+            "candidate": candidate,
+            "checklist": candidate.consent_checklist(),
+            "no_holders": not status.holders,
+        },
     )

@@ -27,6 +27,8 @@ from yim import policy
 from yim.accounts.models import Role, User
 from yim.audit.log import record
 from yim.audit.models import Action
+from yim.core.http import AuthenticatedHttpRequest
+from yim.programmes.phases import phase_index
 from yim.trajectories import rules
 from yim.trajectories.forms import OVERVIEW_SORTS, OverviewFilterForm
 from yim.trajectories.models import (
@@ -38,8 +40,6 @@ from yim.trajectories.models import (
 )
 from yim.trajectories.models.base import today
 from yim.trajectories.models.trajectory import TrajectoryQuerySet
-from yim.trajectories.phases import phase_index
-from yim.web.http import AuthenticatedHttpRequest
 
 PAGE_SIZE = 25
 

@@ -19,16 +19,12 @@ from django.views.decorators.http import require_http_methods
 
 from yim import policy
 from yim.audit.models import Action
-from yim.trajectories.forms import (
-    ActionForm,
-    ConsultationForm,
-    NoJimReasonForm,
-    PlacementDecisionForm,
-)
+from yim.core.forms import ActionForm
+from yim.core.http import AuthenticatedHttpRequest
+from yim.trajectories.forms import ConsultationForm, NoJimReasonForm, PlacementDecisionForm
 from yim.trajectories.models import JimConsultation, PlacementDecision, Trajectory
 from yim.trajectories.models.base import today
 from yim.trajectories.views import audit, form_page, get_part, get_trajectory, save_form
-from yim.web.http import AuthenticatedHttpRequest
 
 
 def _decision(trajectory: Trajectory, pk: int) -> PlacementDecision:

@@ -29,8 +29,8 @@ from django.views.decorators.http import require_POST
 from yim import policy
 from yim.accounts.admin_views import password_link
 from yim.audit.models import Action
+from yim.core.http import AuthenticatedHttpRequest
 from yim.trajectories.views import audit
-from yim.web.http import AuthenticatedHttpRequest
 
 
 @never_cache

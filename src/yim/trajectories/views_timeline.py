@@ -209,7 +209,10 @@ def open_tasks(trajectory: Trajectory, as_of: dt.date | None = None) -> list[Tas
                         reverse("trajectories:meeting_add", args=[pk]) + "?kind=evaluation",
                     )
                 )
-        pending = trajectory.candidates.filter(response=Response.PENDING).select_related("person")
+        # A round closes when a JIM is found: the answers of its other candidates are no task.
+        pending = trajectory.candidates.filter(
+            response=Response.PENDING, round__closed_on__isnull=True
+        ).select_related("person")
         for c in pending:
             tasks.append(
                 Task(

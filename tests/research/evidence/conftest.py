@@ -26,6 +26,9 @@ Ten JIM-cohort trajectories of team A (T1 … T10), each with its own youth. ``A
 
 Outside the unit: a comparison trajectory (a JIM on day 5 and a finalised residential
 placement), a trajectory referred after ``AS_OF`` and one of another organisation.
+
+Every finalised out-of-home decision above is recorded as carried out (a placement episode)
+beginning on its decision day, except T9's, which began on 2026-06-05 (after ``AS_OF``).
 """
 
 from __future__ import annotations
@@ -162,11 +165,22 @@ class Registry:
             no_jim_reason=no_jim_reason,
         )
 
+    def placed(self, decision: PlacementDecision, on: dt.date, ended: dt.date | None = None):
+        """The professional records that the finalised decision was carried out on ``on``
+        (finalising alone is no placement: see docs/evidence.md)."""
+        from yim.trajectories.models import PlacementEpisode
+
+        return PlacementEpisode.record_for_decision(
+            decision, carried_out=True, started_on=on, ended_on=ended
+        )
+
     def close(self, t: Trajectory, on: dt.date, relationship: str, reason: str = "goals_achieved"):
         t.refresh_from_db()
         return t.close(reason=reason, jim_relationship=relationship, at=at(on))
 
-    def follow_up(self, t: Trajectory, months: int, done: dt.date, *, contact: bool, placed: bool):
+    def follow_up(
+        self, t: Trajectory, months: int, done: dt.date, *, contact: bool | None, placed: bool
+    ):
         follow_up = t.follow_ups.get(months=months)
         follow_up.record(
             done_on=done,
@@ -205,8 +219,9 @@ def cohort(registry: Registry, world) -> Registry:  # type: ignore[no-untyped-de
 
     t5 = r.trajectory("T5", D(2025, 3, 1))
     r.close(t5, D(2025, 4, 5), "no_jim", reason="care_elsewhere")
-    r.follow_up(t5, 6, D(2025, 10, 6), contact=False, placed=False)
-    r.follow_up(t5, 12, D(2026, 4, 7), contact=False, placed=False)
+    # T5 never had a JIM: its follow-ups have no JIM-contact question.
+    r.follow_up(t5, 6, D(2025, 10, 6), contact=None, placed=False)
+    r.follow_up(t5, 12, D(2026, 4, 7), contact=None, placed=False)
 
     t6 = r.trajectory("T6", D(2025, 10, 1))
     r.jim(t6, D(2025, 11, 15))
@@ -214,11 +229,13 @@ def cohort(registry: Registry, world) -> Registry:  # type: ignore[no-untyped-de
     d6 = r.decision(t6, D(2026, 1, 9), kind="foster_care")
     d6.record_consultation(consulted_on=D(2026, 1, 5), advice="Stay near me.", weighing="Weighed.")
     d6.finalise(by=world.professional, at=at(D(2026, 1, 9), 15))
+    r.placed(d6, D(2026, 1, 9))
 
     t7 = r.trajectory("T7", D(2025, 11, 1))
     r.no_jim(t7, D(2025, 12, 21))
     d7 = r.decision(t7, D(2026, 1, 10), no_jim_reason="No JIM was found.")
     d7.finalise(by=world.professional, at=at(D(2026, 1, 10), 15))
+    r.placed(d7, D(2026, 1, 10))
 
     t8 = r.trajectory("T8", D(2025, 12, 1))
     r.jim(t8, D(2026, 1, 30))
@@ -226,12 +243,14 @@ def cohort(registry: Registry, world) -> Registry:  # type: ignore[no-untyped-de
     d8.finalise(by=world.professional, at=at(D(2026, 3, 1), 23))
     d8.record_consultation(consulted_on=D(2026, 3, 6), advice="Call me.", weighing="Weighed.")
     d8.confirm_emergency(by=world.team_lead, at=at(D(2026, 3, 2), 9))
+    r.placed(d8, D(2026, 3, 1))
 
     t9 = r.trajectory("T9", D(2026, 1, 1))
     r.jim(t9, D(2026, 3, 22))
     d9 = r.decision(t9, D(2026, 5, 31))
     d9.record_consultation(consulted_on=D(2026, 5, 29), advice="Not yet.", weighing="Weighed.")
     d9.finalise(by=world.professional, at=at(D(2026, 6, 5), 10))
+    r.placed(d9, D(2026, 6, 5))
 
     t10 = r.trajectory("T10", D(2026, 1, 1))
     r.jim(t10, D(2026, 6, 10), named=D(2026, 5, 20))
@@ -242,6 +261,7 @@ def cohort(registry: Registry, world) -> Registry:  # type: ignore[no-untyped-de
     dc = r.decision(comparison, D(2025, 5, 20))
     dc.record_consultation(consulted_on=D(2025, 5, 19), advice="Fine.", weighing="Weighed.")
     dc.finalise(by=world.professional, at=at(D(2025, 5, 20), 12))
+    r.placed(dc, D(2025, 5, 20))
     late = r.trajectory("LATE", D(2026, 6, 5))
     r.jim(late, D(2026, 6, 8))
     r.trajectory("FOREIGN", D(2026, 2, 1), team=world.foreign_team)

@@ -141,10 +141,61 @@ def test_a_placement_finalised_at_half_past_midnight_counts_on_its_amsterdam_day
     decision = registry.decision(t, D(2026, 3, 1), no_jim_reason="No JIM yet.")
     # 00:30 on 2 March in Amsterdam is 23:30 UTC on 1 March.
     decision.finalise(by=world.professional, at=at(D(2026, 3, 2), 0, 30))
-    assert d.realised_placements(Scope(D(2026, 3, 1))) == []
+    # Finalising is no placement (placements are recorded episodes): until its outcome is
+    # recorded, the decision is counted as "not recorded" from its Amsterdam day on.
+    assert d.placements_not_recorded(Scope(D(2026, 3, 1))) == 0
     assert d.gate(Scope(D(2026, 3, 1)))["regular"]["n"] == 0
-    assert [p.trajectory_id for p in d.realised_placements(Scope(D(2026, 3, 2)))] == [t.pk]
+    assert d.placements_not_recorded(Scope(D(2026, 3, 2))) == 1
+    assert d.realised_placements(Scope(D(2026, 3, 2))) == []
     assert d.gate(Scope(D(2026, 3, 2)))["regular"]["no_jim_reason"] == 1
+    registry.placed(decision, D(2026, 3, 2))
+    assert d.placements_not_recorded(Scope(D(2026, 3, 2))) == 0
+    assert [p.trajectory_id for p in d.realised_placements(Scope(D(2026, 3, 2)))] == [t.pk]
+    assert d.realised_placements(Scope(D(2026, 3, 1))) == []
+
+
+def test_a_placement_counts_from_the_day_it_began_and_its_end_only_once_known(registry, world):
+    t = registry.trajectory("P", D(2026, 1, 5))
+    decision = registry.decision(t, D(2026, 3, 1), no_jim_reason="No JIM yet.")
+    decision.finalise(by=world.professional, at=at(D(2026, 3, 1)))
+    registry.placed(decision, D(2026, 3, 10), ended=D(2026, 5, 1))
+    assert d.realised_placements(Scope(D(2026, 3, 9))) == []
+    assert d.realised_placements(Scope(D(2026, 4, 1))) == [
+        d.PlacementEpisode(t.pk, D(2026, 3, 10), None)
+    ]
+    assert d.realised_placements(Scope(D(2026, 5, 1))) == [
+        d.PlacementEpisode(t.pk, D(2026, 3, 10), D(2026, 5, 1))
+    ]
+
+
+def test_a_decision_not_carried_out_is_no_placement_and_no_longer_unrecorded(registry, world):
+    from yim.trajectories.models import PlacementEpisode
+
+    t = registry.trajectory("N", D(2026, 1, 5))
+    decision = registry.decision(t, D(2026, 3, 1), no_jim_reason="No JIM yet.")
+    decision.finalise(by=world.professional, at=at(D(2026, 3, 1)))
+    PlacementEpisode.record_for_decision(decision, carried_out=False, note="Aunt took her in.")
+    found = d.searches(Scope(D(2026, 6, 1)))
+    amb = d.ambulatory(Scope(D(2026, 6, 1)), found)
+    assert amb["itt"] == Tally(1, 1)
+    assert amb["placements_not_recorded"] == 0
+
+
+def test_a_follow_up_where_nobody_was_reached_is_not_reached_not_an_answer(registry, world):
+    t = registry.trajectory("R", D(2025, 1, 1))
+    registry.jim(t, D(2025, 1, 11))
+    registry.close(t, D(2025, 6, 1), "continuing")
+    t.follow_ups.get(months=6).record(
+        done_on=D(2025, 12, 5),
+        jim_contact_continues=None,
+        placement_after_all=None,
+        outcome="not_reached",
+    )
+    scope = Scope(D(2026, 1, 1))
+    assert d.continuation(scope)["follow_up"][6]["not_reached"] == 1
+    assert d.continuation(scope)["follow_up"][6]["answered"] == 0
+    after = d.ambulatory(scope, d.searches(scope))["after_closure"][6]
+    assert (after["answered"], after["not_reached"]) == (0, 1)
 
 
 def test_the_team_and_organisation_scopes_count_only_their_trajectories(cohort, world):

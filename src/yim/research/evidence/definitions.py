@@ -37,12 +37,14 @@ from yim.trajectories.models import (
     ConsentRecord,
     DecisionStatus,
     FollowUp,
+    FollowUpOutcome,
     JimRelationship,
     NoJimOutcome,
     PlacementDecision,
     Response,
     Trajectory,
 )
+from yim.trajectories.models import PlacementEpisode as EpisodeRecord
 from yim.trajectories.rules import AMSTERDAM, FOLLOW_UP_MONTHS, required_consent
 
 #: Event codes of the search for a JIM (the ``status`` of the survival estimators).
@@ -238,26 +240,43 @@ class PlacementEpisode:
 
 
 def realised_placements(scope: Scope) -> list[PlacementEpisode]:
-    """THE source of "placement realised" — the one function to change when the registry
-    records placement episodes of its own (a ``PlacementEpisode`` model with start and end).
+    """THE source of "placement realised": the recorded placement episodes that began.
 
-    For now a placement counts as realised when an out-of-home placement decision (foster,
-    residential or semi-secure care) was *finalised* by ``as_of``; it began on the day it
-    was decided and its end is unknown. One query.
+    An episode counts when it began (``started_on``) by ``as_of`` — from a finalised
+    out-of-home decision that was carried out, or recorded afterwards; its end counts when
+    it lies on or before ``as_of`` (later ends are not known yet: open). A decision that was
+    not carried out, or whose outcome is not recorded, is no placement (see
+    :func:`placements_not_recorded`). One query.
     """
     rows = (
+        EpisodeRecord.objects.realised()
+        .filter(trajectory__in=cohort(scope), started_on__lte=scope.as_of)
+        .order_by("trajectory_id", "started_on", "pk")
+        .values_list("trajectory_id", "started_on", "ended_on")
+    )
+    return [
+        PlacementEpisode(pk, started_on, ended_on if ended_on and ended_on <= scope.as_of else None)
+        for pk, started_on, ended_on in rows
+        if started_on is not None  # realised() guarantees it; this tells the type checker
+    ]
+
+
+def placements_not_recorded(scope: Scope) -> int:
+    """Out-of-home decisions of the cohort finalised by ``as_of`` (on their Amsterdam day)
+    whose outcome — carried out and when, or not — is not recorded. They are no realised
+    placement, and the figures say how many there are. One query."""
+    return (
         PlacementDecision.objects.filter(
             trajectory__in=cohort(scope),
             status=DecisionStatus.FINALISED,
             placement_type__in=OUT_OF_HOME,
             decided_on__lte=scope.as_of,
+            episode__isnull=True,
         )
         .annotate(finalised_on=amsterdam_day("finalised_at"))
         .filter(finalised_on__lte=scope.as_of)
-        .order_by("trajectory_id", "decided_on")
-        .values_list("trajectory_id", "decided_on")
+        .count()
     )
-    return [PlacementEpisode(trajectory_id, started_on, None) for trajectory_id, started_on in rows]
 
 
 def first_placement_in_care(
@@ -299,7 +318,9 @@ def ambulatory(scope: Scope, found: list[Search]) -> dict[str, Any]:
       then, with a JIM by the landmark vs without; outcome: no placement after it;
     * ``after_closure`` — per follow-up (6/12/24 months): among closed trajectories whose
       follow-up was answered by ``as_of``, neither placed in care nor "placed after all" in
-      that or an earlier follow-up; unanswered follow-ups that were due are ``not_reached``.
+      that or an earlier follow-up; unanswered follow-ups that were due are ``not_reached``;
+    * ``placements_not_recorded`` — finalised out-of-home decisions without a recorded outcome
+      (no episode, not "not carried out"): not counted as placements, shown beside them.
     """
     as_of = scope.as_of
     placed = first_placement_in_care(found, realised_placements(scope), as_of)
@@ -330,6 +351,7 @@ def ambulatory(scope: Scope, found: list[Search]) -> dict[str, Any]:
         "no_jim_found": tally(without),
         "landmark": landmark,
         "after_closure": _ambulatory_after_closure(scope, closed, placed),
+        "placements_not_recorded": placements_not_recorded(scope),
     }
 
 
@@ -344,12 +366,13 @@ def _follow_ups(scope: Scope) -> list[tuple[int, int, dt.date | None, bool | Non
         )
         .order_by("trajectory_id", "months")
         .values_list(
-            "trajectory_id", "months", "done_on", "jim_contact_continues", "placement_after_all"
+            "trajectory_id", "months", "done_on", "jim_contact_continues", "placement_after_all",
+            "outcome",
         )
-    )
+    )  # fmt: skip
     known = []
-    for trajectory_id, months, done_on, continues, placed in rows:
-        if done_on is None or done_on > scope.as_of:
+    for trajectory_id, months, done_on, continues, placed, outcome in rows:
+        if done_on is None or done_on > scope.as_of or outcome == FollowUpOutcome.NOT_REACHED:
             done_on, continues, placed = None, None, None
         known.append((trajectory_id, months, done_on, continues, placed))
     return known

@@ -180,7 +180,10 @@ def _ambulatory(scope: d.Scope, found: list[d.Search], threshold: int) -> dict[s
             "not_reached": cell(row["not_reached"], threshold),
         }
     return {
-        "placement_source": "finalised out-of-home placement decision",
+        "placement_source": "placement episode (began by as_of)",
+        # Finalised out-of-home decisions whose outcome is not recorded: not counted as a
+        # placement, shown so a reader knows how complete the placement figures are.
+        "placements_not_recorded": cell(raw["placements_not_recorded"], threshold),
         "itt": _share(raw["itt"], threshold),
         "closed": _share(raw["closed"], threshold),
         "by_jim_found": {

@@ -5,12 +5,17 @@ Every rule lives in these models (fat models): forms, the API, commands and dire
 go through ``save()`` / ``full_clean()`` and the domain methods, so they meet the same rules.
 """
 
+from yim.programmes.phases import Phase
 from yim.trajectories.models.closure import (
     Closure,
     ClosureReason,
     FollowUp,
+    FollowUpOutcome,
     JimRelationship,
+    Reporter,
 )
+from yim.trajectories.models.episodes import EpisodeSource, PlacementEpisode
+from yim.trajectories.models.living import LivingSituationRecord
 from yim.trajectories.models.meetings import (
     Attendee,
     AttendeeRole,
@@ -36,10 +41,12 @@ from yim.trajectories.models.nomination import (
     ConsentParty,
     ConsentRecord,
     ConsentStatus,
+    HolderConsent,
     JimEndReason,
     NoJimOutcome,
     NoJimReason,
     NominationRound,
+    NotAskedReason,
     Response,
     RoundOutcome,
 )
@@ -48,6 +55,7 @@ from yim.trajectories.models.placement import (
     JimConsultation,
     PlacementDecision,
 )
+from yim.trajectories.models.retention import ErasureRequest, Tombstone
 from yim.trajectories.models.trajectory import (
     OUT_OF_HOME,
     Cohort,
@@ -58,7 +66,6 @@ from yim.trajectories.models.trajectory import (
     Trajectory,
 )
 from yim.trajectories.models.youth import Gender, LivingSituation, SchoolWorkStatus, Youth
-from yim.trajectories.phases import Phase
 
 __all__ = [
     "OUT_OF_HOME",
@@ -77,14 +84,19 @@ __all__ = [
     "ConsentStatus",
     "ContactFrequency",
     "DecisionStatus",
+    "EpisodeSource",
+    "ErasureRequest",
     "FollowUp",
+    "FollowUpOutcome",
     "Gender",
     "Goal",
     "GoalStatus",
+    "HolderConsent",
     "JimConsultation",
     "JimEndReason",
     "JimRelationship",
     "LivingSituation",
+    "LivingSituationRecord",
     "Meeting",
     "MeetingKind",
     "NetworkPerson",
@@ -92,18 +104,22 @@ __all__ = [
     "NoJimOutcome",
     "NoJimReason",
     "NominationRound",
+    "NotAskedReason",
     "Phase",
     "PhaseTransition",
     "PlacementBasis",
     "PlacementDecision",
+    "PlacementEpisode",
     "PlacementType",
     "ReferralSource",
     "Relation",
+    "Reporter",
     "Response",
     "RoundOutcome",
     "SafetyPlan",
     "SchoolWorkStatus",
     "SupportType",
+    "Tombstone",
     "Trajectory",
     "Youth",
 ]

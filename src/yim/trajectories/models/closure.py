@@ -13,12 +13,13 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
+from yim.core.errors import DomainError
+from yim.core.models import Errors
+from yim.programmes.phases import Phase
 from yim.trajectories import rules
-from yim.trajectories.errors import DomainError
-from yim.trajectories.models.base import Errors, TrajectoryPart, check_event_date, today
+from yim.trajectories.models.base import TrajectoryPart, check_event_date, today
 from yim.trajectories.models.network import ContactFrequency
 from yim.trajectories.models.trajectory import OUT_OF_HOME, PlacementType
-from yim.trajectories.phases import Phase
 
 
 class ClosureReason(models.TextChoices):
@@ -89,6 +90,20 @@ class Closure(TrajectoryPart):
         errors.raise_if_any()
 
 
+class FollowUpOutcome(models.TextChoices):
+    ANSWERED = "answered", _("Answered")
+    NOT_REACHED = "not_reached", _("Not reached")
+
+
+class Reporter(models.TextChoices):
+    YOUTH = "youth", _("The youth")
+    JIM = "jim", _("The JIM")
+    PARENT = "parent", _("A parent")
+    PROFESSIONAL = "professional", _("A professional")
+    OTHER = "other", _("Someone else")
+    NOT_RECORDED = "", _("Not recorded")
+
+
 class FollowUpQuerySet(models.QuerySet["FollowUp"]):
     def due(self, as_of: dt.date | None = None) -> FollowUpQuerySet:
         return self.filter(done_on__isnull=True, due_on__lte=as_of or today())
@@ -105,6 +120,24 @@ class FollowUp(TrajectoryPart):
     months = models.PositiveSmallIntegerField(_("months after closure"), editable=False)
     due_on = models.DateField(_("due"), editable=False)
     done_on = models.DateField(_("done on"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=20,
+        choices=FollowUpOutcome.choices,
+        default=FollowUpOutcome.ANSWERED,
+        help_text=_("Not reached: nobody could be asked; the answers stay empty."),
+    )
+    jim = models.ForeignKey(
+        "trajectories.Candidate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        verbose_name=_("the JIM it is about"),
+    )
+    reported_by = models.CharField(
+        _("who reported"), max_length=20, choices=Reporter.choices, blank=True, default=""
+    )
     jim_contact_continues = models.BooleanField(
         _("contact with the JIM continues"), null=True, blank=True
     )
@@ -157,8 +190,22 @@ class FollowUp(TrajectoryPart):
             not_before=closed_on,
             not_before_message=_("A follow-up comes after closure."),
         )
-        if self.done_on is not None:
-            if self.jim_contact_continues is None:
+        had_jim = trajectory.candidates.filter(response="accepted").exists()
+        self._check_jim(errors, had_jim)
+        if self.outcome == FollowUpOutcome.NOT_REACHED:
+            if self.done_on is None:
+                errors.add("done_on", _("Give the day you tried to reach them."))
+            answers = (self.jim_contact_continues, self.placement_after_all)
+            if any(value is not None for value in answers) or self.contact_frequency:
+                errors.add("outcome", _("Nobody was reached: leave the answers empty."))
+        elif self.done_on is not None:
+            if not had_jim:
+                if self.jim_contact_continues is not None or self.contact_frequency:
+                    errors.add(
+                        "jim_contact_continues",
+                        _("This youth never had a JIM: there is no JIM contact to ask about."),
+                    )
+            elif self.jim_contact_continues is None:
                 errors.add(
                     "jim_contact_continues", _("Record whether contact with the JIM continues.")
                 )
@@ -174,18 +221,45 @@ class FollowUp(TrajectoryPart):
             errors.add("placement_type", _("There was no placement."))
         errors.raise_if_any()
 
+    def _check_jim(self, errors: Errors, had_jim: bool) -> None:
+        """The JIM the follow-up is about: a JIM of this trajectory; by default the last one."""
+        if self.jim_id is None:
+            if had_jim:
+                self.jim = (
+                    self.trajectory.candidates.filter(response="accepted")
+                    .order_by("-response_on", "-pk")
+                    .first()
+                )
+            return
+        jim = self.jim
+        if not had_jim:
+            errors.add("jim", _("This youth never had a JIM."))
+        elif jim is None or jim.trajectory_id != self.trajectory_id or jim.response != "accepted":
+            errors.add("jim", _("This person is not a JIM in this trajectory."))
+
     def record(
         self,
         *,
         done_on: dt.date,
-        jim_contact_continues: bool,
-        placement_after_all: bool,
+        jim_contact_continues: bool | None,
+        placement_after_all: bool | None,
         contact_frequency: str = "",
         placement_type: str = "",
         note: str = "",
         by: Any = None,
+        outcome: str = FollowUpOutcome.ANSWERED,
+        reported_by: str = "",
+        jim: Any = None,
     ) -> None:
-        """Record the follow-up; the first one moves the trajectory into the follow-up phase."""
+        """Record the follow-up; the first one moves the trajectory into the follow-up phase.
+
+        ``outcome`` "not_reached": nobody could be asked (the answers stay empty).
+        ``jim``: the JIM it is about (default: the trajectory's last JIM).
+        """
+        self.outcome = outcome
+        self.reported_by = reported_by
+        if jim is not None:
+            self.jim = jim
         self.done_on = done_on
         self.jim_contact_continues = jim_contact_continues
         self.contact_frequency = contact_frequency

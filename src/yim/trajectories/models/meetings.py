@@ -13,9 +13,11 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from yim.trajectories.errors import DomainError, TrajectoryClosed
-from yim.trajectories.models.base import Errors, TrajectoryPart, check_event_date
-from yim.trajectories.phases import Phase
+from yim.core.errors import DomainError
+from yim.core.models import Errors
+from yim.programmes.phases import Phase
+from yim.trajectories.errors import TrajectoryClosed
+from yim.trajectories.models.base import TrajectoryPart, check_event_date
 
 
 class MeetingKind(models.TextChoices):

@@ -12,8 +12,8 @@ from django.db import models, transaction
 from django.db.models import ProtectedError, Q
 from django.utils.translation import gettext_lazy as _
 
-from yim.trajectories.errors import DomainError
-from yim.trajectories.models.base import Errors, VersionedModel
+from yim.core.errors import DomainError
+from yim.core.models import Errors, VersionedModel
 
 
 class Relation(models.TextChoices):

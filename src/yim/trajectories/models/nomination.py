@@ -22,15 +22,11 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yim.core.errors import DomainError
+from yim.core.models import Errors, ValidatedModel
 from yim.trajectories import rules
-from yim.trajectories.errors import DomainError
-from yim.trajectories.models.base import (
-    Errors,
-    TrajectoryPart,
-    ValidatedModel,
-    check_event_date,
-    today,
-)
+from yim.trajectories.models.base import TrajectoryPart, check_event_date, today
+from yim.trajectories.models.network import NetworkPerson
 
 
 class RoundOutcome(models.TextChoices):
@@ -132,35 +128,79 @@ class JimEndReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+GIVEN = frozenset({"yes", "reluctant_yes"})
+
+
+@dataclass(frozen=True)
+class HolderConsent:
+    """Where one holder of parental authority stands: their latest decision, or open."""
+
+    person_id: int
+    name: str
+    decision: str | None = None
+
+    @property
+    def settled(self) -> bool:
+        """Consent given, or the professional recorded why this holder is not asked."""
+        return self.decision in GIVEN or self.decision == "not_asked"
+
+
 @dataclass(frozen=True)
 class ConsentStatus:
-    """Where consent for one JIM stands (judged on the day of the latest record)."""
+    """Where consent for one JIM stands (judged on the day of the latest record).
+
+    ``decisions`` holds the latest decision per party. When holders of parental authority
+    are recorded on the youth's file (``holders``), the parents' part is complete only when
+    every holder consented or the professional recorded why one is not asked; without
+    recorded holders, one parent's consent counts for the parents (and the page asks the
+    professional to record who holds authority).
+    """
 
     required: rules.ConsentRequirement | None
     decisions: dict[str, str] = field(default_factory=dict)
+    holders: tuple[HolderConsent, ...] = ()
+
+    @property
+    def parents_settled(self) -> bool:
+        if self.holders:
+            return all(h.settled for h in self.holders)
+        return self.decisions.get("parent") in GIVEN
 
     @property
     def complete(self) -> bool:
         if self.required is None:
             return False
-        return all(
-            self.decisions.get(p) in (ConsentDecision.YES, ConsentDecision.RELUCTANT_YES)
-            for p in self.required.parties
-        )
+        if self.required.youth and self.decisions.get("youth") not in GIVEN:
+            return False
+        return not self.required.parents or self.parents_settled
 
     @property
     def refused(self) -> bool:
+        if self.required is not None and self.required.parents and self.holders:
+            return self.decisions.get("youth") == ConsentDecision.REFUSED or any(
+                h.decision == ConsentDecision.REFUSED for h in self.holders
+            )
         return any(d == ConsentDecision.REFUSED for d in self.decisions.values())
 
     @property
     def reluctant(self) -> bool:
-        return ConsentDecision.RELUCTANT_YES in self.decisions.values()
+        return ConsentDecision.RELUCTANT_YES in self.decisions.values() or any(
+            h.decision == ConsentDecision.RELUCTANT_YES for h in self.holders
+        )
 
     @property
     def missing(self) -> tuple[str, ...]:
         if self.required is None:
             return ()
-        return tuple(p for p in self.required.parties if p not in self.decisions)
+        missing = [p for p in self.required.parties if p not in self.decisions]
+        holders_open = self.holders and not all(h.decision for h in self.holders)
+        if self.required.parents and holders_open and "parent" not in missing:
+            missing.append("parent")
+        return tuple(missing)
+
+    @property
+    def open_holders(self) -> tuple[HolderConsent, ...]:
+        return tuple(h for h in self.holders if h.decision is None)
 
 
 class Candidate(TrajectoryPart):
@@ -243,16 +283,50 @@ class Candidate(TrajectoryPart):
 
     def consent_status(self) -> ConsentStatus:
         records = list(self.consents.order_by("given_at", "pk"))
+        holders = list(
+            self.trajectory.youth.network.filter(has_parental_authority=True).order_by(
+                "display_name", "pk"
+            )
+        )
         if not records:
-            return ConsentStatus(required=None)
+            return ConsentStatus(
+                required=None,
+                holders=tuple(HolderConsent(h.pk, h.display_name) for h in holders),
+            )
         latest: dict[str, str] = {}
+        per_holder: dict[int, str] = {}
         for record in records:
             latest[record.party] = record.decision
+            if record.holder_id is not None:
+                per_holder[record.holder_id] = record.decision
         required = rules.required_consent(self.trajectory.youth.date_of_birth, records[-1].given_at)
         # Only the parties the rule asks for on that day count.
         return ConsentStatus(
-            required=required, decisions={p: d for p, d in latest.items() if p in required.parties}
+            required=required,
+            decisions={p: d for p, d in latest.items() if p in required.parties},
+            holders=tuple(
+                HolderConsent(h.pk, h.display_name, per_holder.get(h.pk)) for h in holders
+            ),
         )
+
+    def consent_checklist(self, on: dt.date | None = None) -> list[tuple[str, str | None]]:
+        """Every consent needed for this JIM, with its latest decision (None: still open):
+        the youth where the age rule asks for them, and each holder of parental authority on
+        the file where it asks for the parents — for a 14-year-old: the youth, mother, father.
+        Judged on the latest record's day, or ``on`` (default today) before any record."""
+        status = self.consent_status()
+        required = status.required or rules.required_consent(
+            self.trajectory.youth.date_of_birth, on or today()
+        )
+        rows: list[tuple[str, str | None]] = []
+        if required.youth:
+            rows.append((str(_("The youth")), status.decisions.get("youth")))
+        if required.parents:
+            if status.holders:
+                rows.extend((h.name, h.decision) for h in status.holders)
+            else:
+                rows.append((str(_("A parent")), status.decisions.get("parent")))
+        return rows
 
     # --- validation ---------------------------------------------------------------------
 
@@ -421,6 +495,14 @@ class ConsentDecision(models.TextChoices):
     YES = "yes", _("Consents")
     RELUCTANT_YES = "reluctant_yes", _("Consents reluctantly")
     REFUSED = "refused", _("Refuses")
+    NOT_ASKED = "not_asked", _("Not asked (the professional records why)")
+
+
+class NotAskedReason(models.TextChoices):
+    WHEREABOUTS_UNKNOWN = "whereabouts_unknown", _("Whereabouts unknown")
+    UNREACHABLE = "unreachable", _("Cannot be reached in time")
+    UNSAFE = "unsafe", _("Asking would put the youth at risk")
+    OTHER = "other", _("Other (say why in the note)")
 
 
 class ConsentRecord(TrajectoryPart):
@@ -439,8 +521,23 @@ class ConsentRecord(TrajectoryPart):
     )
     candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="consents")
     party = models.CharField(_("given by"), max_length=20, choices=ConsentParty.choices)
+    # The holder of parental authority (a person on the youth's network map) who decided.
+    holder = models.ForeignKey(
+        "trajectories.NetworkPerson",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consents_given",
+        verbose_name=_("parent with parental authority"),
+    )
     parent_name = models.CharField(_("name of the parent"), max_length=120, blank=True)
     decision = models.CharField(_("decision"), max_length=20, choices=ConsentDecision.choices)
+    not_asked_reason = models.CharField(
+        _("why this parent is not asked"),
+        max_length=30,
+        choices=NotAskedReason.choices,
+        blank=True,
+    )
     given_at = models.DateTimeField(_("date and time"), default=timezone.now)
     note = models.TextField(_("note"), blank=True)
     recorded_by = models.ForeignKey(
@@ -468,9 +565,51 @@ class ConsentRecord(TrajectoryPart):
             required = rules.required_consent(dob, self.given_at)
             if self.party not in required.parties:
                 errors.add("party", _consent_rule_message(required, self.given_at))
-        if self.party == ConsentParty.PARENT and not self.parent_name.strip():
-            errors.add("parent_name", _("Name the parent who decided."))
+        self._clean_parent(errors, candidate)
         errors.raise_if_any()
+
+    def _clean_parent(self, errors: Errors, candidate: Candidate) -> None:
+        """Consent follows parental authority: a parent's record names the holder of
+        authority who decided (when holders are recorded on the file); a holder may be
+        recorded as not asked, with the reason."""
+        if self.party != ConsentParty.PARENT:
+            if self.holder_id is not None:
+                errors.add("holder", _("Only a parent's consent names a holder of authority."))
+            if self.decision == ConsentDecision.NOT_ASKED:
+                errors.add("decision", _("Only a parent can be recorded as not asked."))
+            return
+        youth_id = candidate.trajectory.youth_id
+        holders = NetworkPerson.objects.filter(youth_id=youth_id, has_parental_authority=True)
+        if self.holder_id is not None:
+            holder = holders.filter(pk=self.holder_id).first()
+            if holder is None:
+                errors.add(
+                    "holder",
+                    _(
+                        "This person has no parental authority on the youth's file: their "
+                        "decision does not count as the parents' consent."
+                    ),
+                )
+                return
+            if not self.parent_name.strip():
+                self.parent_name = holder.display_name
+        elif holders.exists():
+            errors.add("holder", _("Choose which parent with parental authority decided."))
+            return
+        if not self.parent_name.strip():
+            errors.add("parent_name", _("Name the parent who decided."))
+        if self.decision == ConsentDecision.NOT_ASKED:
+            if self.holder_id is None:
+                errors.add(
+                    "decision",
+                    _("'Not asked' is recorded for a parent with parental authority on the file."),
+                )
+            if not self.not_asked_reason:
+                errors.add("not_asked_reason", _("Say why this parent is not asked."))
+            elif self.not_asked_reason == NotAskedReason.OTHER and not self.note.strip():
+                errors.add("note", _("Say in the note why this parent is not asked."))
+        elif self.not_asked_reason:
+            errors.add("not_asked_reason", _("A reason for not asking goes with 'not asked'."))
 
 
 def _consent_rule_message(required: rules.ConsentRequirement, given_at: dt.datetime) -> Any:

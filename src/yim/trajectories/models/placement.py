@@ -22,9 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yim.accounts.models import Role
+from yim.core.errors import DomainError
+from yim.core.models import Errors
 from yim.trajectories import rules
-from yim.trajectories.errors import DomainError, GateClosed
-from yim.trajectories.models.base import Errors, TrajectoryPart, check_event_date, today
+from yim.trajectories.errors import GateClosed
+from yim.trajectories.models.base import TrajectoryPart, check_event_date, today
 from yim.trajectories.models.trajectory import OUT_OF_HOME, PlacementType
 
 

@@ -19,22 +19,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yim.accounts.models import Role, Team
-from yim.trajectories import rules
-from yim.trajectories.errors import DomainError, TrajectoryClosed
-from yim.trajectories.models.base import (
-    Errors,
-    ValidatedModel,
-    VersionedModel,
-    check_event_date,
-    today,
-)
-from yim.trajectories.phases import (
+from yim.core.errors import DomainError
+from yim.core.models import Errors, ValidatedModel, VersionedModel
+from yim.programmes.phases import (
     CLOSED_PHASES,
     PHASE_ORDER,
     SEARCH_PHASES,
     Phase,
     phase_index,
 )
+from yim.trajectories import rules
+from yim.trajectories.errors import TrajectoryClosed
+from yim.trajectories.models.base import check_event_date, today
 
 #: Phases reached by recording something, never picked by hand (see ``choose_phase``).
 RECORDED_PHASES: frozenset[str] = frozenset({Phase.REFERRAL, Phase.CLOSURE, Phase.FOLLOW_UP})

@@ -7,7 +7,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from yim.accounts.models import Organisation, Team
-from yim.trajectories.models.base import Errors, VersionedModel, check_event_date
+from yim.core.models import Errors, VersionedModel
+from yim.trajectories.models.base import check_event_date
 
 
 class Gender(models.TextChoices):
