@@ -1,14 +1,18 @@
 """The ``yim`` command.
 
 yim serve [--host --port --workers]   run the web application (gunicorn)
-yim demo [--host --port]              synthetic registry + server, for trying yim out
+yim demo [--youth N --host --port]    synthetic registry + server, for trying yim out
 yim db upgrade                        apply database migrations (backs SQLite up first)
 yim createadmin                       create an organisation admin
+yim confirm-access USER --reason ...  confirm a new team lead's access to youth files
+yim retention due / destroy           files whose retention period has ended
+yim reminders                         e-mail staff how many tasks are due (run daily)
 yim backup PATH / yim restore PATH    online backup and restore
 yim check                             deployment self-check
 yim audit verify [--anchors FILE]     verify the audit log's hash chain (and kept anchors)
 yim audit anchor [--append FILE]      the newest row's id and hash, to keep outside the database
 yim meta fit DATA ...                 meta-analysis report (HTML or JSON)
+yim evidence summary [--as-of DATE]   outcome figures of the registry (JSON or text)
 yim manage ...                        any Django management command
 """
 
@@ -104,6 +108,8 @@ def _serve(host: str, port: int, workers: int) -> int:
         str(workers),
         "--access-logfile",
         "-",
+        "--logger-class",
+        "yim.serverlog.AccessLogger",  # single-use tokens in link paths are masked
         "--forwarded-allow-ips",
         os.environ.get("YIM_FORWARDED_ALLOW_IPS", "127.0.0.1"),
     ]
@@ -147,7 +153,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
         # The demo is for trying yim out: it brings its PostgreSQL schema up to date itself.
         _migrate(verbosity=0)
     password = os.environ.get("YIM_DEMO_PASSWORD", registry.DEMO_PASSWORD)
-    created = registry.load(password=password)
+    created = registry.load(youth_count=ns.youth, password=password)
     if created:
         _say(f"Loaded the synthetic demo registry ({created} youth).")
     else:
@@ -213,6 +219,116 @@ def cmd_createadmin(ns: argparse.Namespace) -> int:
             organisation=org,
         )
     _say(f"Created organisation admin {user.username!r} for {org.name!r}.")
+    return 0
+
+
+def cmd_retention_due(ns: argparse.Namespace) -> int:
+    """Files whose retention period has ended: listed for the organisation's decision."""
+    _setup_django()
+    from yim.accounts.models import Organisation
+    from yim.trajectories.models.retention import due_for_destruction, retention_years
+
+    org = Organisation.objects.filter(name=ns.organisation).first()
+    if org is None:
+        return _fail(f"no organisation named {ns.organisation!r}.")
+    due = list(due_for_destruction(org.pk).values_list("pk", "last_closed"))
+    _say(f"{len(due)} file(s) of {org.name!r} kept {retention_years()} years after care ended:")
+    for file_number, last_closed in due:
+        _say(f"  file {file_number}: care ended {last_closed.isoformat()}")
+    return 0
+
+
+def cmd_retention_destroy(ns: argparse.Namespace) -> int:
+    """Destroy one file whose retention period has ended (a tombstone and an audit entry)."""
+    _setup_django()
+    from django.core.exceptions import ValidationError
+
+    from yim.accounts.models import User
+    from yim.trajectories.models import Youth
+    from yim.trajectories.models.retention import ErasureBasis, erase_youth
+
+    youth = Youth.objects.filter(pk=ns.file).first()
+    if youth is None:
+        return _fail(f"no file {ns.file}.")
+    by = User.objects.filter(username=ns.by, organisation_id=youth.organisation_id).first()
+    if by is None:
+        return _fail(f"no account {ns.by!r} in the file's organisation (--by).")
+    try:
+        erase_youth(youth, by=by, basis=ErasureBasis.RETENTION_EXPIRED)
+    except ValidationError as refused:
+        return _fail(" ".join(refused.messages))
+    _say(f"File {ns.file} destroyed; a tombstone and an audit entry remain.")
+    return 0
+
+
+def cmd_reminders(ns: argparse.Namespace) -> int:
+    """Mail every professional and team lead whose work list has tasks due within a week or
+    overdue: how many, and a link to the Start page (never youth data). Run it daily."""
+    _setup_django()
+    import datetime as dt
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from yim.accounts.mail import send_link_mail
+    from yim.accounts.models import Role, User
+    from yim.web.worklist import work_list
+
+    week = dt.timedelta(days=7)
+    staff = User.objects.filter(
+        is_active=True, role__in=[Role.PROFESSIONAL, Role.TEAM_LEAD], case_access_pending=False
+    ).exclude(email="")
+    sent = failed = 0
+    for user in staff.order_by("pk"):
+        work = work_list(user)
+        if work is None:
+            continue
+        horizon = timezone.localdate() + week
+        count = sum(1 for i in work.items if i.overdue or (i.due_on and i.due_on <= horizon))
+        if not count:
+            continue
+        result = send_link_mail(
+            to=user.email,
+            kind="reminder",
+            link=settings.BASE_URL + "/home/",
+            language=user.language,
+            name=user.get_full_name() or user.username,
+            count=count,
+        )
+        sent += result.ok
+        failed += not result.ok
+        if not result.ok:
+            sys.stderr.write(f"reminder to {user.username} failed: {result.error}\n")
+    _say(f"Reminders sent: {sent}; failed: {failed}.")
+    return 1 if failed else 0
+
+
+def cmd_confirm_access(ns: argparse.Namespace) -> int:
+    """The operator confirms a professional's or team lead's access to youth files, for an
+    organisation's first team lead (no team lead exists yet who could confirm it)."""
+    _setup_django()
+    from yim.accounts.models import User
+    from yim.audit.log import record
+    from yim.audit.models import Action
+
+    user = User.objects.filter(username__iexact=ns.username).first()
+    if user is None:
+        return _fail(f"no user named {ns.username!r}.")
+    if not user.case_access_pending:
+        _say(f"{user.username!r} needs no confirmation.")
+        return 0
+    if not ns.reason.strip():
+        return _fail("give the reason with --reason (it is written to the audit log).")
+    user.confirm_case_access(by=None)
+    record(
+        None,
+        Action.USER_UPDATE,
+        obj=user,
+        organisation_id=user.organisation_id,
+        actor_name="yim confirm-access",
+        detail=f"access to youth files confirmed by the operator: {ns.reason.strip()[:300]}",
+    )
+    _say(f"Confirmed: {user.username!r} can now open the youth files of their team.")
     return 0
 
 
@@ -316,6 +432,17 @@ def cmd_manage(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _youth_count(text: str) -> int:
+    """``--youth N``: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("the demo needs at least 1 youth")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="yim", description="yim — Youth Initiated Mentoring (JIM-aanpak) platform."
@@ -328,11 +455,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("demo", help="load the synthetic demo registry and run the server")
+    p = sub.add_parser(
+        "demo",
+        help="load the synthetic demo registry and run the server",
+        description=(
+            "Load the synthetic demo registry once (deterministic, seed 2026; events generated "
+            "from processes, see docs/demo.md) and run the server."
+        ),
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     p.add_argument("--no-serve", action="store_true", help="load the data and stop")
+    p.add_argument(
+        "--youth",
+        type=_youth_count,
+        default=500,
+        metavar="N",
+        help="number of synthetic youth to generate (default 500; e.g. 50000 for benchmarks)",
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("db", help="database schema")
@@ -345,6 +486,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--organisation", required=True, help="organisation name (created if new)")
     p.add_argument("--email", default="")
     p.set_defaults(func=cmd_createadmin)
+
+    p = sub.add_parser(
+        "reminders",
+        help="e-mail staff how many tasks are due within a week (a link, no youth data)",
+    )
+    p.set_defaults(func=cmd_reminders)
+
+    p = sub.add_parser("retention", help="files whose retention period has ended")
+    rsub = p.add_subparsers(dest="retention_command", required=True)
+    r = rsub.add_parser(
+        "due", help="list the files kept YIM_RETENTION_YEARS years after care ended"
+    )
+    r.add_argument("--organisation", required=True, help="organisation name")
+    r.set_defaults(func=cmd_retention_due)
+    r = rsub.add_parser(
+        "destroy", help="destroy one file whose retention period has ended (audited)"
+    )
+    r.add_argument("file", type=int, help="the file number")
+    r.add_argument("--by", required=True, help="user name of the admin who decided")
+    r.set_defaults(func=cmd_retention_destroy)
+
+    p = sub.add_parser(
+        "confirm-access",
+        help="confirm a professional's or team lead's access to youth files (audited)",
+        description=(
+            "An account an organisation admin made or changed opens youth files only once a "
+            "team lead confirms it. For an organisation's first team lead, the operator "
+            "confirms it here."
+        ),
+    )
+    p.add_argument("username")
+    p.add_argument("--reason", required=True, help="why (written to the audit log)")
+    p.set_defaults(func=cmd_confirm_access)
 
     p = sub.add_parser("backup", help="write an online backup of the database to PATH")
     p.add_argument("path")
@@ -376,6 +550,10 @@ def build_parser() -> argparse.ArgumentParser:
     from yim.research.meta_cli import add_meta_parser
 
     add_meta_parser(sub)
+
+    from yim.research.evidence_cli import add_evidence_parser
+
+    add_evidence_parser(sub)
 
     p = sub.add_parser("manage", help="run a Django management command")
     p.add_argument("args", nargs=argparse.REMAINDER)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from yim.accounts.models import Role
 
@@ -32,6 +32,13 @@ if TYPE_CHECKING:
     from yim.trajectories.models import Youth
 
 BREAK_GLASS_SESSION_KEY = "yim_break_glass"
+
+
+def break_glass_ids(request: HttpRequest) -> frozenset[int]:
+    """The youth files this session opened by break-the-glass (kept in the session, with
+    the reason given; the youth page and the trajectory pages both read them here)."""
+    grants = request.session.get(BREAK_GLASS_SESSION_KEY, {})
+    return frozenset(int(k) for k in grants)
 
 
 def _active(user: User | AnonymousUser | None) -> bool:
@@ -132,7 +139,9 @@ def accounts_awaiting_confirmation(user: User) -> QuerySet[User]:
     )
     return (
         Account.objects.filter(
-            organisation_id=user.organisation_id, is_active=True, case_access_pending=True
+            organisation_id=int(user.organisation_id or 0),
+            is_active=True,
+            case_access_pending=True,
         )
         .filter(Q(team_id=user.team_id) | ~Exists(led))
         .exclude(pk=user.pk)
@@ -386,13 +395,14 @@ def can_see_team_overview(user: User) -> bool:
 
 
 def team_overview_queryset(user: User) -> QuerySet:
-    """The trajectories of the user's team (the caseload the team overview shows)."""
-    from yim.trajectories.models import Trajectory
+    """The JIM trajectories of the user's team (the caseload the team overview shows);
+    comparison (care-as-usual) trajectories are no casework and stay out."""
+    from yim.trajectories.models import Cohort, Trajectory
 
     team_id = user.team_id
     if not can_see_team_overview(user) or team_id is None:
         return Trajectory.objects.none()
-    return Trajectory.objects.filter(youth__team_id=team_id)
+    return Trajectory.objects.filter(youth__team_id=team_id, cohort=Cohort.JIM)
 
 
 # --- monitoring and the portals (yim.monitoring) ------------------------------------------
@@ -513,14 +523,37 @@ def visible_scopes(user: User, youth: Youth) -> list[str]:
     return [s for s in PORTAL_SCOPES if can_view_scope(user, youth, s)]
 
 
+def parent_consent_holder(user: User, youth: Youth) -> int | bool | None:
+    """Whose consent a linked parent's decision is: the id of the holder of parental
+    authority their link belongs to; ``None`` when no holder is recorded on the file (one
+    parent's consent then counts for the parents); ``False`` when holders are recorded and
+    this account is none of them (their decision would not count: they cannot give it)."""
+    from yim.accounts.models import PortalLink
+    from yim.trajectories.models import NetworkPerson
+
+    holders = NetworkPerson.objects.filter(youth_id=youth.pk, has_parental_authority=True)
+    if not holders.exists():
+        return None
+    person_id = (
+        PortalLink.objects.filter(user=user, youth_id=youth.pk, relation=Role.PARENT, active=True)
+        .values_list("person_id", flat=True)
+        .first()
+    )
+    if person_id is None:
+        return False
+    return person_id if holders.filter(pk=person_id).exists() else False
+
+
 def can_give_parent_consent(user: User, youth: Youth) -> bool:
-    """A linked parent records consent to the JIM where the age rule asks parents for it."""
+    """A linked parent with parental authority records their consent to the JIM where the
+    age rule asks parents for it (consent follows gezag, not the word "parent")."""
     from yim.trajectories.models.base import today
     from yim.trajectories.rules import required_consent
 
     return (
         _linked(user, youth, Role.PARENT)
         and required_consent(youth.date_of_birth, max(today(), youth.date_of_birth)).parents
+        and parent_consent_holder(user, youth) is not False
     )
 
 

@@ -50,6 +50,7 @@ try:
     LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("YIM_LOGIN_MAX_FAILURES_PER_ACCOUNT", 50, minimum=1)
     INVITATION_DAYS = env_int("YIM_INVITATION_DAYS", 7, minimum=1)
     API_TOKEN_DAYS = env_int("YIM_API_TOKEN_DAYS", 90, minimum=1)
+    RETENTION_YEARS = env_int("YIM_RETENTION_YEARS", 20, minimum=20)
     TRUSTED_PROXIES = env_networks("YIM_TRUSTED_PROXIES")
     INSTRUMENTS_DIR = env_path("YIM_INSTRUMENTS_DIR", DATA_DIR / "instruments")
     BASE_URL = (env_str("YIM_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")

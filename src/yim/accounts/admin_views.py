@@ -51,10 +51,11 @@ from yim.accounts.forms import (
     StaffAccountForm,
     TeamForm,
 )
+from yim.accounts.mail import send_link_mail
 from yim.accounts.models import ApiToken, Organisation, RecoveryCode, Role, Team, User
 from yim.audit.log import record
 from yim.audit.models import Action
-from yim.web.http import AuthenticatedHttpRequest
+from yim.core.http import AuthenticatedHttpRequest
 
 PAGE_SIZE = 25
 
@@ -135,11 +136,24 @@ def password_link(user: User) -> str:
 
 
 def _link_context(user: User, *, created: bool) -> dict[str, Any]:
+    """The set-password link, shown once; mailed too when the account has an address (in
+    the colleague's language; the page says whether the mail went out)."""
+    link = password_link(user)
+    sent = None
+    if user.email:
+        sent = send_link_mail(
+            to=user.email,
+            kind="set_password",
+            link=link,
+            language=user.language,
+            name=user.get_full_name() or user.username,
+        )
     return {
         "account": user,
-        "link": password_link(user),
+        "link": link,
         "link_days": settings.INVITATION_DAYS,
         "created": created,
+        "sent": sent,
     }
 
 

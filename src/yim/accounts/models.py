@@ -321,11 +321,12 @@ class Invitation(models.Model):
         """Create an invitation and return it with the raw token (shown once, never stored).
 
         A JIM is invited as a person of the youth's network (``person``); a JIM account
-        without one opens nothing of the file (``yim.policy``)."""
+        without one opens nothing of the file (``yim.policy``). A parent is invited as the
+        holder of parental authority they are, so their consent is that holder's."""
         if role not in PORTAL_ROLES:
             raise ValueError(f"invitations are for portal roles only, not {role!r}")
-        if person is not None and role != Role.JIM:
-            raise ValueError("only a JIM is invited as a person of the network")
+        if person is not None and role not in (Role.JIM, Role.PARENT):
+            raise ValueError("only a JIM or a parent is invited as a person of the network")
         token = secrets.token_urlsafe(32)
         invitation = cls.objects.create(
             token_hash=_digest(token),
@@ -379,7 +380,8 @@ class PortalLink(models.Model):
     relation = models.CharField(max_length=20, choices=PORTAL_ROLE_CHOICES)
     # For a JIM: the person of the youth's network this account belongs to. A JIM's portal
     # access follows that person's status as JIM and the consent to them (yim.policy); a JIM
-    # link without a person opens nothing.
+    # link without a person opens nothing. For a parent: the holder of parental authority
+    # whose consent the parent's decisions in the portal record.
     person = models.ForeignKey(
         "trajectories.NetworkPerson",
         on_delete=models.SET_NULL,

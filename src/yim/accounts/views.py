@@ -36,7 +36,7 @@ from yim.accounts.models import (
 )
 from yim.audit.log import client_ip, record
 from yim.audit.models import Action
-from yim.web.http import AuthenticatedHttpRequest
+from yim.core.http import AuthenticatedHttpRequest
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:

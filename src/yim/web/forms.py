@@ -41,15 +41,34 @@ class InvitationForm(SentOnce):
         ),
     )
 
+    holder = forms.ModelChoiceField(
+        label=_("Which parent with parental authority (for a parent only)"),
+        queryset=NetworkPerson.objects.none(),
+        required=False,
+        help_text=_(
+            "The parent's decision on consent in the portal counts as this person's consent."
+        ),
+    )
+
     def __init__(self, *args: Any, youth: Youth | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.person_field = cast(forms.ModelChoiceField, self.fields["person"])
+        self.holder_field = cast(forms.ModelChoiceField, self.fields["holder"])
         if youth is not None:
             self.person_field.queryset = NetworkPerson.objects.filter(
                 youth=youth,
                 candidacies__response=Response.ACCEPTED,
                 candidacies__jim_ended_on__isnull=True,
             ).distinct()
+            self.holder_field.queryset = NetworkPerson.objects.filter(
+                youth=youth, has_parental_authority=True
+            )
+
+    @property
+    def network_person(self) -> NetworkPerson | None:
+        """The person of the network the invited account belongs to (a JIM or a parent)."""
+        data = self.cleaned_data
+        return data.get("person") or data.get("holder")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -64,6 +83,16 @@ class InvitationForm(SentOnce):
                 )
         elif role != Role.JIM and person is not None:
             self.add_error("person", _("Only a JIM is invited as a person of the network."))
+        holder = data.get("holder")
+        if role == Role.PARENT and holder is None and self.holder_field.queryset is not None:
+            if self.holder_field.queryset.exists():
+                self.add_error(
+                    "holder", _("Choose which parent with parental authority you invite.")
+                )
+        elif role != Role.PARENT and holder is not None:
+            self.add_error(
+                "holder", _("Only a parent is invited as a holder of parental authority.")
+            )
         return data
 
 

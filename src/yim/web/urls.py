@@ -12,6 +12,7 @@ urlpatterns = [
     path("youth/break-glass/", views.break_glass_view, name="break_glass"),
     path("youth/<int:pk>/", views.youth_detail_view, name="youth_detail"),
     path("youth/<int:pk>/invite/", views.invite_view, name="invite"),
+    path("youth/<int:pk>/invite/resend/", views.invitation_resend_view, name="invitation_resend"),
     path("audit/", views.audit_search_view, name="audit_search"),
     path("my-file/views/", views.own_access_log_view, name="own_access_log"),
     *admin_urls.urlpatterns,  # /users/...: the organisation admin's users and teams

@@ -24,20 +24,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from yim import policy
 from yim.accounts import twofactor
 from yim.accounts.forms import ApiTokenForm, LanguageForm, claim_once
-from yim.accounts.models import ApiToken, Invitation, User
+from yim.accounts.mail import send_link_mail
+from yim.accounts.models import ApiToken, Invitation, InvitationError, User
 from yim.accounts.views import safe_next
 from yim.audit.log import record
 from yim.audit.models import Action
+from yim.core.http import AuthenticatedHttpRequest
 from yim.trajectories.models import Youth
 from yim.web.forms import AuditSearchForm, BreakGlassForm, InvitationForm
-from yim.web.http import AuthenticatedHttpRequest
+from yim.web.worklist import work_list
 
 PAGE_SIZE = 25
-
-
-def break_glass_ids(request: HttpRequest) -> frozenset[int]:
-    grants = request.session.get(policy.BREAK_GLASS_SESSION_KEY, {})
-    return frozenset(int(k) for k in grants)
 
 
 def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
@@ -57,6 +54,7 @@ def home_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     if policy.can_list_caseload(user):
         context["caseload_count"] = policy.youth_queryset(user).count()
     context["awaiting_confirmation"] = list(policy.accounts_awaiting_confirmation(user)[:50])
+    context["work"] = work_list(user)
     context["case_access_pending"] = bool(getattr(user, "case_access_pending", False))
     if user.is_portal_user:
         context["linked_youth"] = list(policy.youth_queryset(user)[:5])
@@ -100,7 +98,7 @@ def _render_youth_list(
 @login_required
 @require_GET
 def youth_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    youth = policy.get_case_file_or_404(request.user, pk, break_glass_ids(request))
+    youth = policy.get_case_file_or_404(request.user, pk, policy.break_glass_ids(request))
     return _render_youth_detail(request, youth)
 
 
@@ -224,7 +222,7 @@ def invite_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 display_name=form.cleaned_data["display_name"],
                 email=form.cleaned_data["email"],
                 created_by=request.user,
-                person=form.cleaned_data["person"],
+                person=form.network_person,
             )
     except ValidationError as twice:
         form.add_error(None, twice)
@@ -240,11 +238,56 @@ def invite_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         detail=f"invitation for {invitation.role}",
     )
     link = settings.BASE_URL + reverse("accounts:accept_invitation", args=[token])
+    return _invitation_page(request, youth, invitation, link)
+
+
+def _invitation_page(
+    request: AuthenticatedHttpRequest, youth: Youth, invitation: Invitation, link: str
+) -> HttpResponse:
+    """The link, shown once; with an e-mail address it is also mailed (the result shown)."""
+    sent = None
+    if invitation.email:
+        sent = send_link_mail(
+            to=invitation.email,
+            kind="invitation",
+            link=link,
+            language=translation.get_language() or "",
+            name=invitation.display_name,
+        )
+        record(
+            request.user,
+            Action.UPDATE,
+            request=request,
+            youth=youth,
+            obj=invitation,
+            detail="invitation e-mailed" if sent.ok else "invitation e-mail failed",
+        )
     return render(
         request,
         "web/invitation_created.html",
-        {"youth": youth, "invitation": invitation, "link": link},
+        {"youth": youth, "invitation": invitation, "link": link, "sent": sent},
     )
+
+
+@never_cache
+@login_required
+@require_POST
+def invitation_resend_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Send an open invitation's mail again (after a failed send). The link comes back from
+    the page that showed it; it must be this youth's open invitation, else 404."""
+    youth = policy.get_youth_or_404(request.user, pk)
+    if not policy.can_invite_portal_user(request.user, youth):
+        raise Http404
+    link = request.POST.get("link", "")[:500]
+    token = link.rstrip("/").rsplit("/", 1)[-1]
+    try:
+        invitation = Invitation.lookup(token)
+    except InvitationError:
+        raise Http404 from None
+    if invitation.youth_id != youth.pk or not invitation.email:
+        raise Http404
+    expected = settings.BASE_URL + reverse("accounts:accept_invitation", args=[token])
+    return _invitation_page(request, youth, invitation, expected)
 
 
 def _withdraw_invitation(request: AuthenticatedHttpRequest, youth: Youth) -> HttpResponse:
