@@ -91,7 +91,7 @@ def test_the_project_list_shows_only_the_callers_projects_paginated(
 
 
 def test_the_codebook_is_a_tree(world, project, codes):
-    body = api_client(world.researcher).get(f"{API}/{project.pk}/codebook").json()
+    body = api_client(world.researcher).get(f"{API}/{project.pk}/codebook").json()["items"]
     assert [c["name"] for c in body] == ["Steun", "Thuis"]
     steun = body[0]
     assert [c["name"] for c in steun["children"]] == ["Emotionele steun", "Praktische steun"]

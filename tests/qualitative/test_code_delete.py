@@ -158,9 +158,12 @@ def test_a_coder_member_may_not_delete_codes(client_for, second_researcher, proj
     assert coder.get(url(project, codes["home"])).status_code == 404
     assert coder.post(url(project, codes["home"]), data).status_code == 404
     assert m.Code.objects.filter(pk=codes["home"].pk).exists()
-    codebook = coder.get(f"/qualitative/{project.pk}/codebook/")
+    # The delete link is in the change panel of the chosen code (?code=).
+    chosen = f"/qualitative/{project.pk}/codebook/?code={codes['home'].pk}"
+    codebook = coder.get(chosen)
     assert codebook.context["can_delete"] is False
-    owner_codebook = client_for("researcher").get(f"/qualitative/{project.pk}/codebook/")
+    assert url(project, codes["home"]).encode() not in codebook.content
+    owner_codebook = client_for("researcher").get(chosen)
     assert url(project, codes["home"]).encode() in owner_codebook.content
 
 

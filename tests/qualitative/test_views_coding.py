@@ -351,7 +351,7 @@ def test_moving_a_code_under_its_own_child_is_refused(client_for, project, codes
     theme = codes["theme"]
     response = client_for("researcher").post(
         f"/qualitative/{project.pk}/codes/{theme.pk}/move/",
-        {f"move{theme.pk}-version": 1, f"move{theme.pk}-parent": codes["emotional"].pk},
+        {"version": 1, "target": codes["emotional"].pk},
         HTTP_ACCEPT_LANGUAGE="en",
         follow=True,
     )
@@ -365,7 +365,7 @@ def test_moving_with_a_stale_version_is_refused(client_for, project, codes):
     home.edit(1, name="Thuis (nieuw)")
     client_for("researcher").post(
         f"/qualitative/{project.pk}/codes/{home.pk}/move/",
-        {f"move{home.pk}-version": 1, f"move{home.pk}-parent": codes["theme"].pk},
+        {"version": 1, "target": codes["theme"].pk},
     )
     home.refresh_from_db()
     assert home.parent is None
@@ -387,7 +387,7 @@ def test_merging_through_the_page_keeps_every_coded_segment(
     practical = codes["practical"]
     response = client.post(
         f"/qualitative/{project.pk}/codes/{practical.pk}/merge/",
-        {f"merge{practical.pk}-version": 1, f"merge{practical.pk}-target": codes["emotional"].pk},
+        {"version": 1, "target": codes["emotional"].pk},
     )
     assert response.status_code == 302
     emotional = m.Code.objects.get(pk=codes["emotional"].pk)
@@ -405,7 +405,7 @@ def test_a_stale_merge_changes_nothing(client_for, project, document, codes):
     practical.edit(1, name="Praktisch")
     client.post(
         f"/qualitative/{project.pk}/codes/{practical.pk}/merge/",
-        {f"merge{practical.pk}-version": 1, f"merge{practical.pk}-target": codes["emotional"].pk},
+        {"version": 1, "target": codes["emotional"].pk},
     )
     assert m.Code.objects.filter(pk=practical.pk).exists()
     assert m.Coding.objects.get().code_id == practical.pk

@@ -1,7 +1,7 @@
 """Analyses of a project's codings, read from the database in a fixed number of queries.
 
 * :func:`codings_matching` — coded segments by code (with sub-codes) × attribute value;
-* :func:`frequencies` — codings per code and attribute value (role) or per triad;
+* :func:`frequencies` — codings per code and attribute value (role) or per set (triad);
 * :func:`cooccurrence` — per pair of codes, how many coded segments overlap;
 * :func:`agreement` — the pure :func:`~.agreement.agreement_report` over speaker turns
   (:func:`agreement_selection` chooses its documents and coders).
@@ -77,8 +77,8 @@ def participant_attributes(project: m.Project) -> dict[int, dict[str, str]]:
     for p in participants:
         for document_id in documents_of[p.pk]:
             result[document_id]["participant"] = p.name or p.guid
-            if p.triad is not None:
-                result[document_id]["triad"] = p.triad.name
+            if p.triad is not None:  # a triad, or a set from an imported project
+                result[document_id]["set"] = p.triad.name
     values = m.AttributeValue.objects.filter(variable__project=project).select_related("variable")
     for a in values:
         if a.participant_id is not None:

@@ -2,7 +2,8 @@
 
 * ``GET /qualitative/projects`` — the projects the caller is a member of (paginated);
 * ``GET /qualitative/projects/{id}`` — one project;
-* ``GET /qualitative/projects/{id}/codebook`` — the code tree;
+* ``GET /qualitative/projects/{id}/codebook`` — the code tree, paginated like every list
+  (``{items, count}``): the items are the top-level codes, each with its sub-codes nested;
 * ``GET /qualitative/projects/{id}/documents`` — transcripts' metadata (paginated); their full
   text only with ``?text=1`` (and then every transcript returned is audited as read);
 * ``GET /qualitative/projects/{id}/segments`` — coded segments, ``?code=`` (a code includes
@@ -158,12 +159,17 @@ class CodeOut(Schema):
 CodeOut.model_rebuild()
 
 
+class CodebookPage(Schema):
+    items: list[CodeOut] = Field(description="top-level codes, each with its sub-codes nested")
+    count: int = Field(description="the number of top-level codes")
+
+
 @router.get(
     "/qualitative/projects/{project_id}/codebook",
-    response=list[CodeOut],
-    summary="The codebook as a tree",
+    response=CodebookPage,
+    summary="The codebook as a tree (paginated by top-level code)",
 )
-def get_codebook(request: HttpRequest, project_id: int) -> list[dict[str, Any]]:
+def get_codebook(request: HttpRequest, project_id: int, page: Query[PageIn]) -> dict[str, Any]:
     user = _caller(request)
     project = _project(user, project_id)
     roots: list[dict[str, Any]] = []
@@ -184,7 +190,7 @@ def get_codebook(request: HttpRequest, project_id: int) -> list[dict[str, Any]]:
         parent = by_id.get(code.parent_id) if code.parent_id is not None else None
         (parent["children"] if parent is not None else roots).append(node)
     record(user, Action.VIEW, request=request, obj=project, detail="api codebook")
-    return roots
+    return {"items": roots[page.offset : page.offset + page.limit], "count": len(roots)}
 
 
 # --- documents -------------------------------------------------------------------------------

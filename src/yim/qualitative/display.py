@@ -62,10 +62,14 @@ def block_bounds(length: int, turns: Iterable[tuple[int, int, str, str]]) -> lis
 
 
 def layout(
-    text: str, turns: Iterable[tuple[int, int, str, str]], spans: Sequence[Span]
+    text: str,
+    turns: Iterable[tuple[int, int, str, str]],
+    spans: Sequence[Span],
+    index: OffsetIndex | None = None,
 ) -> list[Block]:
-    """Blocks with their pieces and the spans that start in each block."""
-    index = OffsetIndex(text)
+    """Blocks with their pieces and the spans that start in each block (``index``: the
+    text's :class:`~.offsets.OffsetIndex`, if the caller has built it already)."""
+    index = index or OffsetIndex(text)
     blocks = [
         Block(start, end, index.codepoint_to_utf16(start), speaker, role)
         for start, end, speaker, role in block_bounds(len(text), turns)

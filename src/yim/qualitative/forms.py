@@ -9,6 +9,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from . import models as m
+from .colours import NO_COLOUR_SUBMITTED, next_colour
+from .pseudonyms import PseudonymTable
 from .refi.export import format_value
 from .refi.model import COLOR_PATTERN, VariableType
 
@@ -110,6 +112,8 @@ class ParticipantForm(forms.ModelForm):
         model = m.Participant
         fields = ["name", "description", "triad", "trajectory_pseudonym"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        # A REFI set: a triad made here, or any set that came in with an imported project.
+        labels = {"triad": _("Set")}
         help_texts = {
             "trajectory_pseudonym": _(
                 "Optional: the research pseudonym of the youth's trajectory in the registry. "
@@ -131,7 +135,8 @@ class ParticipantForm(forms.ModelForm):
             if variable.pk in current:
                 self.fields[name].initial = current[variable.pk].typed()
 
-    def save_attributes(self) -> None:
+    def save_attributes(self, table: PseudonymTable | None = None) -> None:
+        """Store the typed attribute values; ``table`` replaces real names in text values."""
         participant = self.instance
         for variable in self.variables:
             value = self.cleaned_data.get(f"attr_{variable.pk}")
@@ -140,6 +145,8 @@ class ParticipantForm(forms.ModelForm):
                 continue
             if isinstance(value, float):
                 value = Decimal(repr(value))
+            if table is not None and isinstance(value, str):
+                value = table.apply_title(value)
             m.AttributeValue.objects.update_or_create(
                 variable=variable, participant=participant, defaults={"value": format_value(value)}
             )
@@ -204,11 +211,20 @@ def _check_colour(value: str) -> str:
     return value
 
 
+#: The message for a code id that is not (or no longer) in the project: the same words for a
+#: code of another project as for a deleted one, so nothing is learned about other projects.
+NOT_IN_PROJECT = _("This code is not in this project (it may have been deleted in the meantime).")
+
+
 class CodeForm(forms.ModelForm):
+    """A new code. The parent comes as a code id (hidden field, validated in the project);
+    without a colour, the code gets the palette colour used least in the project."""
+
     class Meta:
         model = m.Code
         fields = ["name", "parent", "color", "description", "is_codable"]
         widgets = {
+            "parent": forms.HiddenInput,
             "color": forms.TextInput(attrs={"type": "color"}),
             "description": forms.Textarea(attrs={"rows": 2}),
         }
@@ -216,12 +232,17 @@ class CodeForm(forms.ModelForm):
     def __init__(self, *args, project: m.Project, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.project = project
-        cast(forms.ModelChoiceField, self.fields["parent"]).queryset = project.codes.all()
-        self.fields["parent"].required = False
+        parent = cast(forms.ModelChoiceField, self.fields["parent"])
+        parent.queryset = project.codes.all()
+        parent.required = False
+        parent.error_messages["invalid_choice"] = NOT_IN_PROJECT
         self.fields["color"].required = False
 
     def clean_color(self) -> str:
-        return _check_colour(self.cleaned_data.get("color") or "")
+        colour = _check_colour(self.cleaned_data.get("color") or "")
+        if not colour:
+            colour = next_colour(self.project.codes.values_list("color", flat=True))
+        return colour
 
     def clean(self):
         data = super().clean()
@@ -244,29 +265,55 @@ class CodeEditForm(forms.Form):
     def clean_color(self) -> str:
         return _check_colour(self.cleaned_data.get("color") or "")
 
+    def colour_for(self, code: m.Code) -> str:
+        """The colour to store: a code without a colour keeps none when the colour input
+        sent only what a browser sends for an empty colour input (black)."""
+        colour = self.cleaned_data["color"]
+        if not code.color and colour.lower() in ("", NO_COLOUR_SUBMITTED):
+            return ""
+        return colour
 
-class CodeMoveForm(forms.Form):
+
+class CodeTargetForm(forms.Form):
+    """Move or merge: the target is one code id of the project, or ``top`` (move only).
+
+    The page offers the targets in one list; the id is checked here against the project, so
+    a code of another project (or a deleted one) gets a clear message and changes nothing.
+    """
+
+    TOP = "top"
     version = forms.IntegerField(widget=forms.HiddenInput)
-    parent = forms.ModelChoiceField(
-        label=_("New parent"),
-        queryset=m.Code.objects.none(),
-        required=False,
-        empty_label=_("(top level)"),
+    target = forms.CharField(
+        label=_("Target"), max_length=20, error_messages={"required": _("Choose a code.")}
     )
-
-    def __init__(self, *args, project: m.Project, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["parent"]).queryset = project.codes.all()
-
-
-class CodeMergeForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput)
-    target = forms.ModelChoiceField(label=_("Merge into"), queryset=m.Code.objects.none())
     target_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    allow_top = True
 
     def __init__(self, *args, project: m.Project, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["target"]).queryset = project.codes.all()
+        self.project = project
+
+    def clean_target(self) -> m.Code | None:
+        value = self.cleaned_data["target"].strip()
+        if value == self.TOP:
+            if not self.allow_top:
+                raise forms.ValidationError(_("Choose the code to merge into."))
+            return None
+        if not (value.isascii() and value.isdigit()):
+            raise forms.ValidationError(_("Choose a code from the list."))
+        pk = int(value)
+        target = self.project.codes.filter(pk=pk).first() if pk < 2**63 else None
+        if target is None:
+            raise forms.ValidationError(NOT_IN_PROJECT)
+        return target
+
+
+class CodeMoveForm(CodeTargetForm):
+    """The new parent: a code, or ``top`` for the top level."""
+
+
+class CodeMergeForm(CodeTargetForm):
+    allow_top = False
 
 
 class CodeDeleteForm(forms.Form):

@@ -1,29 +1,45 @@
-"""Apply a project's pseudonym table to the transcripts and memos already stored in it.
+"""Apply a project's pseudonym table to everything already stored in it.
 
 Importing a transcript pseudonymises it on the way in; this is the same replacement for what
-is already there (names noticed after coding started). The pure core
-(:mod:`yim.qualitative.pseudonyms`) does the replacing: this module only writes its result
-back, the way :func:`~yim.qualitative.pseudonyms.pseudonymise_project` treats a REFI project:
-every document text, every segment shifted through the text's offset map (a boundary inside
-a replaced name snaps outward), every memo text; speaker turns are detected again. Document
-and memo titles (often file names such as ``interview-Fatima-2026.docx``) are rewritten with
-:meth:`~yim.qualitative.pseudonyms.PseudonymTable.apply_title` in the same transaction.
+is already there (names noticed after coding started, projects imported from other tools).
+The pure core (:mod:`yim.qualitative.pseudonyms`) does the replacing: this module only writes
+its result back, the way :func:`~yim.qualitative.pseudonyms.pseudonymise_project` treats a
+REFI project: every document text, every segment shifted through the text's offset map (a
+boundary inside a replaced name snaps outward), every memo text; speaker turns are detected
+again. Document and memo titles (often file names such as ``interview-Fatima-2026.docx``) are
+rewritten with :meth:`~yim.qualitative.pseudonyms.PseudonymTable.apply_title`.
 
-All of it happens in one transaction: any error leaves every document, segment, turn and memo
-as it was. Documents and memos in which no name occurs are not written at all.
+Every other field that leaves yim through an export or the API and can hold a name goes
+through the same table (:data:`LABELS`): participants (the REFI cases, with the names they
+came in with from another tool) and their descriptions, the values of text attributes, the
+names and descriptions of codes, sets (triads), segments and the project, and the
+descriptions of documents and memos. Short labels are rewritten like titles (``Fatima_B``
+is caught), descriptions like text.
+
+All of it happens in one transaction: any error leaves every row as it was. Rows in which no
+name occurs are not written at all.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from . import models as m
 from .pseudonyms import PseudonymError, PseudonymTable
+from .refi.model import VariableType
 
-__all__ = ["AppliedPseudonyms", "apply_pseudonyms", "project_table"]
+__all__ = [
+    "AppliedPseudonyms",
+    "apply_pseudonyms",
+    "incoming_table",
+    "project_table",
+    "pseudonymise_participant",
+]
 
 
 @dataclass(frozen=True)
@@ -35,10 +51,41 @@ class AppliedPseudonyms:
     segments_moved: int
     names_replaced: int  # in the texts
     titles: int = 0  # document and memo titles that had a name in them
+    participants: tuple[m.Participant, ...] = ()  # name, description or text attributes
+    labels: int = 0  # other rows (codes, sets, segments, attributes …) with a name in them
 
     @property
     def changed(self) -> bool:
-        return bool(self.documents or self.memos)
+        return bool(self.documents or self.memos or self.participants or self.labels)
+
+
+#: Fields beside the transcripts and memos that can hold a participant's name and leave yim
+#: through the .qdpx/.qdc export, the segment exports or the API: (model, fields rewritten
+#: like titles, fields rewritten like text). Text attributes are handled apart (their type
+#: is on the variable).
+LABELS: tuple[tuple[type[Model], tuple[str, ...], tuple[str, ...]], ...] = (
+    (m.Project, ("name",), ("description",)),
+    (m.Code, ("name",), ("description",)),
+    (m.CodeSet, ("name",), ("description",)),
+    (m.Segment, ("name",), ("description",)),
+    (m.Variable, (), ("description",)),
+)
+
+
+def incoming_table(project: m.Project) -> PseudonymTable | None:
+    """The table applied to what comes into the project (a transcript, a participant); None
+    while the project has no table. :class:`PseudonymError` if it cannot be applied (its
+    message may quote real names: never show it to coders)."""
+    pairs = dict(project.pseudonyms.values_list("real_name", "pseudonym"))
+    return PseudonymTable(pairs) if pairs else None
+
+
+def pseudonymise_participant(participant: m.Participant, table: PseudonymTable | None) -> None:
+    """Replace the table's names in a participant's name and description (not saved)."""
+    if table is None:
+        return
+    participant.name = _title(table, participant.name, m.Participant)
+    participant.description = table.apply(participant.description).text
 
 
 def project_table(project: m.Project) -> PseudonymTable:
@@ -69,7 +116,8 @@ def project_table(project: m.Project) -> PseudonymTable:
 
 @transaction.atomic
 def apply_pseudonyms(project: m.Project, table: PseudonymTable) -> AppliedPseudonyms:
-    """Rewrite every document and memo of ``project`` with ``table``, in one transaction.
+    """Rewrite every document, memo, participant and label of ``project`` with ``table``, in
+    one transaction.
 
     Raises :class:`~yim.qualitative.pseudonyms.PseudonymError` (after rolling back) if a
     stored segment does not fit its text.
@@ -87,12 +135,18 @@ def apply_pseudonyms(project: m.Project, table: PseudonymTable) -> AppliedPseudo
     for document in documents:
         result = table.apply(document.text)
         title = _title(table, document.name, m.Document)
-        if result.text == document.text and title == document.name:
+        description = table.apply(document.description).text
+        if (result.text, title, description) == (
+            document.text,
+            document.name,
+            document.description,
+        ):
             continue
         if title != document.name:
-            document.name = title
-            document.save(update_fields=["name"])
             titles += 1
+        if (title, description) != (document.name, document.description):
+            document.name, document.description = title, description
+            document.save(update_fields=["name", "description"])
         if result.text != document.text:
             segments = list(document.segments.all())
             for segment in segments:
@@ -110,17 +164,81 @@ def apply_pseudonyms(project: m.Project, table: PseudonymTable) -> AppliedPseudo
     for memo in m.Memo.objects.select_for_update().filter(project=project).order_by("pk"):
         result = table.apply(memo.text)
         title = _title(table, memo.name, m.Memo)
-        if result.text == memo.text and title == memo.name:
+        description = table.apply(memo.description).text
+        if (result.text, title, description) == (memo.text, memo.name, memo.description):
             continue
         if title != memo.name:
             titles += 1
-        memo.text, memo.name = result.text, title
-        memo.save(update_fields=["text", "name"])
+        memo.text, memo.name, memo.description = result.text, title, description
+        memo.save(update_fields=["text", "name", "description"])
         memos += 1
         replaced += len(result.replacements)
-    return AppliedPseudonyms(tuple(changed), memos, moved, replaced, titles)
+    participants = _participants(project, table)
+    labels = 0
+    for model, short, long in LABELS:
+        rows = model._default_manager.filter(**_in_project(model, project))
+        labels += _rewrite(rows, table, short, long)
+    labels += _rewrite(
+        m.AttributeValue.objects.filter(
+            variable__project=project,
+            variable__type=VariableType.TEXT.value,
+            participant__isnull=True,  # a participant's attributes count with the participant
+        ),
+        table,
+        ("value",),
+        (),
+    )
+    return AppliedPseudonyms(
+        tuple(changed), memos, moved, replaced, titles, tuple(participants), labels
+    )
 
 
-def _title(table: PseudonymTable, title: str, model: type[m.Document] | type[m.Memo]) -> str:
-    max_length = model._meta.get_field("name").max_length
+def _participants(project: m.Project, table: PseudonymTable) -> list[m.Participant]:
+    """Participants whose name, description or text attributes held a name of the table."""
+    people = m.Participant.objects.select_for_update().filter(project=project).order_by("pk")
+    changed = {row.pk for row in _rewritten(people, table, ("name",), ("description",))}
+    attributes = m.AttributeValue.objects.filter(
+        participant__project=project, variable__type=VariableType.TEXT.value
+    )
+    changed |= {a.participant_id for a in _rewritten(attributes, table, ("value",), ())}
+    return list(m.Participant.objects.filter(pk__in=changed).order_by("pk"))
+
+
+def _in_project(model: type[Model], project: m.Project) -> dict[str, object]:
+    if model is m.Project:
+        return {"pk": project.pk}
+    if model is m.Segment:
+        return {"document__project": project}
+    return {"project": project}
+
+
+def _rewrite(queryset, table: PseudonymTable, short: Sequence[str], long: Sequence[str]) -> int:
+    """Rewrite ``short`` fields like titles and ``long`` ones like text; rows changed."""
+    return len(_rewritten(queryset, table, short, long))
+
+
+def _rewritten(queryset, table: PseudonymTable, short: Sequence[str], long: Sequence[str]):
+    model = queryset.model
+    changed = []
+    for row in queryset.select_for_update().order_by("pk"):
+        dirty = False
+        for name in short:
+            value = getattr(row, name)
+            new = _title(table, value, model, name)
+            dirty |= new != value
+            setattr(row, name, new)
+        for name in long:
+            value = getattr(row, name)
+            new = table.apply(value).text if value else value
+            dirty |= new != value
+            setattr(row, name, new)
+        if dirty:
+            changed.append(row)
+    if changed:
+        model._default_manager.bulk_update(changed, [*short, *long])
+    return changed
+
+
+def _title(table: PseudonymTable, title: str, model: type[Model], field: str = "name") -> str:
+    max_length = getattr(model._meta.get_field(field), "max_length", None)
     return table.apply_title(title, max_length=max_length) if title else title

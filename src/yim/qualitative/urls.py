@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.project_list_view, name="projects"),
     path("new/", views.project_create_view, name="project_create"),
     path("import/", views_exchange.import_new_project_view, name="import_new"),
+    path("<int:pk>/import-report/", views_exchange.import_report_view, name="import_report"),
     path("<int:pk>/", views.project_view, name="project"),
     path("<int:pk>/members/", views.members_view, name="members"),
     path(

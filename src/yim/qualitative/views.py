@@ -19,19 +19,21 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yim import policy
 from yim.accounts.models import User
 from yim.audit.log import record
 from yim.audit.models import Action
-from yim.web.http import AuthenticatedHttpRequest
+from yim.core.http import AuthenticatedHttpRequest
 
 from . import forms as f
 from . import models as m
 from .display import Span, layout
 from .offsets import OffsetError, OffsetIndex
-from .pseudonyms import PseudonymError, PseudonymTable
+from .pseudonyms import PseudonymError
+from .pseudonyms_apply import incoming_table, pseudonymise_participant
 from .transcripts import TranscriptError, load_transcript
 
 PAGE_SIZE = 25
@@ -249,7 +251,7 @@ def participants_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
                 triad = triad_form.save(commit=False)
                 triad.project = project
                 triad.save()
-                record(request.user, Action.CREATE, request=request, obj=triad, detail="triad")
+                record(request.user, Action.CREATE, request=request, obj=triad, detail="set")
                 return redirect("qualitative:participants", pk=project.pk)
             form = f.ParticipantForm(project=project)
         elif kind == "variable":
@@ -261,13 +263,8 @@ def participants_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
                 record(request.user, Action.CREATE, request=request, obj=variable, detail="attr")
                 return redirect("qualitative:participants", pk=project.pk)
             form = f.ParticipantForm(project=project)
-        elif form.is_valid():
-            with transaction.atomic():
-                participant = form.save(commit=False)
-                participant.project = project
-                participant.save()
-                form.save_attributes()
-            record(request.user, Action.CREATE, request=request, obj=participant)
+        elif form.is_valid() and _save_participant(form, project):
+            record(request.user, Action.CREATE, request=request, obj=form.instance)
             return redirect("qualitative:participants", pk=project.pk)
     participants = project.participants.select_related("triad").prefetch_related(
         Prefetch("attributes", queryset=m.AttributeValue.objects.select_related("variable")),
@@ -291,6 +288,32 @@ def participants_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     )
 
 
+PSEUDONYM_TABLE_BROKEN = gettext_lazy(
+    "The project's pseudonym table cannot be applied, so nothing was saved. Ask the "
+    "project's data manager to check the table."
+)
+
+
+def _save_participant(form: f.ParticipantForm, project: m.Project) -> bool:
+    """Save a new or changed participant with the pseudonym table applied to its name,
+    description and text attributes, as to a transcript on its way in. False (and an error
+    on the form) if the table cannot be applied."""
+    try:
+        table = incoming_table(project)
+    except PseudonymError:
+        # The core's message may quote real names: coders never see those.
+        form.add_error(None, PSEUDONYM_TABLE_BROKEN)
+        return False
+    with transaction.atomic():
+        participant = form.save(commit=False)
+        participant.project = project
+        pseudonymise_participant(participant, table)
+        participant.save()
+        form.save_m2m()
+        form.save_attributes(table)
+    return True
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def participant_edit_view(
@@ -299,10 +322,7 @@ def participant_edit_view(
     project = project_for(request, pk)
     participant = get_object_or_404(project.participants, pk=participant_id)
     form = f.ParticipantForm(request.POST or None, instance=participant, project=project)
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            form.save_attributes()
+    if request.method == "POST" and form.is_valid() and _save_participant(form, project):
         record(request.user, Action.UPDATE, request=request, obj=participant)
         return redirect("qualitative:participants", pk=project.pk)
     record(request.user, Action.VIEW, request=request, obj=participant)
@@ -330,9 +350,8 @@ def transcript_upload_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
             )
             text = transcript.text
             title = form.cleaned_data["name"] or upload.name
-            pairs = dict(project.pseudonyms.values_list("real_name", "pseudonym"))
-            if pairs:
-                table = PseudonymTable(pairs)
+            table = incoming_table(project)
+            if table is not None:
                 text = table.apply(text).text
                 title = table.apply_title(title)  # file names carry real names too
             OffsetIndex(text)
@@ -416,7 +435,7 @@ def document_view(request: AuthenticatedHttpRequest, pk: int, document_id: int) 
         segment.quote = document.text[segment.start : segment.end]  # type: ignore[attr-defined]
         segment.mine = me is not None and segment.coder_id == me.pk  # type: ignore[attr-defined]
     turns = document.turns.values_list("start", "end", "speaker", "role")
-    blocks = layout(document.text, turns, _document_spans(document, shown))
+    blocks = layout(document.text, turns, _document_spans(document, shown), index)
     record(request.user, Action.VIEW, request=request, obj=document)
     return render(
         request,
@@ -430,8 +449,19 @@ def document_view(request: AuthenticatedHttpRequest, pk: int, document_id: int) 
             "memos": m.Memo.objects.filter(links__document=document).distinct(),
             "memo_form": f.MemoForm(initial={"target_kind": "document", "target_id": document.pk}),
             "coding_url": reverse("qualitative:code_selection", args=[project.pk, document.pk]),
+            # Each segment's and coding's URL is prefix + id + suffix: reversing one URL per
+            # coding would cost the page time in proportion to its codings.
+            "uncode_url": _url_around_id("qualitative:uncode", project.pk),
+            "adjust_url": _url_around_id("qualitative:adjust", project.pk),
         },
     )
+
+
+def _url_around_id(name: str, project_pk: int) -> tuple[str, str]:
+    """``(prefix, suffix)`` of the URL ``name`` of one project, around the object's id."""
+    url = reverse(name, args=[project_pk, 0])
+    prefix, _sep, suffix = url.rpartition("/0/")
+    return prefix + "/", "/" + suffix
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from yim.audit.log import record
 from yim.audit.models import Action
-from yim.web.http import AuthenticatedHttpRequest
+from yim.core.http import AuthenticatedHttpRequest
 
 from . import analysis
 from .views import project_for

@@ -7,29 +7,77 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yim import policy
 from yim.audit.log import record
 from yim.audit.models import Action
-from yim.web.http import AuthenticatedHttpRequest
+from yim.core.http import AuthenticatedHttpRequest
 
 from . import forms as f
 from . import models as m
 from .codebook_delete import DeletionChangedError, delete_code, deletion_impact
+from .colours import next_colour
 from .pseudonyms import PseudonymError, PseudonymTable
 from .pseudonyms_apply import apply_pseudonyms, project_table
 from .views import code_tree, page_of, project_for
 
 
+def _selected_code(request: HttpRequest, tree: list[tuple[m.Code, int]]) -> int | None:
+    """Index in ``tree`` of the code chosen with ``?code=<id>``; 404 for an id that is not a
+    code of this project (a code of another project looks exactly like a missing one)."""
+    raw = request.GET.get("code")
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit()):
+        raise Http404
+    wanted = int(raw)
+    for index, (code, _depth) in enumerate(tree):
+        if code.pk == wanted:
+            return index
+    raise Http404
+
+
+def _targets(tree: list[tuple[m.Code, int]], index: int) -> SafeString:
+    r"""The ``<option>``\ s of the one move/merge list: every code outside the chosen code's
+    subtree (moving or merging into it would make a cycle), indented by depth."""
+    depth = tree[index][1]
+    end = index + 1
+    while end < len(tree) and tree[end][1] > depth:
+        end += 1
+    return format_html_join(
+        "",
+        '<option value="{}">{}{}</option>',
+        ((code.pk, "\u2003" * d, code.name) for code, d in tree[:index] + tree[end:]),
+    )
+
+
 def _codebook_page(request: AuthenticatedHttpRequest, project: m.Project, form=None, status=200):
+    """The code tree with one light row per code. The forms to change a code (rename, colour,
+    description, move, merge, sub-code, delete) are rendered once, for the code chosen with
+    ``?code=<id>``, and move and merge pick their target from one shared list: the page grows
+    by one row per code, never by a list per code. Two queries for the codes, whatever their
+    number (the tree with its coding counts; the project's colours come from the same rows)."""
     tree = code_tree(project, counts=True)
-    rows = [
-        {
-            "code": code,
-            "depth": depth,
-            "edit": f.CodeEditForm(
+    index = _selected_code(request, tree)
+    colour = next_colour(code.color for code, _depth in tree)
+    context: dict = {
+        "project": project,
+        "rows": tree,
+        "form": form or f.CodeForm(project=project, initial={"color": colour}),
+        "can_delete": policy.can_manage_qualitative_codebook(request.user, project),
+        "selected": None,
+    }
+    if index is not None:
+        code = tree[index][0]
+        context.update(
+            selected=code,
+            edit_form=f.CodeEditForm(
                 initial={
                     "version": code.version,
                     "name": code.name,
@@ -38,24 +86,18 @@ def _codebook_page(request: AuthenticatedHttpRequest, project: m.Project, form=N
                 },
                 prefix=f"edit{code.pk}",
             ),
-            "parent_id": code.parent_id,
-        }
-        for code, depth in tree
-    ]
-    return render(
-        request,
-        "qualitative/codebook.html",
-        {
-            "project": project,
-            "rows": rows,
-            # One list of options for every move/merge select (a queryset per row would cost
-            # a query per code).
-            "options": [(code.pk, "\u2003" * depth + code.name) for code, depth in tree],
-            "form": form or f.CodeForm(project=project),
-            "can_delete": policy.can_manage_qualitative_codebook(request.user, project),
-        },
-        status=status,
-    )
+            targets=_targets(tree, index),
+            sub_form=f.CodeForm(
+                project=project, initial={"parent": code.pk, "color": colour}, auto_id="sub_%s"
+            ),
+        )
+    return render(request, "qualitative/codebook.html", context, status=status)
+
+
+def _back(project: m.Project, code: m.Code | None = None) -> HttpResponse:
+    """Back to the codebook, with ``code``'s change panel open."""
+    url = reverse("qualitative:codebook", args=[project.pk])
+    return redirect(f"{url}?code={code.pk}" if code is not None else url)
 
 
 @login_required
@@ -71,15 +113,21 @@ def codebook_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             code.save()
             record(request.user, Action.CREATE, request=request, obj=code, detail="code")
             messages.success(request, _("The code has been added."))
-            return redirect("qualitative:codebook", pk=project.pk)
+            return _back(project, code)
         return _codebook_page(request, project, form, status=400)
     record(request.user, Action.VIEW, request=request, obj=project, detail="codebook")
     return _codebook_page(request, project)
 
 
-def _stale(request: HttpRequest, project: m.Project, error: Exception) -> HttpResponse:
+def _refused(request: HttpRequest, project: m.Project, code: m.Code, form) -> HttpResponse:
+    for errors in form.errors.values():
+        messages.error(request, errors.as_text())
+    return _back(project, code)
+
+
+def _stale(request: HttpRequest, project: m.Project, error: Exception, code=None) -> HttpResponse:
     messages.error(request, str(error))
-    return redirect("qualitative:codebook", pk=project.pk)
+    return _back(project, code)
 
 
 @login_required
@@ -89,22 +137,20 @@ def code_edit_view(request: AuthenticatedHttpRequest, pk: int, code_id: int) -> 
     code = get_object_or_404(project.codes, pk=code_id)
     form = f.CodeEditForm(request.POST, prefix=f"edit{code.pk}")
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, errors.as_text())
-        return redirect("qualitative:codebook", pk=project.pk)
+        return _refused(request, project, code, form)
     data = form.cleaned_data
     try:
         code.edit(
             data["version"],
             name=data["name"].strip(),
-            color=data["color"],
+            color=form.colour_for(code),
             description=data["description"],
         )
     except m.CodebookError as exc:
-        return _stale(request, project, exc)
+        return _stale(request, project, exc, code)
     record(request.user, Action.UPDATE, request=request, obj=code, detail="code edited")
     messages.success(request, _("The code has been saved."))
-    return redirect("qualitative:codebook", pk=project.pk)
+    return _back(project, code)
 
 
 @login_required
@@ -112,18 +158,16 @@ def code_edit_view(request: AuthenticatedHttpRequest, pk: int, code_id: int) -> 
 def code_move_view(request: AuthenticatedHttpRequest, pk: int, code_id: int) -> HttpResponse:
     project = project_for(request, pk)
     code = get_object_or_404(project.codes, pk=code_id)
-    form = f.CodeMoveForm(request.POST, project=project, prefix=f"move{code.pk}")
+    form = f.CodeMoveForm(request.POST, project=project)
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, errors.as_text())
-        return redirect("qualitative:codebook", pk=project.pk)
+        return _refused(request, project, code, form)
     try:
-        code.move(form.cleaned_data["version"], form.cleaned_data["parent"])
+        code.move(form.cleaned_data["version"], form.cleaned_data["target"])
     except m.CodebookError as exc:
-        return _stale(request, project, exc)
+        return _stale(request, project, exc, code)
     record(request.user, Action.UPDATE, request=request, obj=code, detail="code moved")
     messages.success(request, _("The code has been moved."))
-    return redirect("qualitative:codebook", pk=project.pk)
+    return _back(project, code)
 
 
 @login_required
@@ -131,11 +175,9 @@ def code_move_view(request: AuthenticatedHttpRequest, pk: int, code_id: int) -> 
 def code_merge_view(request: AuthenticatedHttpRequest, pk: int, code_id: int) -> HttpResponse:
     project = project_for(request, pk)
     code = get_object_or_404(project.codes, pk=code_id)
-    form = f.CodeMergeForm(request.POST, project=project, prefix=f"merge{code.pk}")
+    form = f.CodeMergeForm(request.POST, project=project)
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, errors.as_text())
-        return redirect("qualitative:codebook", pk=project.pk)
+        return _refused(request, project, code, form)
     target = form.cleaned_data["target"]
     # The target's version: as seen by the user if sent, else as it is now (the merge only
     # adds codings to the target, so a concurrent rename of the target loses nothing).
@@ -144,14 +186,14 @@ def code_merge_view(request: AuthenticatedHttpRequest, pk: int, code_id: int) ->
     try:
         moved = code.merge_into(form.cleaned_data["version"], target, target_version)
     except m.CodebookError as exc:
-        return _stale(request, project, exc)
+        return _stale(request, project, exc, code)
     record(request.user, Action.UPDATE, request=request, obj=target, detail=f"merged {name}")
     messages.success(
         request,
         _("“%(a)s” has been merged into “%(b)s” (%(n)s codings moved).")
         % {"a": name, "b": target.name, "n": moved},
     )
-    return redirect("qualitative:codebook", pk=project.pk)
+    return _back(project, target)
 
 
 @login_required
@@ -191,7 +233,7 @@ def code_delete_view(request: AuthenticatedHttpRequest, pk: int, code_id: int) -
                 messages.error(request, str(exc))
                 return redirect("qualitative:code_delete", pk=project.pk, code_id=code.pk)
             except m.CodebookError as exc:
-                return _stale(request, project, exc)
+                return _stale(request, project, exc, code)
             messages.success(
                 request,
                 _("“%(name)s” has been deleted (%(codes)s codes, %(codings)s codings).")
@@ -331,12 +373,12 @@ def pseudonyms_apply_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
         table = project_table(project)
         with transaction.atomic():  # the audit events commit or roll back with the rewrite
             result = apply_pseudonyms(project, table)
-            for document in result.documents:
+            for changed in (*result.documents, *result.participants):
                 record(
                     request.user,
                     Action.UPDATE,
                     request=request,
-                    obj=document,
+                    obj=changed,
                     detail="pseudonyms applied",
                 )
             if result.changed:
@@ -348,7 +390,8 @@ def pseudonyms_apply_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
                     detail=(
                         f"pseudonyms applied: {len(result.documents)} documents, "
                         f"{result.memos} memos, {result.names_replaced} names, "
-                        f"{result.titles} titles"
+                        f"{result.titles} titles, {len(result.participants)} participants, "
+                        f"{result.labels} other fields"
                     ),
                 )
     except PseudonymError as exc:
@@ -360,9 +403,9 @@ def pseudonyms_apply_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
     if not result.changed:
         messages.info(
             request,
-            _("No name of the table occurs in the transcripts or memos; nothing was changed."),
+            _("No name of the table occurs anywhere in the project; nothing was changed."),
         )
-    else:
+    elif result.documents or result.memos:
         messages.success(
             request,
             _(
@@ -376,10 +419,30 @@ def pseudonyms_apply_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
                 "segments": result.segments_moved,
             },
         )
-        if result.titles:
-            messages.info(
-                request,
-                _("%(n)s titles of transcripts or memos contained a name and were changed.")
-                % {"n": result.titles},
+    if result.titles:
+        messages.info(
+            request,
+            _("%(n)s titles of transcripts or memos contained a name and were changed.")
+            % {"n": result.titles},
+        )
+    if result.participants:
+        messages.success(
+            request,
+            ngettext(
+                "Names were replaced in the name, description or attributes of %(n)s participant.",
+                "Names were replaced in the names, descriptions or attributes of %(n)s "
+                "participants.",
+                len(result.participants),
             )
+            % {"n": len(result.participants)},
+        )
+    if result.labels:
+        messages.info(
+            request,
+            _(
+                "%(n)s names or descriptions of codes, sets, segments, attributes or the "
+                "project contained a name and were changed."
+            )
+            % {"n": result.labels},
+        )
     return redirect("qualitative:pseudonyms", pk=project.pk)

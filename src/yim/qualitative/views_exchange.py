@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from yim import policy
 from yim.audit.log import record
 from yim.audit.models import Action
-from yim.web.http import AuthenticatedHttpRequest
+from yim.core.http import AuthenticatedHttpRequest
 
 from . import forms as f
 from . import models as m

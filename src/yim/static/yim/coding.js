@@ -17,8 +17,11 @@
       if (el.classList.contains("seg")) {
         // Translucent highlight: #RGB + alpha digit, or #RRGGBB + alpha byte.
         el.style.backgroundColor = colour + (colour.length === 4 ? "6" : "66");
-      } else {
+      } else if (el.classList.contains("chip")) {
         el.style.backgroundColor = colour;
+      } else {
+        // A code's label or margin entry: its chip is drawn by ::before (coding.css).
+        el.style.setProperty("--chip", colour);
       }
     });
   }
@@ -79,8 +82,41 @@
     });
   }
 
+  /* Strip accents and case, so "echt" finds "écht". */
+  function fold(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  /* A search field narrows one list: <input data-filter="ID"> hides the options of the
+   * <select id=ID>, or the <label>s inside the element id=ID, that do not contain the typed
+   * text (options marked data-keep stay). Its wrapper [data-filter-field] is hidden until
+   * this script runs, since without JavaScript the field would do nothing. */
+  function initFilters(root) {
+    root.querySelectorAll("input[data-filter]").forEach(function (input) {
+      var list = document.getElementById(input.getAttribute("data-filter"));
+      if (!list) { return; }
+      var items = list.tagName === "SELECT" ? list.options : list.querySelectorAll("label");
+      var texts = null; // folded once, on first use
+      var wrapper = input.closest("[data-filter-field]");
+      if (wrapper) { wrapper.hidden = false; }
+      input.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") { event.preventDefault(); } // never submits a form
+      });
+      input.addEventListener("input", function () {
+        if (texts === null) {
+          texts = Array.prototype.map.call(items, function (el) { return fold(el.textContent); });
+        }
+        var wanted = fold(input.value.trim());
+        Array.prototype.forEach.call(items, function (el, i) {
+          el.hidden = wanted !== "" && !el.hasAttribute("data-keep") && texts[i].indexOf(wanted) === -1;
+        });
+      });
+    });
+  }
+
   function init() {
     applyColours(document);
+    initFilters(document);
     var container = document.getElementById("coding-text");
     var form = document.getElementById("coding-form");
     if (!container || !form) { return; }
