@@ -17,39 +17,56 @@ def date_submitted_assessments(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('monitoring', '0001_initial'),
-        ('trajectories', '0005_placement_episodes_living_history_follow_up_reporter'),
+        ("monitoring", "0001_initial"),
+        ("trajectories", "0005_placement_episodes_living_history_follow_up_reporter"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='assessment',
-            name='assessment_once_per_wave',
+            model_name="assessment",
+            name="assessment_once_per_wave",
         ),
         migrations.RemoveConstraint(
-            model_name='assessment',
-            name='feedback_once_per_meeting',
+            model_name="assessment",
+            name="feedback_once_per_meeting",
         ),
         migrations.AddField(
-            model_name='assessment',
-            name='assessed_on',
-            field=models.DateField(blank=True, null=True, verbose_name='assessed on'),
+            model_name="assessment",
+            name="assessed_on",
+            field=models.DateField(blank=True, null=True, verbose_name="assessed on"),
         ),
         migrations.RunPython(date_submitted_assessments, migrations.RunPython.noop),
         migrations.AddField(
-            model_name='assessment',
-            name='mode',
-            field=models.CharField(choices=[('self', 'Filled in by the respondent in yim'), ('paper', 'On paper, entered by a professional'), ('telephone', 'By telephone, entered by a professional'), ('in_person', 'In person, entered by a professional')], default='self', max_length=20, verbose_name='how the answers were given'),
+            model_name="assessment",
+            name="mode",
+            field=models.CharField(
+                choices=[
+                    ("self", "Filled in by the respondent in yim"),
+                    ("paper", "On paper, entered by a professional"),
+                    ("telephone", "By telephone, entered by a professional"),
+                    ("in_person", "In person, entered by a professional"),
+                ],
+                default="self",
+                max_length=20,
+                verbose_name="how the answers were given",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='assessment',
-            constraint=models.UniqueConstraint(condition=models.Q(('wave__isnull', False)), fields=('wave', 'instrument', 'respondent', 'respondent_role'), name='assessment_once_per_wave_and_role'),
+            model_name="assessment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("wave__isnull", False)),
+                fields=("wave", "instrument", "respondent", "respondent_role"),
+                name="assessment_once_per_wave_and_role",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='assessment',
-            constraint=models.UniqueConstraint(condition=models.Q(('meeting__isnull', False)), fields=('meeting', 'instrument', 'respondent', 'respondent_role'), name='feedback_once_per_meeting_and_role'),
+            model_name="assessment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("meeting__isnull", False)),
+                fields=("meeting", "instrument", "respondent", "respondent_role"),
+                name="feedback_once_per_meeting_and_role",
+            ),
         ),
     ]

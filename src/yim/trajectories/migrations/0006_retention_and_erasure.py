@@ -7,51 +7,170 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0008_form_submission'),
-        ('trajectories', '0005_placement_episodes_living_history_follow_up_reporter'),
+        ("accounts", "0008_form_submission"),
+        ("trajectories", "0005_placement_episodes_living_history_follow_up_reporter"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ErasureRequest',
+            name="ErasureRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file_number', models.PositiveBigIntegerField(verbose_name='file number')),
-                ('requested_on', models.DateField(verbose_name='received on')),
-                ('requested_by', models.CharField(choices=[('youth', 'The youth (12 or older)'), ('parent', 'A parent with authority (youth under 16)')], max_length=20, verbose_name='asked by')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('carried_out', 'Carried out'), ('refused', 'Refused')], default='open', max_length=20, verbose_name='status')),
-                ('refusal_ground', models.CharField(blank=True, choices=[('interest_of_others', 'Keeping the file is of considerable interest to someone else'), ('statutory_duty', 'A statutory rule requires keeping it')], max_length=30, verbose_name='ground for refusal')),
-                ('decision_note', models.TextField(blank=True, verbose_name='reason')),
-                ('decided_on', models.DateField(blank=True, null=True, verbose_name='decided on')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('youth', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='erasure_requests', to='trajectories.youth')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("file_number", models.PositiveBigIntegerField(verbose_name="file number")),
+                ("requested_on", models.DateField(verbose_name="received on")),
+                (
+                    "requested_by",
+                    models.CharField(
+                        choices=[
+                            ("youth", "The youth (12 or older)"),
+                            ("parent", "A parent with authority (youth under 16)"),
+                        ],
+                        max_length=20,
+                        verbose_name="asked by",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("carried_out", "Carried out"),
+                            ("refused", "Refused"),
+                        ],
+                        default="open",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "refusal_ground",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            (
+                                "interest_of_others",
+                                "Keeping the file is of considerable interest to someone else",
+                            ),
+                            ("statutory_duty", "A statutory rule requires keeping it"),
+                        ],
+                        max_length=30,
+                        verbose_name="ground for refusal",
+                    ),
+                ),
+                ("decision_note", models.TextField(blank=True, verbose_name="reason")),
+                ("decided_on", models.DateField(blank=True, null=True, verbose_name="decided on")),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "youth",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="erasure_requests",
+                        to="trajectories.youth",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'request for destruction',
-                'verbose_name_plural': 'requests for destruction',
-                'ordering': ['requested_on', 'pk'],
+                "verbose_name": "request for destruction",
+                "verbose_name_plural": "requests for destruction",
+                "ordering": ["requested_on", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Tombstone',
+            name="Tombstone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file_number', models.PositiveBigIntegerField(unique=True, verbose_name='file number')),
-                ('erased_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='destroyed')),
-                ('basis', models.CharField(choices=[('retention_expired', 'The retention period has ended'), ('request', 'At the request of the youth or a parent')], max_length=30, verbose_name='legal basis')),
-                ('erased_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
-                ('request', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='trajectories.erasurerequest')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "file_number",
+                    models.PositiveBigIntegerField(unique=True, verbose_name="file number"),
+                ),
+                (
+                    "erased_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="destroyed"
+                    ),
+                ),
+                (
+                    "basis",
+                    models.CharField(
+                        choices=[
+                            ("retention_expired", "The retention period has ended"),
+                            ("request", "At the request of the youth or a parent"),
+                        ],
+                        max_length=30,
+                        verbose_name="legal basis",
+                    ),
+                ),
+                (
+                    "erased_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="trajectories.erasurerequest",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'destroyed file',
-                'verbose_name_plural': 'destroyed files',
-                'ordering': ['-erased_at', 'pk'],
+                "verbose_name": "destroyed file",
+                "verbose_name_plural": "destroyed files",
+                "ordering": ["-erased_at", "pk"],
             },
         ),
     ]

@@ -204,6 +204,7 @@ def erase_youth(youth: Any, *, by: Any, basis: str, request: Any = None) -> Tomb
     """
     from yim.audit.log import record
     from yim.audit.models import Action
+
     if basis == ErasureBasis.RETENTION_EXPIRED and not youth_is_due(youth):
         raise DomainError(_("The retention period of this file has not ended."), field="basis")
     with transaction.atomic():
