@@ -31,8 +31,8 @@ typecheck: $(STAMP)
 
 # Regenerate the message catalogues after changing user-facing strings (needs GNU gettext).
 messages: $(STAMP)
-	cd src/yim && ../../$(BIN)/django-admin makemessages -l nl -l en --no-obsolete --settings=yim.settings
-	cd src/yim && ../../$(BIN)/django-admin compilemessages --settings=yim.settings
+	cd src/yim && YIM_DEBUG=1 ../../$(BIN)/django-admin makemessages -l nl -l en --no-obsolete --settings=yim.settings
+	cd src/yim && YIM_DEBUG=1 ../../$(BIN)/django-admin compilemessages --settings=yim.settings
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
