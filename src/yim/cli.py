@@ -279,11 +279,11 @@ def cmd_reminders(ns: argparse.Namespace) -> int:
         is_active=True, role__in=[Role.PROFESSIONAL, Role.TEAM_LEAD], case_access_pending=False
     ).exclude(email="")
     sent = failed = 0
+    horizon = timezone.localdate() + week
     for user in staff.order_by("pk"):
         work = work_list(user)
         if work is None:
             continue
-        horizon = timezone.localdate() + week
         count = sum(1 for i in work.items if i.overdue or (i.due_on and i.due_on <= horizon))
         if not count:
             continue

@@ -185,6 +185,7 @@ def candidate_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     editable = (
         policy.can_edit_trajectory(request.user, trajectory.youth) and not trajectory.is_closed
     )
+    status = candidate.consent_status() if candidate.is_jim else None
     return render(
         request,
         "trajectories/candidate.html",
@@ -199,10 +200,9 @@ def candidate_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "show_minor": candidate.person.is_minor and candidate.minor_confirmed_on is None,
             "show_end": candidate.is_active_jim,
             "consents": list(candidate.consents.all()),
-            "consent_status": candidate.consent_status() if candidate.is_jim else None,
+            "consent_status": status,
             "checklist": candidate.consent_checklist() if candidate.is_jim else [],
-            "no_holders": candidate.is_jim
-            and not candidate.trajectory.youth.network.filter(has_parental_authority=True).exists(),
+            "no_holders": status is not None and not status.holders,
         },
     )
 

@@ -14,6 +14,14 @@ from yim.trajectories.models.closure import (
     JimRelationship,
     Reporter,
 )
+from yim.trajectories.models.consent import (
+    ConsentDecision,
+    ConsentParty,
+    ConsentRecord,
+    ConsentStatus,
+    HolderConsent,
+    NotAskedReason,
+)
 from yim.trajectories.models.episodes import EpisodeSource, PlacementEpisode
 from yim.trajectories.models.living import LivingSituationRecord
 from yim.trajectories.models.meetings import (
@@ -37,16 +45,10 @@ from yim.trajectories.models.network import (
 )
 from yim.trajectories.models.nomination import (
     Candidate,
-    ConsentDecision,
-    ConsentParty,
-    ConsentRecord,
-    ConsentStatus,
-    HolderConsent,
     JimEndReason,
     NoJimOutcome,
     NoJimReason,
     NominationRound,
-    NotAskedReason,
     Response,
     RoundOutcome,
 )
