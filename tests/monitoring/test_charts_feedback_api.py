@@ -164,7 +164,9 @@ def test_the_api_lists_instruments_and_saves_a_professional_assessment(portal):
         content_type="application/json",
         **auth,
     )
-    assert again.status_code == 409
+    # A submitted assessment is refused like every model refusal: 422 with the message.
+    assert again.status_code == 422
+    assert again.json()["code"] == "invalid" and again.json()["errors"]["__all__"]
     detail = client.get(f"/api/v1/assessments/{made.json()['id']}", **auth).json()
     assert [r["action"] for r in detail["revisions"]] == ["started", "saved", "submitted"]
     summary = client.get("/api/v1/feedback/summary", **auth)
@@ -176,3 +178,40 @@ def test_the_api_lists_instruments_and_saves_a_professional_assessment(portal):
         **auth,
     )
     assert unreached.status_code == 422
+    assert list(unreached.json()["errors"]) == ["wave"]
+
+
+def _assessment_api(portal):  # type: ignore[no-untyped-def]
+    _, token = ApiToken.issue(portal.world.professional, "t")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    def post(**body):  # type: ignore[no-untyped-def]
+        body = {"instrument": "risk_domains", "wave": "intake:0", **body}
+        return client.post(
+            f"/api/v1/youth/{portal.a.youth.pk}/assessments", body, content_type="application/json"
+        )
+
+    return post
+
+
+def test_answers_saved_from_an_older_version_are_refused_with_409_stale_like_every_api(portal):
+    post = _assessment_api(portal)
+    first = post(answers={"school_absence": 1})
+    assert first.status_code == 201, first.content
+    read = first.json()["version"]
+    assert post(answers={"school_absence": 2}, version=read).status_code == 200
+    stale = post(answers={"school_absence": 0}, version=read)
+    assert stale.status_code == 409
+    assert stale.json()["code"] == "stale"
+    assessment = Assessment.objects.get(youth=portal.a.youth, instrument="risk_domains")
+    assert assessment.answers_dict()["school_absence"] == 2  # nothing overwritten
+
+
+def test_assessment_refusals_name_the_field_like_every_api(portal):
+    post = _assessment_api(portal)
+    unknown = post(instrument="no_such_instrument")
+    assert unknown.status_code == 422
+    assert list(unknown.json()["errors"]) == ["instrument"]
+    bad = post(answers={"school_absence": 8})
+    assert bad.status_code == 422
+    assert list(bad.json()["errors"]) == ["school_absence"]

@@ -1,7 +1,11 @@
+"""REST endpoint for the signed-in account (any valid token; see :mod:`yim.api.convention`)."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+
+from yim.api.convention import caller
 
 router = Router(tags=["accounts"])
 
@@ -17,7 +21,7 @@ class MeOut(Schema):
 
 @router.get("/me", response=MeOut, summary="The signed-in user")
 def me(request: HttpRequest) -> MeOut:
-    user = request.auth  # type: ignore[attr-defined]
+    user = caller(request, staff_only=False)
     return MeOut(
         id=user.pk,
         username=user.username,

@@ -1,8 +1,10 @@
 """REST API for instruments, assessments and feedback (staff tokens; guarded by yim.policy).
 
 Youth, JIMs and parents use the portal pages, not this API: the API is for staff accounts
-only (see ``yim.api``). Assessments and feedback of a youth are reached through the youth's
-scope, so another team's youth answers 404, exactly like one that does not exist.
+only. Assessments and feedback of a youth are reached through the youth's scope, so another
+team's youth answers 404, exactly like one that does not exist. Refusals follow
+:mod:`yim.api.convention`: 422 with the messages per field, 409 ``stale`` for answers saved
+from an older ``version``.
 """
 
 from __future__ import annotations
@@ -11,30 +13,31 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
-from ninja.errors import HttpError
 from ninja.pagination import paginate
-from ninja.responses import Status
 
 from yim import policy
-from yim.api_pagination import Pagination
+from yim.api.convention import (
+    REFUSALS,
+    audited_write,
+    caller,
+    field_error,
+    in_scope,
+    refused,
+    youth_in_scope,
+)
+from yim.api.pagination import Pagination
 from yim.audit.log import record
 from yim.audit.models import Action
+from yim.core.errors import StaleEdit
 from yim.monitoring import feedback, instruments
-from yim.monitoring.models import AlreadySubmitted, Assessment, StaleAnswers, Wave, wave_slots
+from yim.monitoring.models import Assessment, StaleAnswers, Wave, wave_slots
 from yim.monitoring.scoring import Instrument
 from yim.monitoring.views import latest_trajectory
 
 router = Router(tags=["monitoring"])
-
-
-def _caller(request: HttpRequest) -> Any:
-    user = request.auth  # type: ignore[attr-defined]
-    if not policy.can_use_api(user):
-        raise HttpError(403, _("API access is for staff accounts."))
-    return user
 
 
 class TextOut(Schema):
@@ -104,17 +107,17 @@ def _instrument_out(i: Instrument) -> dict[str, Any]:
 
 @router.get("/instruments", response=list[InstrumentOut], summary="Instrument definitions")
 def list_instruments(request: HttpRequest) -> list[dict[str, Any]]:
-    _caller(request)
+    caller(request)
     return [_instrument_out(i) for i in instruments.registry().values()]
 
 
 @router.get("/instruments/{code}", response=InstrumentOut, summary="One instrument")
 def get_instrument(request: HttpRequest, code: str) -> dict[str, Any]:
-    _caller(request)
+    caller(request)
     try:
         return _instrument_out(instruments.get(code))
     except KeyError:
-        raise HttpError(404, _("Not found.")) from None
+        raise Http404 from None
 
 
 class AssessmentOut(Schema):
@@ -131,22 +134,17 @@ class AssessmentOut(Schema):
     scores: dict[str, float | None]
     version: int
 
+    @staticmethod
+    def resolve_wave(a: Assessment) -> str | None:
+        return f"{a.wave.kind}:{a.wave.number}" if a.wave else None
 
-def _assessment_out(a: Assessment) -> dict[str, Any]:
-    return {
-        "id": a.pk,
-        "youth_id": a.youth_id,
-        "instrument": a.instrument,
-        "instrument_version": a.instrument_version,
-        "wave": f"{a.wave.kind}:{a.wave.number}" if a.wave else None,
-        "wave_on": a.wave.on if a.wave else None,
-        "meeting_id": a.meeting_id,
-        "respondent_role": a.respondent_role,
-        "status": a.status,
-        "submitted_at": a.submitted_at,
-        "scores": a.scores or {},
-        "version": a.version,
-    }
+    @staticmethod
+    def resolve_wave_on(a: Assessment) -> dt.date | None:
+        return a.wave.on if a.wave else None
+
+    @staticmethod
+    def resolve_scores(a: Assessment) -> dict[str, float | None]:
+        return a.scores or {}
 
 
 class RevisionOut(Schema):
@@ -160,6 +158,17 @@ class AssessmentDetailOut(AssessmentOut):
     answers: dict[str, int | str | None]
     revisions: list[RevisionOut]
 
+    @staticmethod
+    def resolve_answers(a: Assessment) -> dict[str, int | str | None]:
+        return a.answers_dict()
+
+    @staticmethod
+    def resolve_revisions(a: Assessment) -> list[dict[str, Any]]:
+        return [
+            {"at": r.at, "by": r.by.get_username(), "action": r.action, "changes": r.changes}
+            for r in a.revisions.select_related("by")
+        ]
+
 
 @router.get(
     "/youth/{youth_id}/assessments",
@@ -167,9 +176,9 @@ class AssessmentDetailOut(AssessmentOut):
     summary="A youth's assessments and feedback",
 )
 @paginate(Pagination)
-def list_assessments(request: HttpRequest, youth_id: int) -> list[dict[str, Any]]:
-    user = _caller(request)
-    youth = policy.get_youth_or_404(user, youth_id)
+def list_assessments(request: HttpRequest, youth_id: int) -> Any:
+    user = caller(request)
+    youth = youth_in_scope(user, youth_id)
     record(user, Action.LIST, request=request, youth=youth, detail="api assessments")
     rows = (
         policy.assessment_queryset(user)
@@ -177,30 +186,16 @@ def list_assessments(request: HttpRequest, youth_id: int) -> list[dict[str, Any]
         .select_related("wave")
         .order_by("started_at", "pk")
     )
-    return [_assessment_out(a) for a in rows]
-
-
-def _assessment_or_404(user: Any, pk: int) -> Assessment:
-    assessment = policy.assessment_queryset(user).select_related("wave", "youth").filter(pk=pk)
-    found = assessment.first()
-    if found is None:
-        raise HttpError(404, _("Not found."))
-    return found
+    return rows
 
 
 @router.get("/assessments/{assessment_id}", response=AssessmentDetailOut, summary="One assessment")
-def get_assessment(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
-    user = _caller(request)
-    assessment = _assessment_or_404(user, assessment_id)
+def get_assessment(request: HttpRequest, assessment_id: int) -> Assessment:
+    user = caller(request)
+    scope = policy.assessment_queryset(user).select_related("wave", "youth")
+    assessment = in_scope(scope, assessment_id)
     record(user, Action.VIEW, request=request, youth=assessment.youth, obj=assessment)
-    return {
-        **_assessment_out(assessment),
-        "answers": assessment.answers_dict(),
-        "revisions": [
-            {"at": r.at, "by": r.by.get_username(), "action": r.action, "changes": r.changes}
-            for r in assessment.revisions.select_related("by")
-        ],
-    }
+    return assessment
 
 
 class AssessmentIn(Schema):
@@ -213,24 +208,26 @@ class AssessmentIn(Schema):
 
 @router.post(
     "/youth/{youth_id}/assessments",
-    response={200: AssessmentOut, 201: AssessmentOut},
+    response={200: AssessmentOut, 201: AssessmentOut, **REFUSALS},
     summary="Fill in (and optionally submit) the caller's assessment for a wave",
+    description="Send the assessment's `version` with answers to an existing one: answers "
+    "saved since from an older version are refused with 409 `stale`. A refusal (an unknown "
+    "instrument or wave, an answer out of range, a submitted assessment) answers 422.",
 )
 def save_assessment(request: HttpRequest, youth_id: int, body: AssessmentIn) -> Any:
-    user = _caller(request)
-    youth = policy.get_youth_or_404(user, youth_id)
-    if not policy.can_fill_in_questionnaires(user, youth):
-        raise HttpError(404, _("Not found."))
+    user = caller(request)
+    youth = youth_in_scope(user, youth_id, may=policy.can_fill_in_questionnaires)
     trajectory = latest_trajectory(youth)
     if trajectory is None:
-        raise HttpError(409, _("This youth has no trajectory yet."))
+        return field_error("__all__", _("This youth has no trajectory yet."))
     try:
         instrument = instruments.get(body.instrument)
     except KeyError:
-        raise HttpError(422, _("Unknown instrument.")) from None
+        return field_error("instrument", _("Unknown instrument."))
     slot = next((s for s in wave_slots(trajectory) if s.key == body.wave), None)
     if slot is None:
-        raise HttpError(422, _("The trajectory has not reached this wave."))
+        return field_error("wave", _("The trajectory has not reached this wave."))
+    # The draft is started on its own: a refused save leaves it, empty, for the next try.
     try:
         assessment, created = Assessment.start(
             youth=youth,
@@ -239,21 +236,28 @@ def save_assessment(request: HttpRequest, youth_id: int, body: AssessmentIn) -> 
             respondent=user,
             wave=Wave.for_slot(trajectory, slot),
         )
+    except ValidationError as exc:
+        return refused(exc)
+
+    def fill_in() -> Assessment:
         if body.answers:
-            assessment.save_answers(body.answers, by=user, expected_version=body.version)
+            try:
+                assessment.save_answers(body.answers, by=user, expected_version=body.version)
+            except StaleAnswers as stale:
+                raise StaleEdit() from stale
         if body.submit:
             assessment.submit(by=user)
-    except AlreadySubmitted as done:
-        raise HttpError(409, done.messages[0]) from None
-    except StaleAnswers as stale:
-        raise HttpError(412, stale.messages[0]) from None
-    except ValidationError as invalid:
-        raise HttpError(
-            422, "; ".join(f"{k}: {' '.join(v)}" for k, v in invalid.message_dict.items())
-        ) from None
-    record(user, Action.UPDATE, request=request, youth=youth, obj=assessment, detail="api")
-    assessment.refresh_from_db()
-    return Status(201 if created else 200, _assessment_out(assessment))
+        assessment.refresh_from_db()
+        return assessment
+
+    return audited_write(
+        request,
+        Action.UPDATE,
+        fill_in,
+        youth=youth,
+        detail="api",
+        status=201 if created else 200,
+    )
 
 
 class RoleSummaryOut(Schema):
@@ -267,7 +271,7 @@ class RoleSummaryOut(Schema):
 def feedback_summary(request: HttpRequest) -> list[dict[str, Any]]:
     """The caller's team (professional, team lead) or, for researchers, the organisation
     with small groups suppressed."""
-    user = _caller(request)
+    user = caller(request)
     if policy.can_see_team_feedback(user):
         summary = feedback.summarise(policy.assessment_queryset(user))
     elif policy.can_see_research_feedback(user):
@@ -276,7 +280,7 @@ def feedback_summary(request: HttpRequest) -> list[dict[str, Any]]:
             min_group=feedback.MIN_RESEARCH_GROUP,
         )
     else:
-        raise HttpError(404, _("Not found."))
+        raise Http404
     record(user, Action.LIST, request=request, detail="api feedback summary")
     return [
         {"role": s.role, "count": s.count, "means": s.means, "suppressed": s.suppressed}

@@ -12,7 +12,8 @@
   (repeatable), computed by the same functions as the agreement page.
 
 Projects the caller is not a member of answer 404, exactly like projects that do not exist;
-accounts that are not researchers get 403. The pseudonym table is never part of any answer.
+accounts that are not researchers get 403 (:mod:`yim.api.convention`). The pseudonym table is
+never part of any answer.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.conf import settings as ninja_settings
 from ninja.errors import HttpError
 
 from yim import policy
-from yim.api_pagination import MAX_OFFSET
+from yim.api.convention import Invalid, caller, field_error
+from yim.api.pagination import PageIn
 from yim.audit.log import record
 from yim.audit.models import Action
 
@@ -37,35 +38,13 @@ from .views import code_tree
 
 router = Router(tags=["qualitative"])
 
-PER_PAGE = ninja_settings.PAGINATION_PER_PAGE
-MAX_LIMIT = ninja_settings.PAGINATION_MAX_LIMIT
-
 
 def _caller(request: HttpRequest) -> Any:
-    user = request.auth  # type: ignore[attr-defined]
-    if not policy.can_use_api(user):
-        raise HttpError(403, _("API access is for staff accounts."))
+    """A staff account that is a researcher (403 otherwise)."""
+    user = caller(request)
     if not policy.can_use_qualitative(user):
         raise HttpError(403, _("Interview projects are for researchers."))
     return user
-
-
-class PageIn(Schema):
-    limit: int = Field(PER_PAGE, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0, le=MAX_OFFSET)
-
-
-class Invalid(Schema):
-    detail: str
-    code: str
-    errors: dict[str, list[str]]
-
-
-def _invalid(field: str, message: str) -> Status:
-    return Status(
-        422,
-        {"detail": _("The request is not valid."), "code": "invalid", "errors": {field: [message]}},
-    )
 
 
 # --- projects --------------------------------------------------------------------------------
@@ -305,11 +284,11 @@ def list_segments(
     if code is not None:
         chosen_code = project.codes.filter(pk=code).first()
         if chosen_code is None:
-            return _invalid("code", _("This project has no code with this id."))
+            return field_error("code", _("This project has no code with this id."))
     if coder is not None:
         chosen_coder = project.coders.filter(pk=coder).first()
         if chosen_coder is None:
-            return _invalid("coder", _("This project has no coder with this id."))
+            return field_error("coder", _("This project has no coder with this id."))
     codings = analysis.codings_matching(project, code=chosen_code, coder=chosen_coder)
     if document is not None:
         codings = codings.filter(document_id=document)

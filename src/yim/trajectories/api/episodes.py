@@ -1,6 +1,6 @@
 """REST endpoints for placement episodes and the youth's living-situation history.
 
-Same conventions as :mod:`yim.trajectories.api`: reads through the caller's scope (404
+Same conventions as every router (:mod:`yim.api.convention`): reads through the caller's scope (404
 outside it), writes need the youth's own team, a refused write answers 422 with the model's
 messages per field, an edit from a stale ``version`` 409 ``stale``. Every call is audited.
 
@@ -13,23 +13,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.http import Http404, HttpRequest
-from ninja import Field, Router, Schema, Status
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
 
 from yim import policy
-from yim.audit.log import record
-from yim.audit.models import Action
-from yim.trajectories.api_base import (
+from yim.api.convention import (
     REFUSALS,
     VERSION_FIELD,
     Invalid,
+    audited_write,
     caller,
-    expect_version,
-    refused,
     trajectory_in_scope,
+    trajectory_record_in_scope,
+    youth_in_scope,
 )
+from yim.audit.log import record
+from yim.audit.models import Action
 from yim.trajectories.models import (
     LivingSituationRecord,
     PlacementDecision,
@@ -101,21 +100,6 @@ class LivingIn(Schema):
     version: int = Field(..., ge=1, description="The youth's `version` as you read it.")
 
 
-def _out(e: PlacementEpisode) -> dict[str, Any]:
-    return {
-        "id": e.pk,
-        "trajectory_id": e.trajectory_id,
-        "source": e.source,
-        "decision_id": e.decision_id,
-        "carried_out": e.carried_out,
-        "placement_type": e.placement_type,
-        "started_on": e.started_on,
-        "ended_on": e.ended_on,
-        "note": e.note,
-        "version": e.version,
-    }
-
-
 def _living(youth: Youth) -> dict[str, Any]:
     history = youth.living_history.order_by("since", "pk")
     return {
@@ -130,12 +114,12 @@ def _living(youth: Youth) -> dict[str, Any]:
     response=list[EpisodeOut],
     summary="Placements that began (and decisions recorded as not carried out)",
 )
-def list_episodes(request: HttpRequest, trajectory_id: int) -> list[dict[str, Any]]:
+def list_episodes(request: HttpRequest, trajectory_id: int) -> list[PlacementEpisode]:
     user = caller(request)
     trajectory = trajectory_in_scope(user, trajectory_id)
     record(user, Action.LIST, request=request, youth=trajectory.youth, obj=trajectory,
            detail="api placement episodes")  # fmt: skip
-    return [_out(e) for e in trajectory.placement_episodes.all()]
+    return list(trajectory.placement_episodes.all())
 
 
 @router.post(
@@ -146,14 +130,13 @@ def list_episodes(request: HttpRequest, trajectory_id: int) -> list[dict[str, An
 def add_episode(request: HttpRequest, trajectory_id: int, payload: EpisodeIn) -> Any:
     user = caller(request)
     trajectory = trajectory_in_scope(user, trajectory_id, edit=True)
-    try:
-        with transaction.atomic():
-            episode = PlacementEpisode.record_afterwards(trajectory, by=user, **payload.dict())
-    except ValidationError as exc:
-        return refused(exc)
-    record(user, Action.CREATE, request=request, youth=trajectory.youth, obj=episode,
-           detail="api placement episode recorded afterwards")  # fmt: skip
-    return Status(201, _out(episode))
+    return audited_write(
+        request,
+        Action.CREATE,
+        lambda: PlacementEpisode.record_afterwards(trajectory, by=user, **payload.dict()),
+        youth=trajectory.youth,
+        detail="api placement episode recorded afterwards",
+    )
 
 
 @router.post(
@@ -163,21 +146,14 @@ def add_episode(request: HttpRequest, trajectory_id: int, payload: EpisodeIn) ->
 )
 def record_outcome(request: HttpRequest, decision_id: int, payload: OutcomeIn) -> Any:
     user = caller(request)
-    decision = (
-        PlacementDecision.objects.select_related("trajectory__youth")
-        .filter(pk=decision_id, trajectory__in=policy.staff_trajectory_queryset(user))
-        .first()
+    decision = trajectory_record_in_scope(user, PlacementDecision.objects.all(), decision_id)
+    return audited_write(
+        request,
+        Action.CREATE,
+        lambda: PlacementEpisode.record_for_decision(decision, by=user, **payload.dict()),
+        youth=decision.trajectory.youth,
+        detail="api placement decision: carried out or not",
     )
-    if decision is None or not policy.can_edit_trajectory(user, decision.trajectory.youth):
-        raise Http404
-    try:
-        with transaction.atomic():
-            episode = PlacementEpisode.record_for_decision(decision, by=user, **payload.dict())
-    except ValidationError as exc:
-        return refused(exc)
-    record(user, Action.CREATE, request=request, youth=decision.trajectory.youth, obj=episode,
-           detail="api placement decision: carried out or not")  # fmt: skip
-    return Status(201, _out(episode))
 
 
 @router.patch(
@@ -186,26 +162,26 @@ def record_outcome(request: HttpRequest, decision_id: int, payload: OutcomeIn) -
     summary="Correct a placement episode or record the day it ended",
 )
 def change_episode(request: HttpRequest, episode_id: int, payload: EpisodeChange) -> Any:
-    user = caller(request)
-    episode = (
-        PlacementEpisode.objects.select_related("trajectory__youth")
-        .filter(pk=episode_id, trajectory__in=policy.staff_trajectory_queryset(user))
-        .first()
+    episode = trajectory_record_in_scope(
+        caller(request), PlacementEpisode.objects.all(), episode_id
     )
-    if episode is None or not policy.can_edit_trajectory(user, episode.trajectory.youth):
-        raise Http404
     changes = payload.dict(exclude_unset=True)
-    try:
-        with transaction.atomic():
-            expect_version(episode, changes.pop("version"))
-            for name, value in changes.items():
-                setattr(episode, name, "" if value is None and name != "ended_on" else value)
-            episode.save()
-    except ValidationError as exc:
-        return refused(exc)
-    record(user, Action.UPDATE, request=request, youth=episode.trajectory.youth, obj=episode,
-           detail="api placement episode changed")  # fmt: skip
-    return Status(200, _out(episode))
+    version = changes.pop("version")
+
+    def change() -> PlacementEpisode:
+        for name, value in changes.items():
+            setattr(episode, name, "" if value is None and name != "ended_on" else value)
+        episode.save()
+        return episode
+
+    return audited_write(
+        request,
+        Action.UPDATE,
+        change,
+        version=(episode, version),
+        youth=episode.trajectory.youth,
+        detail="api placement episode changed",
+    )
 
 
 @router.get(
@@ -216,7 +192,7 @@ def change_episode(request: HttpRequest, episode_id: int, payload: EpisodeChange
 )
 def living_history(request: HttpRequest, youth_id: int) -> dict[str, Any]:
     user = caller(request)
-    youth = policy.get_youth_or_404(user, youth_id)
+    youth = youth_in_scope(user, youth_id)
     record(user, Action.VIEW, request=request, youth=youth, obj=youth,
            detail="api living situations")  # fmt: skip
     return _living(youth)
@@ -230,23 +206,25 @@ def living_history(request: HttpRequest, youth_id: int) -> dict[str, Any]:
 )
 def add_living_situation(request: HttpRequest, youth_id: int, payload: LivingIn) -> Any:
     user = caller(request)
-    youth = policy.get_youth_or_404(user, youth_id)
-    if not policy.can_edit_trajectory(user, youth):
-        raise Http404
-    try:
-        with transaction.atomic():
-            expect_version(youth, payload.version)
-            entry = LivingSituationRecord.record(
-                youth,
-                situation=payload.situation,
-                since=payload.since,
-                note=payload.note,
-                by=user,
-                expected_version=payload.version,
-            )
-    except ValidationError as exc:
-        return refused(exc)
-    record(user, Action.CREATE, request=request, youth=youth, obj=entry,
-           detail="api living situation")  # fmt: skip
-    youth.refresh_from_db()
-    return Status(201, _living(youth))
+    youth = youth_in_scope(user, youth_id, may=policy.can_edit_trajectory)
+
+    def living(_entry: LivingSituationRecord) -> dict[str, Any]:
+        youth.refresh_from_db()
+        return _living(youth)
+
+    return audited_write(
+        request,
+        Action.CREATE,
+        lambda: LivingSituationRecord.record(
+            youth,
+            situation=payload.situation,
+            since=payload.since,
+            note=payload.note,
+            by=user,
+            expected_version=payload.version,
+        ),
+        version=(youth, payload.version),
+        youth=youth,
+        detail="api living situation",
+        answer=living,
+    )

@@ -10,16 +10,15 @@ import binascii
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from yim import policy
+from yim.api.convention import Invalid, audited_write, caller
 from yim.audit.log import record
 from yim.audit.models import Action
 from yim.trajectories import comparison_file
-from yim.trajectories.api_base import Invalid, caller, refused
 from yim.trajectories.comparison import ComparisonCase, create_comparison, import_rows
 from yim.trajectories.forms import programme_choices
 
@@ -82,21 +81,15 @@ def add_comparison(request: HttpRequest, payload: ComparisonIn) -> Any:
     user = _entering(request)
     data = payload.dict()
     programme = _programme(user, data.pop("programme_id"))
-    try:
-        trajectory = create_comparison(
+    return audited_write(
+        request,
+        Action.CREATE,
+        lambda: create_comparison(
             ComparisonCase(**data), team=user.team, professional=user, programme=programme, by=user
-        )
-    except ValidationError as exc:
-        return refused(exc)
-    record(user, Action.CREATE, request=request, youth=trajectory.youth, obj=trajectory,
-           detail="api comparison trajectory")  # fmt: skip
-    return Status(
-        201,
-        {
-            "trajectory_id": trajectory.pk,
-            "youth_id": trajectory.youth_id,
-            "cohort": trajectory.cohort,
-        },
+        ),
+        youth=lambda trajectory: trajectory.youth,  # created by the write
+        detail="api comparison trajectory",
+        answer=lambda t: {"trajectory_id": t.pk, "youth_id": t.youth_id, "cohort": t.cohort},
     )
 
 

@@ -1,13 +1,9 @@
-"""The REST API (django-ninja): one NinjaAPI, one router per app, guarded by yim.policy.
+"""The NinjaAPI object: token authentication, the error handlers and the routers of the apps.
 
-Conventions every later endpoint follows:
-
-* Authentication: ``Authorization: Bearer yim_…`` with a personal API token (hashed at rest,
-  revocable). Session cookies are not accepted, so the API needs no CSRF token and cannot be
-  driven by a page on another site.
-* Errors: JSON ``{"detail": "<translated message>", "code": "<stable machine code>"}``.
-* Lists: ``?limit=&offset=`` pagination, answered as ``{"items": [...], "count": N}``.
-* Objects outside the caller's scope answer 404, exactly like objects that do not exist.
+Authentication is ``Authorization: Bearer yim_…`` with a personal API token (hashed at rest,
+revocable). Session cookies are not accepted, so the API needs no CSRF token and cannot be
+driven by a page on another site. Every error is JSON ``{"detail", "code"}``; the convention
+the routers follow is in :mod:`yim.api.convention` (and ``docs/api.md``, "Conventions").
 """
 
 from __future__ import annotations
@@ -79,9 +75,14 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     )
 
 
+#: The machine code of an :class:`HttpError` by its status.
+HTTP_ERROR_CODES = {403: "forbidden", 404: "not_found"}
+
+
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return error(request, exc.status_code, "error", str(exc))
+    code = HTTP_ERROR_CODES.get(exc.status_code, "error")
+    return error(request, exc.status_code, code, str(exc))
 
 
 @api.exception_handler(RequestDataTooBig)

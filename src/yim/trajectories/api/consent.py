@@ -12,17 +12,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Router, Schema
 
+from yim.api.convention import (
+    Invalid,
+    audited_write,
+    caller,
+    field_error,
+    trajectory_in_scope,
+)
 from yim.audit.log import record
 from yim.audit.models import Action
 from yim.trajectories import rules
-from yim.trajectories.api_base import Invalid, caller, field_error, refused, trajectory_in_scope
 from yim.trajectories.models import (
     Candidate,
     ConsentDecision,
@@ -193,11 +197,11 @@ def add_consent(request: HttpRequest, trajectory_id: int, payload: ConsentIn) ->
     if fields["given_at"] is None:
         del fields["given_at"]
     fields["not_asked_reason"] = fields["not_asked_reason"] or ""
-    try:
-        with transaction.atomic():
-            consent = candidate.record_consent(recorded_by=user, **fields)
-    except ValidationError as exc:
-        return refused(exc)
-    record(user, Action.CREATE, request=request, youth=trajectory.youth, obj=consent,
-           detail="api consent")  # fmt: skip
-    return Status(201, _consent_out(consent, candidate.person.display_name))
+    return audited_write(
+        request,
+        Action.CREATE,
+        lambda: candidate.record_consent(recorded_by=user, **fields),
+        youth=trajectory.youth,
+        detail="api consent",
+        answer=lambda consent: _consent_out(consent, candidate.person.display_name),
+    )

@@ -13,25 +13,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Router, Schema
 
-from yim import policy
-from yim.audit.log import record
-from yim.audit.models import Action
-from yim.trajectories.api_base import (
+from yim.api.convention import (
     REFUSALS,
     VERSION_FIELD,
     Invalid,
+    audited_write,
     caller,
-    expect_version,
     field_error,
-    refused,
     trajectory_in_scope,
+    trajectory_record_in_scope,
 )
+from yim.audit.log import record
+from yim.audit.models import Action
 from yim.trajectories.models import (
     Candidate,
     JimEndReason,
@@ -180,18 +177,24 @@ def _round_out(r: NominationRound, candidates: list[Candidate]) -> dict[str, Any
 
 def _candidate(user: Any, candidate_id: int) -> Candidate:
     """A candidate through the caller's trajectory scope, editable by the caller (else 404)."""
-    candidate = (
-        Candidate.objects.select_related("trajectory__youth", "person", "round")
-        .filter(pk=candidate_id, trajectory__in=policy.staff_trajectory_queryset(user))
-        .first()
+    candidates = Candidate.objects.select_related("person", "round")
+    return trajectory_record_in_scope(user, candidates, candidate_id)
+
+
+def _change(
+    request: HttpRequest, candidate: Candidate, version: int, change: Any, detail: str
+) -> Any:
+    """An audited edit of a candidate from the ``version`` the client read."""
+    return audited_write(
+        request,
+        Action.UPDATE,
+        change,
+        version=(candidate, version),
+        youth=candidate.trajectory.youth,
+        obj=candidate,
+        detail=detail,
+        answer=lambda _: _candidate_out(candidate),
     )
-    if candidate is None or not policy.can_edit_trajectory(user, candidate.trajectory.youth):
-        raise Http404
-    return candidate
-
-
-def _audit(request: HttpRequest, user: Any, action: Any, obj: Any, youth: Any, detail: str) -> None:
-    record(user, action, request=request, youth=youth, obj=obj, detail=detail)
 
 
 # --- rounds and candidates -------------------------------------------------------------------
@@ -205,7 +208,8 @@ def _audit(request: HttpRequest, user: Any, action: Any, obj: Any, youth: Any, d
 def list_nominations(request: HttpRequest, trajectory_id: int) -> list[dict[str, Any]]:
     user = caller(request)
     trajectory = trajectory_in_scope(user, trajectory_id)
-    _audit(request, user, Action.LIST, trajectory, trajectory.youth, "api nominations")
+    record(user, Action.LIST, request=request, youth=trajectory.youth, obj=trajectory,
+           detail="api nominations")  # fmt: skip
     candidates = list(
         Candidate.objects.filter(trajectory=trajectory).select_related("person").order_by("pk")
     )
@@ -221,13 +225,14 @@ def list_nominations(request: HttpRequest, trajectory_id: int) -> list[dict[str,
 def start_round(request: HttpRequest, trajectory_id: int, payload: RoundIn) -> Any:
     user = caller(request)
     trajectory = trajectory_in_scope(user, trajectory_id, edit=True)
-    try:
-        with transaction.atomic():
-            round_ = trajectory.start_round(on=payload.started_on, by=user)
-    except ValidationError as exc:
-        return refused(exc)
-    _audit(request, user, Action.CREATE, round_, trajectory.youth, "api nomination round")
-    return Status(201, _round_out(round_, []))
+    return audited_write(
+        request,
+        Action.CREATE,
+        lambda: trajectory.start_round(on=payload.started_on, by=user),
+        youth=trajectory.youth,
+        detail="api nomination round",
+        answer=lambda round_: _round_out(round_, []),
+    )
 
 
 @router.post(
@@ -245,14 +250,20 @@ def add_candidate(request: HttpRequest, trajectory_id: int, payload: CandidateIn
     if person is None:
         return field_error("person_id", _("This person is not in this youth's network."))
     named_on = payload.named_on or today()
-    try:
-        with transaction.atomic():
-            round_ = trajectory.open_round() or trajectory.start_round(on=named_on, by=user)
-            candidate = round_.add_candidate(person, named_on=named_on, asked_on=payload.asked_on)
-    except ValidationError as exc:
-        return refused(exc)
-    _audit(request, user, Action.CREATE, candidate, trajectory.youth, "api candidate named")
-    return Status(201, _candidate_out(candidate))
+
+    def name() -> Candidate:  # opens a round when none is open (the model's rule)
+        return trajectory.name_candidate(
+            person, named_on=named_on, by=user, asked_on=payload.asked_on
+        )
+
+    return audited_write(
+        request,
+        Action.CREATE,
+        name,
+        youth=trajectory.youth,
+        detail="api candidate named",
+        answer=_candidate_out,
+    )
 
 
 @router.post(
@@ -266,24 +277,22 @@ def add_candidate(request: HttpRequest, trajectory_id: int, payload: CandidateIn
 def record_response(request: HttpRequest, candidate_id: int, payload: ResponseIn) -> Any:
     user = caller(request)
     candidate = _candidate(user, candidate_id)
-    try:
-        with transaction.atomic():
-            expect_version(candidate, payload.version)
-            if payload.minor_confirmation or payload.minor_confirmed_on:
-                candidate.confirm_minor(
-                    by=user, reason=payload.minor_confirmation, on=payload.minor_confirmed_on
-                )
-            candidate.record_response(
-                payload.response,
-                payload.response_on,
-                decline_reason=payload.decline_reason,
-                asked_on=payload.asked_on,
+
+    def respond() -> Candidate:
+        if payload.minor_confirmation or payload.minor_confirmed_on:
+            candidate.confirm_minor(
+                by=user, reason=payload.minor_confirmation, on=payload.minor_confirmed_on
             )
-    except ValidationError as exc:
-        return refused(exc)
-    _audit(request, user, Action.UPDATE, candidate, candidate.trajectory.youth,
-           f"api candidate: response {payload.response.value}")  # fmt: skip
-    return Status(200, _candidate_out(candidate))
+        candidate.record_response(
+            payload.response,
+            payload.response_on,
+            decline_reason=payload.decline_reason,
+            asked_on=payload.asked_on,
+        )
+        return candidate
+
+    return _change(request, candidate, payload.version, respond,
+                   f"api candidate: response {payload.response.value}")  # fmt: skip
 
 
 @router.post(
@@ -294,15 +303,13 @@ def record_response(request: HttpRequest, candidate_id: int, payload: ResponseIn
 def confirm_minor(request: HttpRequest, candidate_id: int, payload: MinorConfirmationIn) -> Any:
     user = caller(request)
     candidate = _candidate(user, candidate_id)
-    try:
-        with transaction.atomic():
-            expect_version(candidate, payload.version)
-            candidate.confirm_minor(by=user, reason=payload.reason, on=payload.confirmed_on)
-    except ValidationError as exc:
-        return refused(exc)
-    _audit(request, user, Action.UPDATE, candidate, candidate.trajectory.youth,
-           "api candidate: under-18 confirmation")  # fmt: skip
-    return Status(200, _candidate_out(candidate))
+    return _change(
+        request,
+        candidate,
+        payload.version,
+        lambda: candidate.confirm_minor(by=user, reason=payload.reason, on=payload.confirmed_on),
+        "api candidate: under-18 confirmation",
+    )
 
 
 @router.post(
@@ -311,17 +318,14 @@ def confirm_minor(request: HttpRequest, candidate_id: int, payload: MinorConfirm
     summary="Record that the active JIM stopped (date and reason); a new round may then start",
 )
 def stop_jim(request: HttpRequest, candidate_id: int, payload: StopIn) -> Any:
-    user = caller(request)
-    candidate = _candidate(user, candidate_id)
-    try:
-        with transaction.atomic():
-            expect_version(candidate, payload.version)
-            candidate.end_jim(on=payload.ended_on, reason=payload.reason)
-    except ValidationError as exc:
-        return refused(exc)
-    _audit(request, user, Action.UPDATE, candidate, candidate.trajectory.youth,
-           "api candidate: JIM stopped")  # fmt: skip
-    return Status(200, _candidate_out(candidate))
+    candidate = _candidate(caller(request), candidate_id)
+    return _change(
+        request,
+        candidate,
+        payload.version,
+        lambda: candidate.end_jim(on=payload.ended_on, reason=payload.reason),
+        "api candidate: JIM stopped",
+    )
 
 
 # --- no JIM found ------------------------------------------------------------------------------
@@ -335,7 +339,8 @@ def stop_jim(request: HttpRequest, candidate_id: int, payload: StopIn) -> Any:
 def list_no_jim(request: HttpRequest, trajectory_id: int) -> Any:
     user = caller(request)
     trajectory = trajectory_in_scope(user, trajectory_id)
-    _audit(request, user, Action.LIST, trajectory, trajectory.youth, "api no JIM found")
+    record(user, Action.LIST, request=request, youth=trajectory.youth, obj=trajectory,
+           detail="api no JIM found")  # fmt: skip
     return list(NoJimOutcome.objects.filter(trajectory=trajectory).order_by("recorded_on", "pk"))
 
 
@@ -352,10 +357,10 @@ def record_no_jim(request: HttpRequest, trajectory_id: int, payload: NoJimIn) ->
     fields = payload.dict()
     if fields["recorded_on"] is None:
         del fields["recorded_on"]
-    try:
-        with transaction.atomic():
-            outcome = trajectory.record_no_jim(**fields)
-    except ValidationError as exc:
-        return refused(exc)
-    _audit(request, user, Action.CREATE, outcome, trajectory.youth, "api no JIM found")
-    return Status(201, outcome)
+    return audited_write(
+        request,
+        Action.CREATE,
+        lambda: trajectory.record_no_jim(**fields),
+        youth=trajectory.youth,
+        detail="api no JIM found",
+    )

@@ -1,7 +1,7 @@
 """Pagination of every API list: ``?limit=&offset=``, answered as ``{"items": [...], "count": N}``.
 
-A module of its own (not ``yim.api``) so that app routers can import it without importing the
-API object that imports them.
+:class:`Pagination` for ``@paginate``; :class:`PageIn` for a list that pages by hand (a tree
+paged by its top-level nodes, a page whose items are built from the chosen rows only).
 """
 
 from __future__ import annotations
@@ -27,3 +27,7 @@ class Pagination(LimitOffsetPagination):
         offset: int = Field(
             0, ge=0, le=MAX_OFFSET, description="How many items to skip from the start."
         )
+
+
+#: ``?limit=&offset=`` for a list that pages by hand, with the same bounds.
+PageIn = Pagination.Input
