@@ -137,3 +137,22 @@ def test_a_consent_record_is_never_edited(case):
         record.save()
     record.refresh_from_db()
     assert record.decision == ConsentDecision.YES
+
+
+@pytest.mark.parametrize("age", [11, 12, 15, 16, 17])
+def test_what_linked_parents_see_follows_the_consent_ages_of_the_rules(age):
+    from django.utils import timezone
+
+    from yim import policy
+    from yim.trajectories.models import Youth
+    from yim.trajectories.rules import required_consent
+
+    today = timezone.localdate()
+    youth = Youth(date_of_birth=today.replace(year=today.year - age) - dt.timedelta(days=1))
+    needed = required_consent(youth.date_of_birth, today)
+    scopes = policy.parent_scopes(youth)
+    # Where the parents decide alone they see every part; where they consent with the
+    # youth, the meetings and the plan; where the youth decides alone, nothing.
+    assert (scopes == policy.PORTAL_SCOPES) == (not needed.youth)
+    assert (scopes == ()) == (not needed.parents)
+    assert scopes in (policy.PORTAL_SCOPES, ("meetings", "plan"), ())

@@ -160,3 +160,21 @@ def test_no_jim_found_closes_the_round_and_never_blocks_care(case):
     assert case.trajectory.phase == Phase.COLLABORATION
     row = case.trajectory.mentor_search()
     assert not row.found and row.days == 100
+
+
+def test_naming_a_candidate_opens_a_round_when_none_is_open_and_then_uses_that_round(case):
+    aunt = case.trajectory.name_candidate(case.person(), named_on=case.day(10))
+    neighbour = case.trajectory.name_candidate(
+        case.person("Buurman Henk", relation=Relation.NEIGHBOUR), named_on=case.day(12)
+    )
+    assert aunt.round == neighbour.round
+    assert aunt.round.started_on == case.day(10)
+    assert case.trajectory.nomination_rounds.count() == 1
+
+
+def test_a_refused_candidate_leaves_no_new_round_behind(case):
+    mother = case.person("Moeder", relation=Relation.PARENT)
+    with pytest.raises(ValidationError) as refused:
+        case.trajectory.name_candidate(mother, named_on=case.day(10))
+    assert "never be the JIM" in messages(refused.value, "person")
+    assert not case.trajectory.nomination_rounds.exists()

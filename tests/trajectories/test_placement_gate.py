@@ -188,3 +188,29 @@ def test_a_draft_or_a_normal_decision_gets_no_late_no_jim_reason(case, world):
         draft.record_no_jim_reason("Nobody found yet, search goes on.")
     draft.refresh_from_db()
     assert draft.no_jim_reason == ""
+
+
+def test_the_policy_asks_the_model_who_confirms_an_emergency(case, world):
+    from yim import policy
+
+    team_id = case.trajectory.team_id
+    other_lead = make_user("lead_b", Role.TEAM_LEAD, world.org, world.team_b)
+    pending_lead = make_user("lead_new", Role.TEAM_LEAD, world.org, world.team_a)
+    pending_lead.case_access_pending = True
+    inactive_lead = make_user("lead_gone", Role.TEAM_LEAD, world.org, world.team_a)
+    inactive_lead.is_active = False
+    answers = {
+        user.username: (
+            PlacementDecision.may_confirm_emergency(user, team_id),
+            policy.can_confirm_emergency(user, team_id),
+        )
+        for user in (world.team_lead, world.professional, other_lead, pending_lead, inactive_lead)
+    }
+    assert answers == {
+        world.team_lead.username: (True, True),
+        world.professional.username: (False, False),
+        "lead_b": (False, False),
+        # The role and team rule is the model's; access in force is the policy's addition.
+        "lead_new": (True, False),
+        "lead_gone": (True, False),
+    }

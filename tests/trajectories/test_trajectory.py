@@ -320,3 +320,80 @@ def test_a_positioning_meeting_needs_a_jim(case):
     meeting.add_attendee("jim", "Tante Marieke")
     meeting.add_attendee("parent", "Petra", present=False)
     assert meeting.attendees.filter(present=True).count() == 2
+
+
+def test_the_current_trajectory_is_the_open_one_else_the_one_that_started_last(case, world):
+    youth = case.youth
+    assert youth.current_trajectory() == case.trajectory
+    case.trajectory.close(
+        reason=ClosureReason.GOALS_ACHIEVED,
+        jim_relationship=JimRelationship.NO_JIM,
+        at=at(case.day(40)),
+    )
+    assert youth.current_trajectory() == case.trajectory
+    assert not youth.trajectories.open().exists()
+    second = Trajectory.start(
+        youth=youth,
+        programme=case.trajectory.programme,
+        professional=world.professional,
+        referred_on=case.day(60),
+        referral_source="school",
+        referral_reason="Back after the summer.",
+        at=at(case.day(60)),
+    )
+    assert youth.current_trajectory() == second
+    newcomer = Youth.objects.create(
+        organisation=world.org,
+        team=world.team_a,
+        professional=world.professional,
+        display_name="Sam K.",
+        date_of_birth=youth.date_of_birth,
+    )
+    assert newcomer.current_trajectory() is None
+
+
+def test_a_closure_for_an_earlier_day_happened_at_noon_and_one_for_today_now(case):
+    assert Trajectory.closing_moment(case.day(90)) == at(case.day(90), 12)
+    moment = Trajectory.closing_moment(timezone.localdate())
+    assert abs(moment - timezone.now()) < dt.timedelta(minutes=1)
+    closure = case.trajectory.close(
+        reason=ClosureReason.GOALS_ACHIEVED,
+        jim_relationship=JimRelationship.NO_JIM,
+        on=case.day(90),
+    )
+    case.trajectory.refresh_from_db()
+    assert closure.closed_on == case.day(90)
+    assert case.trajectory.closed_at == at(case.day(90), 12)
+
+
+def test_a_closure_for_a_day_in_the_future_is_refused(case):
+    with pytest.raises(ValidationError) as refused:
+        case.trajectory.close(
+            reason=ClosureReason.GOALS_ACHIEVED,
+            jim_relationship=JimRelationship.NO_JIM,
+            on=timezone.localdate() + dt.timedelta(days=1),
+        )
+    assert "in the future" in " ".join(
+        " ".join(str(m) for m in ms) for ms in refused.value.message_dict.values()
+    )
+    assert not Trajectory.objects.get(pk=case.trajectory.pk).is_closed
+
+
+def test_the_overview_query_flags_what_is_overdue_on_the_day_asked(case, world):
+    walk_to_collaboration(case)
+    case.trajectory.close(
+        reason=ClosureReason.GOALS_ACHIEVED,
+        jim_relationship=JimRelationship.CONTINUING,
+        at=at(case.day(90)),
+        by=world.professional,
+    )
+    first_due = case.trajectory.follow_ups.order_by("months").first().due_on
+    on_the_day = Trajectory.objects.with_overview(first_due).get(pk=case.trajectory.pk)
+    day_after = Trajectory.objects.with_overview(first_due + dt.timedelta(days=1)).get(
+        pk=case.trajectory.pk
+    )
+    assert not on_the_day.has_overdue_follow_up
+    assert day_after.has_overdue_follow_up
+    assert not day_after.has_overdue_consultation
+    assert not day_after.has_unconfirmed_emergency
+    assert day_after.first_jim_on == case.day(33)

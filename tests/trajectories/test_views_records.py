@@ -17,7 +17,7 @@ from yim.trajectories.models import (
     SafetyPlan,
     Trajectory,
 )
-from yim.trajectories.views_timeline import open_tasks
+from yim.trajectories.timeline import open_tasks
 
 pytestmark = pytest.mark.django_db
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}

@@ -19,6 +19,8 @@ ARGUMENTS = {
     "segment_id": "1",
     "coding_id": "1",
     "code_id": "1",
+    "job_id": "1",
+    "decision_id": "1",
 }
 
 

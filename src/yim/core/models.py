@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +32,20 @@ class Errors(dict[str, list[Any]]):
 #: The longest free text a record takes (about ten typed pages). Longer text — a pasted
 #: document, a 4 MB body sent to the API — is refused on its field, on pages and in the API.
 FREE_TEXT_MAX_CHARS = 20_000
+
+
+def by_account(verbose_name: Any = None, **options: Any) -> Any:
+    """The account that did something to a record (recorded, decided, confirmed it).
+
+    Optional (``null``/``blank``), protected (an account that acted is deactivated, never
+    deleted) and without a reverse accessor on the user; ``options`` override, e.g.
+    ``editable=False`` for a field only a domain method sets. The field is the same as the
+    one written out, so using it needs no migration.
+    """
+    options = {"on_delete": models.PROTECT, "null": True, "blank": True, **options}
+    if verbose_name is not None:
+        options["verbose_name"] = verbose_name
+    return models.ForeignKey(settings.AUTH_USER_MODEL, related_name="+", **options)
 
 
 class ValidatedModel(models.Model):

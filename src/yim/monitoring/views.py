@@ -35,12 +35,10 @@ def _staff_youth_or_404(request: AuthenticatedHttpRequest, pk: int) -> Youth:
 
 
 def latest_trajectory(youth: Youth) -> Trajectory | None:
-    """The open trajectory, else the most recent one (its closure and follow-up waves)."""
-    trajectories = Trajectory.objects.filter(youth=youth).select_related("programme")
-    return (
-        trajectories.filter(closed_at__isnull=True).first()
-        or trajectories.order_by("-started_at", "-pk").first()
-    )
+    """The open trajectory, else the most recent one (its closure and follow-up waves):
+    the model's rule, :meth:`Youth.current_trajectory`, under the name the monitoring and
+    portal pages import."""
+    return youth.current_trajectory()
 
 
 def _start_form(trajectory: Trajectory, data: Any = None) -> StartAssessmentForm:

@@ -11,6 +11,13 @@ urlpatterns = [
     path("new/", views.programme_create_view, name="create"),
     path("<int:pk>/", views.programme_edit_view, name="edit"),
     path("<int:pk>/copy/", views.programme_copy_view, name="copy"),
-    path("<int:pk>/deactivate/", views.programme_deactivate_view, name="deactivate"),
-    path("<int:pk>/reactivate/", views.programme_reactivate_view, name="reactivate"),
+    path(
+        "<int:pk>/deactivate/",
+        views.programme_set_active_view,
+        {"active": False},
+        name="deactivate",
+    ),
+    path(
+        "<int:pk>/reactivate/", views.programme_set_active_view, {"active": True}, name="reactivate"
+    ),
 ]

@@ -145,6 +145,24 @@ def _form_page(
     return render(request, "programmes/form.html", {"form": form, **context})
 
 
+def _create(
+    request: AuthenticatedHttpRequest,
+    form: ProgrammeForm,
+    organisation_id: int,
+    message: str,
+    **context: Any,
+) -> HttpResponse:
+    """A new programme from the form: saved, back to the list; else the form page again."""
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _save(request, form, organisation_id=organisation_id) is not None
+    ):
+        messages.success(request, message)
+        return redirect("programmes:list")
+    return _form_page(request, form, **context)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def programme_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -152,14 +170,13 @@ def programme_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProgrammeForm(
         request.POST or None, instance=ProgrammeModel(organisation_id=organisation_id)
     )
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and _save(request, form, organisation_id=organisation_id) is not None
-    ):
-        messages.success(request, _("The programme has been created."))
-        return redirect("programmes:list")
-    return _form_page(request, form, title=_("New programme"))
+    return _create(
+        request,
+        form,
+        organisation_id,
+        _("The programme has been created."),
+        title=_("New programme"),
+    )
 
 
 @login_required
@@ -183,16 +200,11 @@ def programme_copy_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
         initial=initial,
     )
     form.copied_from = source  # type: ignore[attr-defined]
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and _save(request, form, organisation_id=organisation_id) is not None
-    ):
-        messages.success(request, _("The copy has been created."))
-        return redirect("programmes:list")
-    return _form_page(
+    return _create(
         request,
         form,
+        organisation_id,
+        _("The copy has been created."),
         title=_("Copy of %(name)s") % {"name": source.display_name},
         source=source,
     )
@@ -239,7 +251,12 @@ def programme_edit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     )
 
 
-def _set_active(request: AuthenticatedHttpRequest, pk: int, active: bool) -> HttpResponse:
+@login_required
+@require_POST
+def programme_set_active_view(
+    request: AuthenticatedHttpRequest, pk: int, active: bool
+) -> HttpResponse:
+    """Deactivate (``active=False``) or reactivate an own programme: the URL says which."""
     _require_admin(request)
     programme = policy.get_own_programme_or_404(request.user, pk)
     with transaction.atomic():
@@ -265,15 +282,3 @@ def _set_active(request: AuthenticatedHttpRequest, pk: int, active: bool) -> Htt
             ),
         )
     return redirect("programmes:edit", pk=programme.pk)
-
-
-@login_required
-@require_POST
-def programme_deactivate_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return _set_active(request, pk, active=False)
-
-
-@login_required
-@require_POST
-def programme_reactivate_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return _set_active(request, pk, active=True)

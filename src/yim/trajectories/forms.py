@@ -68,7 +68,54 @@ def programme_choices(organisation_id: int | None) -> Any:
     ).order_by("name", "pk")
 
 
-class IntakeForm(forms.Form):
+def requested_placement_field(initial: str = PlacementType.NONE) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("Placement requested or indicated"), choices=PlacementType.choices, initial=initial
+    )
+
+
+def placement_basis_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("Requested or indicated"),
+        choices=[("", "—"), *PlacementBasis.choices],
+        required=False,
+    )
+
+
+class ProgrammeChoiceForm(forms.Form):
+    """A form with the programme model a new trajectory runs: the organisation's own and the
+    shared ones, active only."""
+
+    programme = forms.ModelChoiceField(label=_("Programme model"), queryset=ProgrammeModel.objects)
+
+    def __init__(self, *args: Any, organisation_id: int | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        programme = self.fields["programme"]
+        assert isinstance(programme, forms.ModelChoiceField)
+        programme.queryset = programme_choices(organisation_id)
+
+
+class NewTrajectoryForm(ProgrammeChoiceForm):
+    """A new trajectory for a youth already known in yim (after an earlier one closed); the
+    referral fields of the intake too."""
+
+    referred_on = forms.DateField(label=_("Referral date"), widget=DateInput())
+    referral_source = forms.ChoiceField(label=_("Referred by"), choices=ReferralSource.choices)
+    referral_reason = forms.CharField(label=_("Reason for referral"), widget=text_area())
+    requested_placement = requested_placement_field()
+    placement_basis = placement_basis_field()
+
+    TRAJECTORY_FIELDS = (
+        "programme",
+        "referred_on",
+        "referral_source",
+        "referral_reason",
+        "requested_placement",
+        "placement_basis",
+    )
+
+
+class IntakeForm(NewTrajectoryForm):
     """A new youth and the referral that opens their first trajectory, in one step."""
 
     display_name = forms.CharField(label=_("Name (as shown in yim)"), max_length=120)
@@ -80,20 +127,6 @@ class IntakeForm(forms.Form):
     living_situation = forms.ChoiceField(
         label=_("Living situation"), choices=LivingSituation.choices, required=False
     )
-    programme = forms.ModelChoiceField(label=_("Programme model"), queryset=ProgrammeModel.objects)
-    referred_on = forms.DateField(label=_("Referral date"), widget=DateInput())
-    referral_source = forms.ChoiceField(label=_("Referred by"), choices=ReferralSource.choices)
-    referral_reason = forms.CharField(label=_("Reason for referral"), widget=text_area())
-    requested_placement = forms.ChoiceField(
-        label=_("Placement requested or indicated"),
-        choices=PlacementType.choices,
-        initial=PlacementType.NONE,
-    )
-    placement_basis = forms.ChoiceField(
-        label=_("Requested or indicated"),
-        choices=[("", "—"), *PlacementBasis.choices],
-        required=False,
-    )
 
     YOUTH_FIELDS = (
         "display_name",
@@ -102,45 +135,7 @@ class IntakeForm(forms.Form):
         "school_work_status",
         "living_situation",
     )
-    TRAJECTORY_FIELDS = (
-        "programme",
-        "referred_on",
-        "referral_source",
-        "referral_reason",
-        "requested_placement",
-        "placement_basis",
-    )
-
-    def __init__(self, *args: Any, organisation_id: int | None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        programme = self.fields["programme"]
-        assert isinstance(programme, forms.ModelChoiceField)
-        programme.queryset = programme_choices(organisation_id)
-
-
-class NewTrajectoryForm(forms.Form):
-    """A new trajectory for a youth already known in yim (after an earlier one closed)."""
-
-    programme = forms.ModelChoiceField(label=_("Programme model"), queryset=ProgrammeModel.objects)
-    referred_on = forms.DateField(label=_("Referral date"), widget=DateInput())
-    referral_source = forms.ChoiceField(label=_("Referred by"), choices=ReferralSource.choices)
-    referral_reason = forms.CharField(label=_("Reason for referral"), widget=text_area())
-    requested_placement = forms.ChoiceField(
-        label=_("Placement requested or indicated"),
-        choices=PlacementType.choices,
-        initial=PlacementType.NONE,
-    )
-    placement_basis = forms.ChoiceField(
-        label=_("Requested or indicated"),
-        choices=[("", "—"), *PlacementBasis.choices],
-        required=False,
-    )
-
-    def __init__(self, *args: Any, organisation_id: int | None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        programme = self.fields["programme"]
-        assert isinstance(programme, forms.ModelChoiceField)
-        programme.queryset = programme_choices(organisation_id)
+    field_order = (*YOUTH_FIELDS, *NewTrajectoryForm.TRAJECTORY_FIELDS)
 
 
 class ReferralForm(DomainForm):
@@ -441,6 +436,13 @@ def _yes_no(value: str) -> bool | None:
     return {"yes": True, "no": False}.get(value)
 
 
+def yes_no_field(label: Any, *, required: bool = False) -> forms.TypedChoiceField:
+    """Yes, no, or (when not required) not answered: True, False or None."""
+    return forms.TypedChoiceField(
+        label=label, choices=YES_NO, coerce=_yes_no, empty_value=None, required=required
+    )
+
+
 class FollowUpForm(ActionForm):
     done_on = forms.DateField(label=_("Done on"), widget=DateInput())
     outcome = forms.ChoiceField(
@@ -456,25 +458,13 @@ class FollowUpForm(ActionForm):
     jim = forms.ModelChoiceField(
         label=_("The JIM it is about"), queryset=Candidate.objects.none(), required=False
     )
-    jim_contact_continues = forms.TypedChoiceField(
-        label=_("Contact with the JIM continues"),
-        choices=YES_NO,
-        coerce=_yes_no,
-        empty_value=None,
-        required=False,
-    )
+    jim_contact_continues = yes_no_field(_("Contact with the JIM continues"))
     contact_frequency = forms.ChoiceField(
         label=_("How often"),
         choices=[("", "—"), *FollowUp._meta.get_field("contact_frequency").choices],  # type: ignore[misc]
         required=False,
     )
-    placement_after_all = forms.TypedChoiceField(
-        label=_("Placed out of home after all"),
-        choices=YES_NO,
-        coerce=_yes_no,
-        empty_value=None,
-        required=False,
-    )
+    placement_after_all = yes_no_field(_("Placed out of home after all"))
     placement_type = forms.ChoiceField(
         label=_("Placement"), choices=[("", "—"), *PlacementType.choices], required=False
     )

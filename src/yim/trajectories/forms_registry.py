@@ -13,13 +13,16 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from yim.core.forms import ActionForm, DateInput, DomainForm, text_area
-from yim.programmes.models import ProgrammeModel
-from yim.trajectories.forms import YES_NO, _yes_no, programme_choices
+from yim.trajectories.forms import (
+    ProgrammeChoiceForm,
+    placement_basis_field,
+    requested_placement_field,
+    yes_no_field,
+)
 from yim.trajectories.models import (
     OUT_OF_HOME,
     Gender,
     LivingSituation,
-    PlacementBasis,
     PlacementEpisode,
     PlacementType,
     ReferralSource,
@@ -31,12 +34,7 @@ OUT_OF_HOME_CHOICES = [("", "—"), *[c for c in PlacementType.choices if c[0] i
 class DecisionOutcomeForm(ActionForm):
     """Was a finalised out-of-home decision carried out, and when did the placement begin?"""
 
-    carried_out = forms.TypedChoiceField(
-        label=_("The placement was carried out"),
-        choices=YES_NO,
-        coerce=_yes_no,
-        empty_value=None,
-    )
+    carried_out = yes_no_field(_("The placement was carried out"), required=True)
     started_on = forms.DateField(
         label=_("Began on"),
         widget=DateInput(),
@@ -98,8 +96,10 @@ class LivingSituationForm(ActionForm):
 # --- comparison (care-as-usual) trajectories ------------------------------------------------
 
 
-class ComparisonForm(forms.Form):
+class ComparisonForm(ProgrammeChoiceForm):
     """One comparison trajectory: baseline facts and the placement that was realised."""
+
+    field_order = ("reference", "date_of_birth", "gender", "programme")
 
     reference = forms.CharField(
         label=_("Reference (as shown in yim)"),
@@ -109,21 +109,12 @@ class ComparisonForm(forms.Form):
     )
     date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput())
     gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, required=False)
-    programme = forms.ModelChoiceField(label=_("Programme model"), queryset=ProgrammeModel.objects)
     referred_on = forms.DateField(label=_("Referral date"), widget=DateInput())
     referral_source = forms.ChoiceField(
         label=_("Referred by"), choices=ReferralSource.choices, initial=ReferralSource.OTHER
     )
-    requested_placement = forms.ChoiceField(
-        label=_("Placement requested or indicated"),
-        choices=PlacementType.choices,
-        initial=PlacementType.RESIDENTIAL,
-    )
-    placement_basis = forms.ChoiceField(
-        label=_("Requested or indicated"),
-        choices=[("", "—"), *PlacementBasis.choices],
-        required=False,
-    )
+    requested_placement = requested_placement_field(PlacementType.RESIDENTIAL)
+    placement_basis = placement_basis_field()
     realised_placement = forms.ChoiceField(
         label=_("Placement realised"), choices=PlacementType.choices, initial=PlacementType.NONE
     )
@@ -137,22 +128,11 @@ class ComparisonForm(forms.Form):
         help_text=_("Leave empty while it goes on."),
     )
 
-    def __init__(self, *args: Any, organisation_id: int | None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        programme = self.fields["programme"]
-        assert isinstance(programme, forms.ModelChoiceField)
-        programme.queryset = programme_choices(organisation_id)
 
+class ComparisonImportForm(ProgrammeChoiceForm):
+    field_order = ("file", "programme")
 
-class ComparisonImportForm(forms.Form):
     file = forms.FileField(
         label=_("File (CSV or XLSX)"),
         help_text=_("A header row, then one comparison youth per row. See the guide."),
     )
-    programme = forms.ModelChoiceField(label=_("Programme model"), queryset=ProgrammeModel.objects)
-
-    def __init__(self, *args: Any, organisation_id: int | None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        programme = self.fields["programme"]
-        assert isinstance(programme, forms.ModelChoiceField)
-        programme.queryset = programme_choices(organisation_id)

@@ -35,6 +35,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append(("web:user_list", _("Users")))
         if policy.can_manage_programmes(user):
             items.append(("programmes:list", _("Programmes")))
+        if policy.can_see_evidence(user):
+            items.append(("evidence:summary", _("Evidence")))
+            items.append(("jobs:list", _("Background work")))
         if policy.can_use_research(user):
             items.append(("research:home", _("Research")))
         if policy.can_use_qualitative(user):

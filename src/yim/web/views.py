@@ -6,6 +6,7 @@ Views parse and authorise (through :mod:`yim.policy`) and leave rules to the mod
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -39,6 +40,18 @@ PAGE_SIZE = 25
 
 def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
     return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+def _audit(
+    request: AuthenticatedHttpRequest,
+    action: Any,
+    youth: Youth | None = None,
+    obj: Any = None,
+    detail: str = "",
+    **extra: Any,
+) -> None:
+    """One audit row for what the signed-in user does or sees on these pages."""
+    record(request.user, action, request=request, youth=youth, obj=obj, detail=detail, **extra)
 
 
 @require_GET
@@ -81,10 +94,9 @@ def _render_youth_list(
     if query:
         queryset = queryset.filter(display_name__icontains=query)
     page = _page(request, queryset)
-    record(
-        request.user,
+    _audit(
+        request,
         Action.LIST,
-        request=request,
         detail=f"youth list page {page.number}" + (" (search)" if query else ""),
     )
     return render(
@@ -113,16 +125,9 @@ def _render_youth_detail(
     """The youth page (audited as a view); a refused invitation form is shown again as typed."""
     grants = request.session.get(policy.BREAK_GLASS_SESSION_KEY, {})
     via_break_glass = str(youth.pk) in grants and youth.team_id != request.user.team_id
-    record(
-        request.user,
-        Action.VIEW,
-        request=request,
-        youth=youth,
-        obj=youth,
-        detail=detail,
-        capacity=policy.capacity(request.user, youth, break_glass=via_break_glass),
-        break_glass_reason=grants.get(str(youth.pk), "") if via_break_glass else "",
-    )
+    reason = grants.get(str(youth.pk), "") if via_break_glass else ""
+    capacity = policy.capacity(request.user, youth, break_glass=via_break_glass)
+    _audit(request, Action.VIEW, youth, youth, detail, capacity=capacity, break_glass_reason=reason)
     can_invite = policy.can_invite_portal_user(request.user, youth)
     invitations = (
         Invitation.objects.filter(youth=youth).order_by("-created_at")[:10] if can_invite else []
@@ -146,10 +151,10 @@ def _render_youth_detail(
 def _youth_page(user: User, youth: Youth) -> dict[str, object]:
     """The staff view of the youth page: timeline, network map, current JIM, open tasks."""
     from yim.monitoring.charts import domain_chart_svgs
-    from yim.trajectories.views_network import current_trajectory, inline_svg
-    from yim.trajectories.views_timeline import open_tasks, timeline_for
+    from yim.trajectories.network_drawing import inline_svg
+    from yim.trajectories.timeline import open_tasks, timeline_for
 
-    trajectory = current_trajectory(youth)
+    trajectory = youth.current_trajectory()
     trajectories = list(youth.trajectories.select_related("programme").order_by("-started_at"))
     return {
         "show_trajectories": True,
@@ -179,15 +184,16 @@ def break_glass_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     grants = dict(request.session.get(policy.BREAK_GLASS_SESSION_KEY, {}))
     grants[str(youth.pk)] = form.cleaned_data["reason"]
     request.session[policy.BREAK_GLASS_SESSION_KEY] = grants
-    record(
-        request.user,
+    granted = "break-the-glass access granted for this session"
+    reason = form.cleaned_data["reason"]
+    _audit(
+        request,
         Action.VIEW,
-        request=request,
-        youth=youth,
-        obj=youth,
+        youth,
+        youth,
+        granted,
         capacity="break_glass",
-        break_glass_reason=form.cleaned_data["reason"],
-        detail="break-the-glass access granted for this session",
+        break_glass_reason=reason,
     )
     return redirect("web:youth_detail", pk=youth.pk)
 
@@ -229,14 +235,7 @@ def invite_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return _render_youth_detail(
             request, youth, invitation_form=form, status=409, detail="invitation sent twice"
         )
-    record(
-        request.user,
-        Action.CREATE,
-        request=request,
-        youth=youth,
-        obj=invitation,
-        detail=f"invitation for {invitation.role}",
-    )
+    _audit(request, Action.CREATE, youth, invitation, f"invitation for {invitation.role}")
     link = settings.BASE_URL + reverse("accounts:accept_invitation", args=[token])
     return _invitation_page(request, youth, invitation, link)
 
@@ -254,14 +253,8 @@ def _invitation_page(
             language=translation.get_language() or "",
             name=invitation.display_name,
         )
-        record(
-            request.user,
-            Action.UPDATE,
-            request=request,
-            youth=youth,
-            obj=invitation,
-            detail="invitation e-mailed" if sent.ok else "invitation e-mail failed",
-        )
+        mailed = "invitation e-mailed" if sent.ok else "invitation e-mail failed"
+        _audit(request, Action.UPDATE, youth, invitation, mailed)
     return render(
         request,
         "web/invitation_created.html",
@@ -302,13 +295,12 @@ def _withdraw_invitation(request: AuthenticatedHttpRequest, youth: Youth) -> Htt
     with transaction.atomic():
         withdrawn = invitation.withdraw()
         if withdrawn:
-            record(
-                request.user,
+            _audit(
+                request,
                 Action.UPDATE,
-                request=request,
-                youth=youth,
-                obj=invitation,
-                detail=f"invitation for {invitation.role} withdrawn",
+                youth,
+                invitation,
+                f"invitation for {invitation.role} withdrawn",
             )
     if withdrawn:
         messages.success(
@@ -345,7 +337,7 @@ def audit_search_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         if data.get("date_to"):
             queryset = queryset.filter(at__lte=datetime.combine(data["date_to"], time.max, tz))
     # Log the search first: the page's count and rows must then come from one snapshot.
-    record(request.user, Action.SEARCH, request=request, detail="audit log search")
+    _audit(request, Action.SEARCH, detail="audit log search")
     page = _page(request, queryset.order_by("-id"), 50)
     return render(request, "web/audit_search.html", {"form": form, "page": page})
 

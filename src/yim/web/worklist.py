@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from yim import policy
 from yim.accounts.models import Role
 from yim.trajectories.models import Candidate, FollowUp, Response
-from yim.trajectories.views_overview import overview_queryset, overview_row
+from yim.trajectories.overview_rows import overview_queryset, overview_row
 
 SOON_DAYS = 14
 MAX_ITEMS = 50

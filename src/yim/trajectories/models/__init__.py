@@ -3,9 +3,34 @@ plans, the placement gate, closure and follow-up.
 
 Every rule lives in these models (fat models): forms, the API, commands and direct calls all
 go through ``save()`` / ``full_clean()`` and the domain methods, so they meet the same rules.
+
+The modules import each other one way (the ``trajectory-models-one-way`` contract in
+``.importlinter`` holds it), each only from the rows below its own::
+
+    advice | retention                                         (the JIM's advice; erasure)
+    closure | episodes | living | meetings | nomination | placement
+    consent                                                    (consent to a JIM)
+    network | trajectory | youth
+    queries                     (the trajectory queryset: caseload, overview)
+    base                        (today, event-date checks, TrajectoryPart)
+    choices                     (the choices several modules name)
+
+A module that needs a model of a higher row (the trajectory opening a nomination round or
+recording its closure) reaches it through a reverse relation (``self.nomination_rounds``)
+or ``apps.get_model``; type hints import it under ``TYPE_CHECKING`` only.
 """
 
 from yim.programmes.phases import Phase
+from yim.trajectories.models.advice import JimAdvice, decisions_open_for_advice
+from yim.trajectories.models.choices import (
+    OUT_OF_HOME,
+    Cohort,
+    ContactFrequency,
+    MeetingKind,
+    PlacementBasis,
+    PlacementType,
+    ReferralSource,
+)
 from yim.trajectories.models.closure import (
     Closure,
     ClosureReason,
@@ -31,13 +56,11 @@ from yim.trajectories.models.meetings import (
     Goal,
     GoalStatus,
     Meeting,
-    MeetingKind,
     SafetyPlan,
 )
 from yim.trajectories.models.network import (
     PARENTAL_RELATIONS,
     AgeBand,
-    ContactFrequency,
     NetworkPerson,
     NetworkTie,
     Relation,
@@ -58,15 +81,7 @@ from yim.trajectories.models.placement import (
     PlacementDecision,
 )
 from yim.trajectories.models.retention import ErasureRequest, Tombstone
-from yim.trajectories.models.trajectory import (
-    OUT_OF_HOME,
-    Cohort,
-    PhaseTransition,
-    PlacementBasis,
-    PlacementType,
-    ReferralSource,
-    Trajectory,
-)
+from yim.trajectories.models.trajectory import PhaseTransition, Trajectory
 from yim.trajectories.models.youth import Gender, LivingSituation, SchoolWorkStatus, Youth
 
 __all__ = [
@@ -94,6 +109,7 @@ __all__ = [
     "Goal",
     "GoalStatus",
     "HolderConsent",
+    "JimAdvice",
     "JimConsultation",
     "JimEndReason",
     "JimRelationship",
@@ -124,4 +140,5 @@ __all__ = [
     "Tombstone",
     "Trajectory",
     "Youth",
+    "decisions_open_for_advice",
 ]

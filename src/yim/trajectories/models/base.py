@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -51,6 +52,14 @@ def check_event_date(
         errors.add(field, not_before_message or _("This date is too early."))
 
 
+def of_trajectory(related_name: str, **options: Any) -> Any:
+    """The trajectory a record belongs to: deleted with it, reached from it as
+    ``trajectory.<related_name>``. The same field as the one written out (no migration)."""
+    return models.ForeignKey(
+        "trajectories.Trajectory", on_delete=models.CASCADE, related_name=related_name, **options
+    )
+
+
 class TrajectoryPart(VersionedModel):
     """A record that belongs to one trajectory and is frozen once the trajectory is closed."""
 
@@ -64,6 +73,22 @@ class TrajectoryPart(VersionedModel):
         if getattr(self, "trajectory_id", None) is None:
             return None
         return self.trajectory  # type: ignore[attr-defined]
+
+    def check_in_trajectory(
+        self, errors: Errors, field: str, trajectory: Trajectory, *, message: Any = None
+    ) -> None:
+        """The rule for the dates of a trajectory's records, written once: the date in
+        ``field`` lies not in the future, not before the youth's birth, and not before the
+        start of ``trajectory`` (``message`` words the last for an event with a name of its
+        own, e.g. a nomination round)."""
+        check_event_date(
+            errors,
+            field,
+            getattr(self, field),
+            date_of_birth=trajectory.youth.date_of_birth,
+            not_before=trajectory.started_on,
+            not_before_message=message or _("This date lies before the start of the trajectory."),
+        )
 
     def _trajectory_closed(self) -> bool:
         trajectory = self.owning_trajectory()

@@ -9,17 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from yim.core.errors import DomainError
-from yim.core.models import Errors
+from yim.core.models import Errors, by_account
 from yim.programmes.phases import Phase
 from yim.trajectories import rules
-from yim.trajectories.models.base import TrajectoryPart, check_event_date, today
-from yim.trajectories.models.network import ContactFrequency
-from yim.trajectories.models.trajectory import OUT_OF_HOME, PlacementType
+from yim.trajectories.models.base import TrajectoryPart, check_event_date, of_trajectory, today
+from yim.trajectories.models.choices import OUT_OF_HOME, ContactFrequency, PlacementType
 
 
 class ClosureReason(models.TextChoices):
@@ -54,9 +52,7 @@ class Closure(TrajectoryPart):
         _("JIM relationship at closure"), max_length=20, choices=JimRelationship.choices
     )
     note = models.TextField(_("note"), blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    closed_by = by_account()
 
     class Meta:
         verbose_name = _("closure")
@@ -108,15 +104,17 @@ class FollowUpQuerySet(models.QuerySet["FollowUp"]):
     def due(self, as_of: dt.date | None = None) -> FollowUpQuerySet:
         return self.filter(done_on__isnull=True, due_on__lte=as_of or today())
 
+    def overdue(self, as_of: dt.date | None = None) -> FollowUpQuerySet:
+        """Not done, and the due day lies before ``as_of`` (see :meth:`FollowUp.is_overdue`)."""
+        return self.filter(done_on__isnull=True, due_on__lt=as_of or today())
+
 
 class FollowUp(TrajectoryPart):
     """A follow-up task after closure; planned by :meth:`Trajectory.close`."""
 
     allowed_after_closure = True
 
-    trajectory = models.ForeignKey(
-        "trajectories.Trajectory", on_delete=models.CASCADE, related_name="follow_ups"
-    )
+    trajectory = of_trajectory("follow_ups")
     months = models.PositiveSmallIntegerField(_("months after closure"), editable=False)
     due_on = models.DateField(_("due"), editable=False)
     done_on = models.DateField(_("done on"), null=True, blank=True)
@@ -151,9 +149,7 @@ class FollowUp(TrajectoryPart):
         _("placement"), max_length=20, choices=PlacementType.choices, blank=True
     )
     note = models.TextField(_("note"), blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    recorded_by = by_account()
 
     objects = FollowUpQuerySet.as_manager()
 

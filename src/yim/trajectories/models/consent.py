@@ -13,15 +13,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yim.core.errors import DomainError
-from yim.core.models import Errors
+from yim.core.models import Errors, by_account
 from yim.trajectories import rules
-from yim.trajectories.models.base import TrajectoryPart, check_event_date
+from yim.trajectories.models.base import TrajectoryPart, check_event_date, of_trajectory
 from yim.trajectories.models.network import NetworkPerson
 
 GIVEN = frozenset({"yes", "reluctant_yes"})
@@ -126,12 +125,7 @@ class ConsentRecord(TrajectoryPart):
     is a fact: it is never edited; a new record supersedes an earlier one.
     """
 
-    trajectory = models.ForeignKey(
-        "trajectories.Trajectory",
-        on_delete=models.CASCADE,
-        related_name="consents",
-        editable=False,
-    )
+    trajectory = of_trajectory("consents", editable=False)
     candidate = models.ForeignKey(
         "trajectories.Candidate", on_delete=models.CASCADE, related_name="consents"
     )
@@ -155,9 +149,7 @@ class ConsentRecord(TrajectoryPart):
     )
     given_at = models.DateTimeField(_("date and time"), default=timezone.now)
     note = models.TextField(_("note"), blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    recorded_by = by_account()
 
     class Meta:
         ordering = ["given_at", "pk"]

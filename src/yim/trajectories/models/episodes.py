@@ -22,14 +22,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from yim.core.errors import DomainError
-from yim.core.models import Errors
-from yim.trajectories.models.base import TrajectoryPart, check_event_date
-from yim.trajectories.models.trajectory import OUT_OF_HOME, PlacementType
+from yim.core.models import Errors, by_account
+from yim.trajectories.models.base import TrajectoryPart, check_event_date, of_trajectory
+from yim.trajectories.models.choices import OUT_OF_HOME, PlacementType
 
 
 class EpisodeSource(models.TextChoices):
@@ -53,9 +52,7 @@ class PlacementEpisode(TrajectoryPart):
     # happened is recorded afterwards too.
     allowed_after_closure = True
 
-    trajectory = models.ForeignKey(
-        "trajectories.Trajectory", on_delete=models.CASCADE, related_name="placement_episodes"
-    )
+    trajectory = of_trajectory("placement_episodes")
     source = models.CharField(_("source"), max_length=30, choices=EpisodeSource.choices)
     decision = models.OneToOneField(
         "trajectories.PlacementDecision",
@@ -74,9 +71,7 @@ class PlacementEpisode(TrajectoryPart):
         _("ended on"), null=True, blank=True, help_text=_("Leave empty while it goes on.")
     )
     note = models.TextField(_("note"), blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    recorded_by = by_account()
     recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
     objects = PlacementEpisodeQuerySet.as_manager()

@@ -11,13 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from yim.core.errors import DomainError
-from yim.core.models import Errors, ValidatedModel
-from yim.trajectories.models.base import check_event_date
+from yim.core.models import Errors, ValidatedModel, by_account
+from yim.trajectories.models.base import check_event_date, today
 from yim.trajectories.models.youth import LivingSituation, Youth
 
 
@@ -34,9 +33,7 @@ class LivingSituationRecord(ValidatedModel):
     )
     since = models.DateField(_("since"))
     note = models.TextField(_("note"), blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    recorded_by = by_account()
     recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
     class Meta:
@@ -101,8 +98,6 @@ class LivingSituationRecord(ValidatedModel):
     @classmethod
     def current_for(cls, youth: Youth, on: dt.date | None = None) -> str:
         """The situation on ``on`` (default: today), or "" when none is recorded by then."""
-        from yim.trajectories.models.base import today
-
         latest = (
             cls.objects.filter(youth=youth, since__lte=on or today())
             .order_by("-since", "-pk")

@@ -14,34 +14,22 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from yim.core.errors import DomainError
-from yim.core.models import Errors
+from yim.core.models import Errors, by_account
 from yim.programmes.phases import Phase
 from yim.trajectories.errors import TrajectoryClosed
-from yim.trajectories.models.base import TrajectoryPart, check_event_date
-
-
-class MeetingKind(models.TextChoices):
-    POSITIONING = "positioning", _("Positioning (kick-off)")
-    EVALUATION = "evaluation", _("Evaluation")  # cadence per programme (default two months)
-    SCHOOL = "school", _("School")
-    CRISIS = "crisis", _("Crisis")
-    PLACEMENT = "placement", _("Placement deliberation")
-    OTHER = "other", _("Other")
+from yim.trajectories.models.base import TrajectoryPart, check_event_date, of_trajectory
+from yim.trajectories.models.choices import MeetingKind
 
 
 class Meeting(TrajectoryPart):
-    trajectory = models.ForeignKey(
-        "trajectories.Trajectory", on_delete=models.CASCADE, related_name="meetings"
-    )
+    trajectory = of_trajectory("meetings")
     kind = models.CharField(_("kind of meeting"), max_length=20, choices=MeetingKind.choices)
     held_on = models.DateField(_("date"))
     decisions = models.TextField(_("decisions"), blank=True)
     youth_view = models.TextField(_("the youth's own view"), blank=True)
     jim_input = models.TextField(_("the JIM's input"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    recorded_by = by_account()
 
     class Meta:
         ordering = ["-held_on", "-pk"]
@@ -56,14 +44,7 @@ class Meeting(TrajectoryPart):
         super().clean()
         errors = Errors()
         trajectory = self.trajectory
-        check_event_date(
-            errors,
-            "held_on",
-            self.held_on,
-            date_of_birth=trajectory.youth.date_of_birth,
-            not_before=trajectory.started_on,
-            not_before_message=_("This date lies before the start of the trajectory."),
-        )
+        self.check_in_trajectory(errors, "held_on", trajectory)
         if self.kind == MeetingKind.POSITIONING and trajectory.active_jim is None:
             errors.add("kind", _("A positioning meeting positions the JIM: record the JIM first."))
         errors.raise_if_any()
@@ -132,14 +113,7 @@ class CarePlan(TrajectoryPart):
         super().clean()
         errors = Errors()
         trajectory = self.trajectory
-        check_event_date(
-            errors,
-            "made_on",
-            self.made_on,
-            date_of_birth=trajectory.youth.date_of_birth,
-            not_before=trajectory.started_on,
-            not_before_message=_("This date lies before the start of the trajectory."),
-        )
+        self.check_in_trajectory(errors, "made_on", trajectory)
         if not trajectory.transitions.filter(phase=Phase.NETWORK_EXPLORATION).exists():
             errors.add(
                 "made_on",
@@ -213,9 +187,7 @@ class Goal(TrajectoryPart):
 class SafetyPlan(TrajectoryPart):
     """A safety plan for an unsafe situation; it runs in parallel with the search for a JIM."""
 
-    trajectory = models.ForeignKey(
-        "trajectories.Trajectory", on_delete=models.CASCADE, related_name="safety_plans"
-    )
+    trajectory = of_trajectory("safety_plans")
     made_on = models.DateField(_("made on"))
     concerns = models.TextField(_("what is unsafe"))
     measures = models.TextField(_("agreed measures"))
@@ -235,14 +207,7 @@ class SafetyPlan(TrajectoryPart):
         errors = Errors()
         trajectory = self.trajectory
         dob = trajectory.youth.date_of_birth
-        check_event_date(
-            errors,
-            "made_on",
-            self.made_on,
-            date_of_birth=dob,
-            not_before=trajectory.started_on,
-            not_before_message=_("This date lies before the start of the trajectory."),
-        )
+        self.check_in_trajectory(errors, "made_on", trajectory)
         check_event_date(
             errors,
             "ended_on",

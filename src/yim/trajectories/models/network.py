@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yim.core.errors import DomainError
 from yim.core.models import Errors, VersionedModel
+from yim.trajectories.models.choices import ContactFrequency
 
 
 class Relation(models.TextChoices):
@@ -52,14 +53,6 @@ class AgeBand(models.TextChoices):
 
 
 MINOR_AGE_BANDS = frozenset({AgeBand.UNDER_12, AgeBand.AGE_12_15, AgeBand.AGE_16_17})
-
-
-class ContactFrequency(models.TextChoices):
-    DAILY = "daily", _("Daily")
-    WEEKLY = "weekly", _("Weekly")
-    MONTHLY = "monthly", _("Monthly")
-    FEW_TIMES_A_YEAR = "yearly", _("A few times a year")
-    NONE = "none", _("No contact")
 
 
 class SupportType(models.TextChoices):

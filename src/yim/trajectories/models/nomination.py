@@ -15,15 +15,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Max, Q
 from django.utils.translation import gettext_lazy as _
 
 from yim.core.errors import DomainError
-from yim.core.models import Errors, ValidatedModel
+from yim.core.models import Errors, ValidatedModel, by_account
 from yim.trajectories import rules
-from yim.trajectories.models.base import TrajectoryPart, check_event_date, today
+from yim.trajectories.models.base import TrajectoryPart, check_event_date, of_trajectory, today
 from yim.trajectories.models.consent import ConsentRecord, ConsentStatus, HolderConsent
 
 
@@ -36,9 +35,7 @@ class RoundOutcome(models.TextChoices):
 class NominationRound(TrajectoryPart):
     """One round of candidates named by the youth. One round is open at a time."""
 
-    trajectory = models.ForeignKey(
-        "trajectories.Trajectory", on_delete=models.CASCADE, related_name="nomination_rounds"
-    )
+    trajectory = of_trajectory("nomination_rounds")
     number = models.PositiveSmallIntegerField(_("round"), editable=False)
     started_on = models.DateField(_("started"))
     closed_on = models.DateField(_("closed"), null=True, blank=True, editable=False)
@@ -49,9 +46,7 @@ class NominationRound(TrajectoryPart):
         default=RoundOutcome.OPEN,
         editable=False,
     )
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    by = by_account()
 
     class Meta:
         ordering = ["trajectory", "number"]
@@ -74,13 +69,11 @@ class NominationRound(TrajectoryPart):
         super().clean()
         errors = Errors()
         trajectory = self.trajectory
-        check_event_date(
+        self.check_in_trajectory(
             errors,
             "started_on",
-            self.started_on,
-            date_of_birth=trajectory.youth.date_of_birth,
-            not_before=trajectory.started_on,
-            not_before_message=_("A round cannot start before the trajectory did."),
+            trajectory,
+            message=_("A round cannot start before the trajectory did."),
         )
         if self._state.adding:
             if trajectory.active_jim is not None:
@@ -131,12 +124,7 @@ class Candidate(TrajectoryPart):
 
     round = models.ForeignKey(NominationRound, on_delete=models.CASCADE, related_name="candidates")
     # Denormalised from the round so that "one active JIM per trajectory" is a database rule.
-    trajectory = models.ForeignKey(
-        "trajectories.Trajectory",
-        on_delete=models.CASCADE,
-        related_name="candidates",
-        editable=False,
-    )
+    trajectory = of_trajectory("candidates", editable=False)
     person = models.ForeignKey(
         "trajectories.NetworkPerson",
         on_delete=models.PROTECT,
@@ -151,9 +139,7 @@ class Candidate(TrajectoryPart):
     response_on = models.DateField(_("response date"), null=True, blank=True)
     decline_reason = models.TextField(_("reason for declining"), blank=True)
     minor_confirmed_on = models.DateField(_("under-18 JIM confirmed"), null=True, blank=True)
-    minor_confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    minor_confirmed_by = by_account()
     minor_confirmation = models.TextField(_("why a JIM under 18 is suitable"), blank=True)
     jim_ended_on = models.DateField(_("stopped as JIM"), null=True, blank=True)
     jim_end_reason = models.CharField(
@@ -421,9 +407,7 @@ class NoJimReason(models.TextChoices):
 class NoJimOutcome(TrajectoryPart):
     """'No JIM found': a legitimate outcome that never blocks care."""
 
-    trajectory = models.ForeignKey(
-        "trajectories.Trajectory", on_delete=models.CASCADE, related_name="no_jim_outcomes"
-    )
+    trajectory = of_trajectory("no_jim_outcomes")
     recorded_on = models.DateField(_("recorded"))
     reason = models.CharField(_("reason"), max_length=30, choices=NoJimReason.choices)
     explanation = models.TextField(_("explanation"), blank=True)
@@ -438,14 +422,7 @@ class NoJimOutcome(TrajectoryPart):
         super().clean()
         errors = Errors()
         trajectory = self.trajectory
-        check_event_date(
-            errors,
-            "recorded_on",
-            self.recorded_on,
-            date_of_birth=trajectory.youth.date_of_birth,
-            not_before=trajectory.started_on,
-            not_before_message=_("This date lies before the start of the trajectory."),
-        )
+        self.check_in_trajectory(errors, "recorded_on", trajectory)
         if self.reason == NoJimReason.OTHER and not self.explanation.strip():
             errors.add("explanation", _("Explain the reason."))
         if self._state.adding and trajectory.active_jim is not None:

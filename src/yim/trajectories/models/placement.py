@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -23,11 +22,11 @@ from django.utils.translation import gettext_lazy as _
 
 from yim.accounts.models import Role
 from yim.core.errors import DomainError
-from yim.core.models import Errors
+from yim.core.models import Errors, by_account
 from yim.trajectories import rules
 from yim.trajectories.errors import GateClosed
-from yim.trajectories.models.base import TrajectoryPart, check_event_date, today
-from yim.trajectories.models.trajectory import OUT_OF_HOME, PlacementType
+from yim.trajectories.models.base import TrajectoryPart, of_trajectory, today
+from yim.trajectories.models.choices import OUT_OF_HOME, PlacementType
 
 
 class DecisionStatus(models.TextChoices):
@@ -52,9 +51,7 @@ class PlacementDecisionQuerySet(models.QuerySet["PlacementDecision"]):
 
 
 class PlacementDecision(TrajectoryPart):
-    trajectory = models.ForeignKey(
-        "trajectories.Trajectory", on_delete=models.CASCADE, related_name="placement_decisions"
-    )
+    trajectory = of_trajectory("placement_decisions")
     placement_type = models.CharField(_("decision"), max_length=20, choices=PlacementType.choices)
     decided_on = models.DateField(_("decided on"))
     options_considered = models.TextField(_("options considered"), blank=True)
@@ -72,30 +69,13 @@ class PlacementDecision(TrajectoryPart):
     consultation_due = models.DateField(
         _("JIM consultation due"), null=True, blank=True, editable=False
     )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    decided_by = by_account()
     finalised_at = models.DateTimeField(_("finalised"), null=True, blank=True, editable=False)
-    finalised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
+    finalised_by = by_account(editable=False)
     confirmed_at = models.DateTimeField(
         _("emergency confirmed"), null=True, blank=True, editable=False
     )
-    confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-        verbose_name=_("confirmed by (team lead)"),
-    )
+    confirmed_by = by_account(_("confirmed by (team lead)"), editable=False)
 
     objects = PlacementDecisionQuerySet.as_manager()
 
@@ -167,15 +147,7 @@ class PlacementDecision(TrajectoryPart):
         super().clean()
         errors = Errors()
         trajectory = self.trajectory
-        dob = trajectory.youth.date_of_birth
-        check_event_date(
-            errors,
-            "decided_on",
-            self.decided_on,
-            date_of_birth=dob,
-            not_before=trajectory.started_on,
-            not_before_message=_("This date lies before the start of the trajectory."),
-        )
+        self.check_in_trajectory(errors, "decided_on", trajectory)
         if self.is_emergency and not self.is_out_of_home:
             errors.add("is_emergency", _("Only an out-of-home placement can be an emergency."))
         if self.no_jim_reason.strip() and trajectory.active_jim is not None:
@@ -266,13 +238,24 @@ class PlacementDecision(TrajectoryPart):
         self.no_jim_reason = reason.strip()
         self.save()
 
+    @staticmethod
+    def may_confirm_emergency(user: Any, trajectory_team_id: int | None) -> bool:
+        """Who confirms an emergency placement: a team lead of the trajectory's team. The
+        rule is written here only; :func:`yim.policy.can_confirm_emergency` asks it (and
+        adds that the account is active and its access to youth files is in force)."""
+        return (
+            getattr(user, "role", None) == Role.TEAM_LEAD
+            and trajectory_team_id is not None
+            and getattr(user, "team_id", None) == trajectory_team_id
+        )
+
     def confirm_emergency(self, by: Any, at: dt.datetime | None = None) -> None:
         """A team lead of the trajectory's team confirms an emergency placement."""
         if not self.is_emergency:
             raise DomainError(_("Only an emergency placement needs a team lead's confirmation."))
         if self.confirmed_at is not None:
             raise DomainError(_("This emergency has already been confirmed."))
-        if getattr(by, "role", None) != Role.TEAM_LEAD or by.team_id != self.trajectory.team_id:
+        if not self.may_confirm_emergency(by, self.trajectory.team_id):
             raise DomainError(
                 _("Only a team lead of the youth's team can confirm an emergency placement."),
                 field="confirmed_by",
@@ -302,9 +285,7 @@ class JimConsultation(TrajectoryPart):
     consulted_on = models.DateField(_("consulted on"))
     advice = models.TextField(_("the JIM's advice"))
     weighing = models.TextField(_("how the advice was weighed"))
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    recorded_by = by_account()
 
     class Meta:
         ordering = ["consulted_on", "pk"]
@@ -321,14 +302,7 @@ class JimConsultation(TrajectoryPart):
         errors = Errors()
         decision = self.decision
         trajectory = decision.trajectory
-        check_event_date(
-            errors,
-            "consulted_on",
-            self.consulted_on,
-            date_of_birth=trajectory.youth.date_of_birth,
-            not_before=trajectory.started_on,
-            not_before_message=_("This date lies before the start of the trajectory."),
-        )
+        self.check_in_trajectory(errors, "consulted_on", trajectory)
         jim = self.jim if self.jim_id is not None else None
         if jim is None:
             errors.add("jim", _("Name the JIM who was consulted."))

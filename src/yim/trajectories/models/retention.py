@@ -19,14 +19,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yim.audit.log import record
+from yim.audit.models import Action
 from yim.core.errors import DomainError
-from yim.core.models import Errors, ValidatedModel
-from yim.trajectories.rules import add_months
+from yim.core.models import Errors, ValidatedModel, by_account
+from yim.trajectories.models.trajectory import Trajectory
+from yim.trajectories.models.youth import Youth
+from yim.trajectories.rules import add_months, age_on
 
 #: The organisation decides on a request for destruction within this many months.
 ERASURE_DECISION_MONTHS = 3
@@ -92,9 +98,7 @@ class ErasureRequest(ValidatedModel):
     )
     decision_note = models.TextField(_("reason"), blank=True)
     decided_on = models.DateField(_("decided on"), null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    decided_by = by_account()
 
     class Meta:
         ordering = ["requested_on", "pk"]
@@ -125,8 +129,6 @@ class ErasureRequest(ValidatedModel):
     def receive(cls, *, youth: Any, requested_on: dt.date, requested_by: str, by: Any) -> Any:
         """Record a written request. Who may ask follows the youth's age on the day: the
         youth from 12; a parent while the youth is under 16."""
-        from yim.trajectories.rules import age_on
-
         age = age_on(youth.date_of_birth, requested_on)
         if requested_by == Requester.YOUTH and age < 12:
             raise DomainError(
@@ -202,9 +204,6 @@ def erase_youth(youth: Any, *, by: Any, basis: str, request: Any = None) -> Tomb
     then the youth with the network, assessments, sharing choices, portal links and
     invitations. Requests for destruction keep their decision (their youth becomes empty).
     """
-    from yim.audit.log import record
-    from yim.audit.models import Action
-
     if basis == ErasureBasis.RETENTION_EXPIRED and not youth_is_due(youth):
         raise DomainError(_("The retention period of this file has not ended."), field="basis")
     with transaction.atomic():
@@ -241,10 +240,6 @@ _PROTECTING = (
 
 
 def _delete_file_records(youth: Any) -> None:
-    from django.apps import apps
-
-    from yim.trajectories.models.trajectory import Trajectory
-
     for app_label, name, path in _PROTECTING:
         apps.get_model(app_label, name)._base_manager.filter(**{path: youth}).delete()
     Trajectory.objects.filter(youth=youth).delete()
@@ -253,18 +248,13 @@ def _delete_file_records(youth: Any) -> None:
 def due_for_destruction(organisation_id: int, as_of: dt.date | None = None) -> Any:
     """The youth of the organisation whose retention period has ended on ``as_of``: no open
     trajectory, and the last closure at least ``YIM_RETENTION_YEARS`` years ago. One query."""
-    from django.db.models import Exists, Max, OuterRef
-
-    from yim.trajectories.models.trajectory import Trajectory
-    from yim.trajectories.models.youth import Youth
-
     as_of = as_of or timezone.localdate()
     years = retention_years()
     try:
         cutoff = as_of.replace(year=as_of.year - years)
     except ValueError:  # 29 February
         cutoff = as_of.replace(year=as_of.year - years, day=28)
-    open_ = Trajectory.objects.filter(youth=OuterRef("pk"), closed_at__isnull=True)
+    open_ = Trajectory.objects.open().filter(youth=OuterRef("pk"))
     return (
         Youth.objects.filter(organisation_id=organisation_id)
         .annotate(last_closed=Max("trajectories__closure__closed_on"))

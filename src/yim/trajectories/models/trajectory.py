@@ -11,10 +11,11 @@ import datetime as dt
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Max, Min, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +32,15 @@ from yim.programmes.phases import (
 from yim.trajectories import rules
 from yim.trajectories.errors import TrajectoryClosed
 from yim.trajectories.models.base import check_event_date, today
+from yim.trajectories.models.choices import OUT_OF_HOME as OUT_OF_HOME  # re-exported
+from yim.trajectories.models.choices import (
+    Cohort,
+    MeetingKind,
+    PlacementBasis,
+    PlacementType,
+    ReferralSource,
+)
+from yim.trajectories.models.queries import TrajectoryQuerySet as TrajectoryQuerySet
 
 #: Phases reached by recording something, never picked by hand (see ``choose_phase``).
 RECORDED_PHASES: frozenset[str] = frozenset({Phase.REFERRAL, Phase.CLOSURE, Phase.FOLLOW_UP})
@@ -39,75 +49,6 @@ if TYPE_CHECKING:
     from yim.accounts.models import User
     from yim.trajectories.models.closure import Closure
     from yim.trajectories.models.nomination import Candidate, NoJimOutcome, NominationRound
-
-
-class ReferralSource(models.TextChoices):
-    NEIGHBOURHOOD_TEAM = "neighbourhood_team", _("Neighbourhood team")
-    YOUTH_PROTECTION = "youth_protection", _("Youth protection")
-    CERTIFIED_INSTITUTION = "certified_institution", _("Certified institution")
-    GENERAL_PRACTITIONER = "gp", _("General practitioner")
-    SCHOOL = "school", _("School")
-    POLICE_OR_HALT = "police_halt", _("Police or Halt")
-    YOUTH_OR_FAMILY = "youth_family", _("Youth or family")
-    OTHER = "other", _("Other")
-
-
-class PlacementType(models.TextChoices):
-    """Out-of-home placement types (and 'none' for a referral without one)."""
-
-    NONE = "none", _("No placement")
-    FOSTER_CARE = "foster_care", _("Foster care")
-    RESIDENTIAL = "residential", _("Residential care")
-    SEMI_SECURE = "semi_secure", _("Semi-secure residential care")
-
-
-OUT_OF_HOME = frozenset(
-    {PlacementType.FOSTER_CARE, PlacementType.RESIDENTIAL, PlacementType.SEMI_SECURE}
-)
-
-
-class PlacementBasis(models.TextChoices):
-    REQUESTED = "requested", _("Requested")
-    INDICATED = "indicated", _("Indicated")
-
-
-class Cohort(models.TextChoices):
-    JIM = "jim", _("JIM approach")
-    COMPARISON = "comparison", _("Comparison group (residential care as usual)")
-
-
-class TrajectoryQuerySet(models.QuerySet["Trajectory"]):
-    def open(self) -> TrajectoryQuerySet:
-        return self.filter(closed_at__isnull=True)
-
-    def closed(self) -> TrajectoryQuerySet:
-        return self.filter(closed_at__isnull=False)
-
-    def with_mentor_dates(self) -> TrajectoryQuerySet:
-        """Annotate ``first_jim_on`` (first acceptance) without a query per row."""
-        return self.annotate(
-            first_jim_on=Min("candidates__response_on", filter=Q(candidates__response="accepted"))
-        )
-
-    def with_overview(self) -> TrajectoryQuerySet:
-        """What a caseload list needs in one query: last evaluation, JIM found, open emergencies."""
-        from yim.trajectories.models.meetings import MeetingKind
-
-        return self.with_mentor_dates().annotate(
-            last_evaluation_on=Max(
-                "meetings__held_on", filter=Q(meetings__kind=MeetingKind.EVALUATION)
-            ),
-            consultations_pending=models.Count(
-                "placement_decisions",
-                filter=Q(
-                    placement_decisions__is_emergency=True,
-                    placement_decisions__consultations__isnull=True,
-                    placement_decisions__no_jim_reason="",
-                    placement_decisions__status="finalised",
-                ),
-                distinct=True,
-            ),
-        )
 
 
 class Trajectory(VersionedModel):
@@ -408,19 +349,27 @@ class Trajectory(VersionedModel):
         reason: str,
         jim_relationship: str,
         at: dt.datetime | None = None,
+        on: dt.date | None = None,
         by: User | None = None,
         note: str = "",
     ) -> Closure:
-        """Close professional care and plan the follow-ups at 6, 12 and 24 months."""
-        from yim.trajectories.models.closure import Closure, FollowUp
+        """Close professional care and plan the follow-ups at 6, 12 and 24 months.
 
+        ``at`` is the moment of closure (default now); or give the day, ``on``, and the
+        moment is :meth:`closing_moment` of that day.
+        """
+        if on is not None:
+            at = self.closing_moment(on)
+        # The closure module sits above this one (it imports the choices this one does):
+        # reach its models through the app registry and the reverse relation.
+        closure_model = apps.get_model("trajectories", "Closure")
         at = at or timezone.now()
         with transaction.atomic():
             self._closure_pending = True
             try:
                 if self.closed_in_database():
                     raise TrajectoryClosed()
-                closure = Closure(
+                closure = closure_model(
                     trajectory=self,
                     closed_on=rules.amsterdam_day(at),
                     reason=reason,
@@ -434,12 +383,20 @@ class Trajectory(VersionedModel):
             finally:
                 del self._closure_pending
             for months in rules.FOLLOW_UP_MONTHS:
-                FollowUp.objects.create(
-                    trajectory=self,
+                self.follow_ups.create(
                     months=months,
                     due_on=rules.add_months(closure.closed_on, months),
                 )
         return closure
+
+    @staticmethod
+    def closing_moment(closed_on: dt.date) -> dt.datetime:
+        """When a closure recorded for ``closed_on`` happened: a closure today happens now;
+        one recorded for an earlier (or a later, refused) day at noon of that day in
+        Amsterdam."""
+        if closed_on == today():
+            return timezone.now()
+        return dt.datetime.combine(closed_on, dt.time(12), tzinfo=rules.AMSTERDAM)
 
     # --- derived ------------------------------------------------------------------------
 
@@ -463,15 +420,27 @@ class Trajectory(VersionedModel):
         return self.nomination_rounds.filter(closed_on__isnull=True).first()
 
     def start_round(self, on: dt.date | None = None, by: User | None = None) -> NominationRound:
-        from yim.trajectories.models.nomination import NominationRound
+        return self.nomination_rounds.create(started_on=on or today(), by=by)
 
-        return NominationRound.objects.create(trajectory=self, started_on=on or today(), by=by)
+    def name_candidate(
+        self,
+        person: Any,
+        *,
+        named_on: dt.date | None = None,
+        by: User | None = None,
+        **fields: Any,
+    ) -> Candidate:
+        """The youth names ``person`` as a candidate JIM in the open round; when no round is
+        open, one is started on ``named_on`` first (the page and the API both name
+        candidates through here)."""
+        named_on = named_on or today()
+        with transaction.atomic():
+            round_ = self.open_round() or self.start_round(on=named_on, by=by)
+            return round_.add_candidate(person, named_on=named_on, **fields)
 
     def record_no_jim(self, **fields: Any) -> NoJimOutcome:
         """Record 'no JIM found' (reason, alternatives tried); closes the open round."""
-        from yim.trajectories.models.nomination import NoJimOutcome
-
-        return NoJimOutcome.record(trajectory=self, **fields)
+        return self.no_jim_outcomes.model.record(trajectory=self, **fields)
 
     @property
     def jim_found_on(self) -> dt.date | None:
@@ -521,12 +490,14 @@ class Trajectory(VersionedModel):
 
     def evaluations_due(self, as_of: dt.date | None = None) -> list[rules.EvaluationDue]:
         """The evaluation schedule by the programme's cadence, from the start of the trajectory."""
-        from yim.trajectories.models.meetings import MeetingKind
-
         as_of = as_of or today()
-        held = list(
-            self.meetings.filter(kind=MeetingKind.EVALUATION).values_list("held_on", flat=True)
-        )
+        prefetched = getattr(self, "evaluation_meetings", None)  # see with_overview()
+        if prefetched is not None:
+            held = [meeting.held_on for meeting in prefetched]
+        else:
+            held = list(
+                self.meetings.filter(kind=MeetingKind.EVALUATION).values_list("held_on", flat=True)
+            )
         end = rules.amsterdam_day(self.closed_at) if self.closed_at else None
         return rules.evaluation_schedule(
             self.started_on, held, self.programme.evaluation_interval_months, as_of, end

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from yim.accounts.models import Organisation, Team
 from yim.core.models import Errors, VersionedModel
 from yim.trajectories.models.base import check_event_date
+
+if TYPE_CHECKING:
+    from yim.trajectories.models.trajectory import Trajectory
 
 
 class Gender(models.TextChoices):
@@ -89,6 +94,10 @@ class Youth(VersionedModel):
             errors.add("team", _("The team belongs to another organisation."))
         errors.raise_if_any()
 
-    def active_trajectory(self):
-        """The youth's open trajectory, if any (at most one is open at a time)."""
-        return self.trajectories.filter(closed_at__isnull=True).first()
+    def current_trajectory(self) -> Trajectory | None:
+        """The youth's current trajectory: the open one (at most one is open at a time),
+        else the one that started last (its closure and follow-up still count); None before
+        the first. The youth page, the network map, the monitoring pages and the portals all
+        ask here. Only the open one: ``youth.trajectories.open().first()``."""
+        trajectories = self.trajectories.select_related("programme")
+        return trajectories.open().first() or trajectories.order_by("-started_at", "-pk").first()

@@ -9,9 +9,8 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.db import models
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
-from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -25,75 +24,10 @@ from yim.trajectories.forms import NetworkPersonForm, NetworkTieForm
 from yim.trajectories.models import (
     NetworkPerson,
     NetworkTie,
-    Response,
-    Trajectory,
     Youth,
 )
-from yim.trajectories.views import audit, form_page, get_youth, save_form
-from yim.trajectories.views_removal import confirm_removal
-
-
-def current_trajectory(youth: Youth) -> Trajectory | None:
-    """The open trajectory, or else the latest one."""
-    return (
-        youth.trajectories.filter(closed_at__isnull=True).first()
-        or youth.trajectories.order_by("-started_at", "-pk").first()
-    )
-
-
-def map_labels(youth: Youth) -> network_map.MapLabels:
-    return network_map.MapLabels(
-        title=_("Network map of %(name)s") % {"name": youth.display_name},
-        description=_(
-            "The youth in the centre; people closer to the centre are closer to the youth "
-            "(trust and contact). Colour shows the relation; the JIM is marked with a star, "
-            "candidates with a dashed circle."
-        ),
-        jim=_("JIM"),
-        candidate=_("candidate"),
-        conflict=_("conflictual tie"),
-        legend=_("Legend"),
-    )
-
-
-def build_drawing(youth: Youth) -> network_map.MapDrawing:
-    """The youth's map: two queries for people and ties, one for the current candidates."""
-    people = list(NetworkPerson.objects.filter(youth=youth))
-    ties = NetworkTie.objects.filter(youth=youth).values_list(
-        "person_a_id", "person_b_id", "conflict"
-    )
-    trajectory = current_trajectory(youth)
-    candidate_ids: set[int] = set()
-    jim_ids: set[int] = set()
-    if trajectory is not None:
-        for person_id, response, ended in trajectory.candidates.values_list(
-            "person_id", "response", "jim_ended_on"
-        ):
-            candidate_ids.add(person_id)
-            if response == Response.ACCEPTED and ended is None:
-                jim_ids.add(person_id)
-    return network_map.layout(
-        youth.display_name,
-        [
-            network_map.MapPerson(
-                key=p.pk,
-                name=p.display_name,
-                relation=p.relation,
-                relation_label=str(p.get_relation_display()),
-                ring=network_map.closeness_ring(p.trust, p.contact_frequency),
-                is_candidate=p.pk in candidate_ids,
-                is_jim=p.pk in jim_ids,
-            )
-            for p in people
-        ],
-        [network_map.MapTie(a, b, conflict) for a, b, conflict in ties],
-        map_labels(youth),
-    )
-
-
-def inline_svg(youth: Youth) -> str:
-    """The map for embedding in a page (every label in it is escaped by the renderer)."""
-    return mark_safe(network_map.render_svg(build_drawing(youth)))  # noqa: S308
+from yim.trajectories.network_drawing import build_drawing, inline_svg
+from yim.trajectories.views.base import audit, confirm_removal, edit_page, get_youth
 
 
 @login_required
@@ -107,7 +41,7 @@ def network_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpRespon
         (names.get(t.person_a_id, "?"), names.get(t.person_b_id, "?"), t)
         for t in NetworkTie.objects.filter(youth=youth)
     ]
-    trajectory = current_trajectory(youth)
+    trajectory = youth.current_trajectory()
     return render(
         request,
         "trajectories/network.html",
@@ -157,22 +91,17 @@ def _network_url(youth: Youth) -> str:
 def person_add_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpResponse:
     youth = get_youth(request, youth_id, edit=True)
     form = NetworkPersonForm(request.POST or None, instance=NetworkPerson(youth=youth))
-    if save_form(
+    another = "another" in request.POST
+    return edit_page(
         request,
         form,
-        youth=youth,
-        write=form.save_versioned,
-        detail="network: person added",
-        created=True,
-    ):
-        if "another" in request.POST:
-            return redirect(reverse("trajectories:person_add", args=[youth.pk]))
-        return redirect(_network_url(youth))
-    return form_page(
-        request,
         trajectory=None,
         youth=youth,
-        form=form,
+        detail="network: person added",
+        created=True,
+        done=reverse("trajectories:person_add", args=[youth.pk])
+        if another
+        else _network_url(youth),
         title=_("Add a person to the network"),
         intro=_(
             "Who does the youth know and trust? Parents belong on the map too, "
@@ -188,20 +117,14 @@ def person_edit_view(request: AuthenticatedHttpRequest, youth_id: int, pk: int) 
     youth = get_youth(request, youth_id, edit=True)
     person = _person_or_404(youth, pk)
     form = NetworkPersonForm(request.POST or None, instance=person)
-    if save_form(
+    return edit_page(
         request,
         form,
-        youth=youth,
-        write=form.save_versioned,
-        detail="network: person changed",
-        created=False,
-    ):
-        return redirect(_network_url(youth))
-    return form_page(
-        request,
         trajectory=None,
         youth=youth,
-        form=form,
+        detail="network: person changed",
+        created=False,
+        done=_network_url(youth),
         title=_("Person in the network"),
         extra={
             "back": _network_url(youth),
@@ -267,20 +190,14 @@ def person_remove_view(request: AuthenticatedHttpRequest, youth_id: int, pk: int
 def tie_add_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpResponse:
     youth = get_youth(request, youth_id, edit=True)
     form = NetworkTieForm(request.POST or None, instance=NetworkTie(youth=youth), youth_id=youth.pk)
-    if save_form(
+    return edit_page(
         request,
         form,
-        youth=youth,
-        write=form.save_versioned,
-        detail="network: tie added",
-        created=True,
-    ):
-        return redirect(_network_url(youth))
-    return form_page(
-        request,
         trajectory=None,
         youth=youth,
-        form=form,
+        detail="network: tie added",
+        created=True,
+        done=_network_url(youth),
         title=_("Add a tie between two people"),
         extra={"back": _network_url(youth)},
     )
@@ -292,20 +209,14 @@ def tie_edit_view(request: AuthenticatedHttpRequest, youth_id: int, pk: int) -> 
     youth = get_youth(request, youth_id, edit=True)
     tie = _tie_or_404(youth, pk)
     form = NetworkTieForm(request.POST or None, instance=tie, youth_id=youth.pk)
-    if save_form(
+    return edit_page(
         request,
         form,
-        youth=youth,
-        write=form.save_versioned,
-        detail="network: tie changed",
-        created=False,
-    ):
-        return redirect(_network_url(youth) + "#ties")
-    return form_page(
-        request,
         trajectory=None,
         youth=youth,
-        form=form,
+        detail="network: tie changed",
+        created=False,
+        done=_network_url(youth) + "#ties",
         title=_("Tie between two people"),
         extra={
             "back": _network_url(youth) + "#ties",

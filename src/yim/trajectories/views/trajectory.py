@@ -2,13 +2,11 @@
 
 Views parse (forms), authorise (:mod:`yim.policy`, lookups through the user's scope so
 anything outside it answers 404) and call the models; every read and write of youth data
-is audited. The pages of the other parts of a trajectory live in ``views_*.py``.
+is audited. The pages of the other parts of a trajectory live in the other modules of
+this package; the shared helpers in :mod:`yim.trajectories.views.base`.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,13 +15,11 @@ from django.db import transaction
 from django.db.models import Model, Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yim import policy
-from yim.audit.log import record
 from yim.audit.models import Action
 from yim.core.forms import attach_errors
 from yim.core.http import AuthenticatedHttpRequest
@@ -37,150 +33,14 @@ from yim.trajectories.models import (
     Trajectory,
     Youth,
 )
-from yim.trajectories.views_timeline import open_tasks
-
-PartT = TypeVar("PartT", bound=Model)
-
-# --- shared helpers (used by every views_* module) ---------------------------------------
-
-
-def get_trajectory(request: AuthenticatedHttpRequest, pk: int, *, edit: bool) -> Trajectory:
-    """One trajectory through the user's scope (one query); 404 outside it.
-
-    ``edit``: only the youth's own team writes; break-the-glass access reads only.
-    """
-    grants = frozenset() if edit else policy.break_glass_ids(request)
-    trajectory = (
-        policy.staff_trajectory_queryset(request.user, grants)
-        .select_related("youth", "youth__team", "programme", "team", "professional")
-        .filter(pk=pk)
-        .first()
-    )
-    if trajectory is None or not policy.can_view_trajectories(request.user, trajectory.youth):
-        raise Http404
-    if edit and not policy.can_edit_trajectory(request.user, trajectory.youth):
-        raise Http404
-    return trajectory
-
-
-def get_part(
-    request: AuthenticatedHttpRequest, model: type[PartT], pk: int, *, edit: bool, via: str
-) -> tuple[PartT, Trajectory]:
-    """A record of a trajectory (``via`` is the path to it), looked up through the user's
-    scope in one query; returns the record and its trajectory. 404 outside the scope."""
-    grants = frozenset() if edit else policy.break_glass_ids(request)
-    scope = policy.staff_trajectory_queryset(request.user, grants)
-    part = (
-        model._default_manager.filter(pk=pk, **{f"{via}__in": scope})
-        .select_related(f"{via}__youth", f"{via}__programme", f"{via}__team")
-        .first()
-    )
-    if part is None:
-        raise Http404
-    related: Any = part
-    for step in via.split("__"):
-        related = getattr(related, step)
-    trajectory: Trajectory = related
-    youth = trajectory.youth
-    if not policy.can_view_trajectories(request.user, youth):
-        raise Http404
-    if edit and not policy.can_edit_trajectory(request.user, youth):
-        raise Http404
-    return part, trajectory
-
-
-def get_youth(request: AuthenticatedHttpRequest, pk: int, *, edit: bool) -> Youth:
-    grants = frozenset() if edit else policy.break_glass_ids(request)
-    youth = policy.get_youth_or_404(request.user, pk, grants)
-    if not policy.can_view_trajectories(request.user, youth):
-        raise Http404
-    if edit and not policy.can_edit_trajectory(request.user, youth):
-        raise Http404
-    return youth
-
-
-def audit(
-    request: AuthenticatedHttpRequest,
-    action: Any,
-    youth: Youth,
-    obj: Model | None = None,
-    detail: str = "",
-) -> None:
-    via_break_glass = youth.team_id != request.user.team_id
-    grants = request.session.get(policy.BREAK_GLASS_SESSION_KEY, {})
-    record(
-        request.user,
-        action,
-        request=request,
-        youth=youth,
-        obj=obj,
-        detail=detail,
-        capacity=policy.capacity(request.user, youth, break_glass=via_break_glass),
-        break_glass_reason=grants.get(str(youth.pk), "") if via_break_glass else "",
-    )
-
-
-def trajectory_url(trajectory: Trajectory, anchor: str = "") -> str:
-    url = reverse("trajectories:detail", args=[trajectory.pk])
-    return f"{url}#{anchor}" if anchor else url
-
-
-def save_form(
-    request: AuthenticatedHttpRequest,
-    form: Any,
-    *,
-    youth: Youth,
-    write: Callable[[], Model],
-    detail: str,
-    created: bool,
-) -> Model | None:
-    """Validate ``form``, run ``write`` (the model's save or domain action) and audit it.
-
-    A refusal by the model (rule, stale version, closed trajectory) lands on the form and
-    nothing is written; the form keeps what the user typed.
-    """
-    if request.method != "POST" or not form.is_valid():
-        return None
-    try:
-        with transaction.atomic():
-            obj = write()
-    except ValidationError as exc:
-        attach_errors(form, exc)
-        return None
-    audit(request, Action.CREATE if created else Action.UPDATE, youth, obj, detail)
-    messages.success(request, _("Saved."))
-    return obj
-
-
-def form_page(
-    request: AuthenticatedHttpRequest,
-    *,
-    trajectory: Trajectory | None,
-    youth: Youth,
-    form: Any,
-    title: str,
-    intro: str = "",
-    submit: str = "",
-    extra: dict[str, Any] | None = None,
-    template: str = "trajectories/form_page.html",
-) -> HttpResponse:
-    # Shown with the youth's data: audited, also when a refused write is shown again.
-    refused = " (refused, shown again)" if request.method == "POST" else ""
-    audit(request, Action.VIEW, youth, trajectory or youth, f"form: {title}{refused}"[:300])
-    context = {
-        "trajectory": trajectory,
-        "youth": youth,
-        "form": form,
-        "title": title,
-        "intro": intro,
-        "submit": submit or _("Save"),
-        "back": trajectory_url(trajectory)
-        if trajectory
-        else reverse("web:youth_detail", args=[youth.pk]),
-        **(extra or {}),
-    }
-    return render(request, template, context)
-
+from yim.trajectories.timeline import open_tasks
+from yim.trajectories.views.base import (
+    audit,
+    edit_page,
+    get_trajectory,
+    get_youth,
+    trajectory_url,
+)
 
 # --- intake ------------------------------------------------------------------------------
 
@@ -245,16 +105,15 @@ def start_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpResponse
             youth=youth, professional=request.user, by=request.user, **form.cleaned_data
         )
 
-    trajectory = save_form(
-        request, form, youth=youth, write=write, detail="trajectory started", created=True
-    )
-    if isinstance(trajectory, Trajectory):
-        return redirect(trajectory_url(trajectory))
-    return form_page(
+    return edit_page(
         request,
+        form,
         trajectory=None,
         youth=youth,
-        form=form,
+        write=write,
+        detail="trajectory started",
+        created=True,
+        done=trajectory_url,
         title=_("New trajectory"),
         submit=_("Start the trajectory"),
     )
@@ -335,20 +194,13 @@ def trajectory_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def referral_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     trajectory = get_trajectory(request, pk, edit=True)
     form = ReferralForm(request.POST or None, instance=trajectory)
-    if save_form(
+    return edit_page(
         request,
         form,
-        youth=trajectory.youth,
-        write=form.save_versioned,
+        trajectory=trajectory,
         detail="referral changed",
         created=False,
-    ):
-        return redirect(trajectory_url(trajectory))
-    return form_page(
-        request,
-        trajectory=trajectory,
-        youth=trajectory.youth,
-        form=form,
+        done=trajectory_url(trajectory),
         title=_("Referral"),
     )
 
@@ -366,21 +218,15 @@ def phase_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             form.cleaned_data["phase"], by=request.user, note=form.cleaned_data["note"]
         )
 
-    if save_form(
+    return edit_page(
         request,
         form,
-        youth=trajectory.youth,
+        trajectory=trajectory,
         write=write,
         detail=f"phase: {form.data.get('phase', '')}",
         created=True,
-    ):
-        return redirect(trajectory_url(trajectory))
-    trajectory.refresh_from_db()
-    return form_page(
-        request,
-        trajectory=trajectory,
-        youth=trajectory.youth,
-        form=form,
+        done=trajectory_url(trajectory),
         title=_("Move to another phase"),
         submit=_("Move"),
+        refresh=trajectory,
     )

@@ -23,7 +23,7 @@ from yim.trajectories import comparison_file
 from yim.trajectories.comparison import ComparisonCase, create_comparison, import_rows
 from yim.trajectories.forms_registry import ComparisonForm, ComparisonImportForm
 from yim.trajectories.models import Cohort
-from yim.trajectories.views import audit, trajectory_url
+from yim.trajectories.views.base import audit, trajectory_url
 
 
 def _may_enter(request: AuthenticatedHttpRequest) -> None:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib.auth.decorators import login_required
 from django.db.models import Model
 from django.http import HttpResponse
-from django.shortcuts import redirect
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -16,12 +12,10 @@ from yim.core.http import AuthenticatedHttpRequest
 from yim.trajectories.forms import ClosureForm, FollowUpForm
 from yim.trajectories.models import FollowUp
 from yim.trajectories.models.base import today
-from yim.trajectories.rules import AMSTERDAM
-from yim.trajectories.views import (
-    form_page,
+from yim.trajectories.views.base import (
+    edit_page,
     get_part,
     get_trajectory,
-    save_form,
     trajectory_url,
 )
 
@@ -36,36 +30,23 @@ def close_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
     def write() -> Model:
         data = form.cleaned_data
-        closed_on = data["closed_on"]
-        # A closure today happens now; one recorded for an earlier day at noon of that day.
-        at = (
-            timezone.now()
-            if closed_on == today()
-            else dt.datetime.combine(closed_on, dt.time(12), tzinfo=AMSTERDAM)
-        )
         trajectory.version = data["version"]
-        return trajectory.close(
+        return trajectory.close(  # the model says when a closure on that day happened
             reason=data["reason"],
             jim_relationship=data["jim_relationship"],
-            at=at,
+            on=data["closed_on"],
             by=request.user,
             note=data["note"],
         )
 
-    if save_form(
+    return edit_page(
         request,
         form,
-        youth=trajectory.youth,
+        trajectory=trajectory,
         write=write,
         detail="trajectory closed",
         created=True,
-    ):
-        return redirect(trajectory_url(trajectory, "closure"))
-    return form_page(
-        request,
-        trajectory=trajectory,
-        youth=trajectory.youth,
-        form=form,
+        done=trajectory_url(trajectory, "closure"),
         title=_("Close the trajectory"),
         intro=_(
             "Closing ends professional care; the JIM stays. Follow-ups are planned at 6, 12 "
@@ -108,15 +89,14 @@ def follow_up_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         )
         return follow_up
 
-    if save_form(
-        request, form, youth=trajectory.youth, write=write, detail="follow-up", created=False
-    ):
-        return redirect(trajectory_url(trajectory, "closure"))
-    return form_page(
+    return edit_page(
         request,
+        form,
         trajectory=trajectory,
-        youth=trajectory.youth,
-        form=form,
+        write=write,
+        detail="follow-up",
+        created=False,
+        done=trajectory_url(trajectory, "closure"),
         title=str(follow_up),
         intro=_("Does the JIM relationship continue? Did a placement happen after all?"),
     )

@@ -32,9 +32,9 @@ from yim.trajectories.models import (
     Trajectory,
 )
 from yim.trajectories.models.base import today
-from yim.trajectories.views import (
+from yim.trajectories.views.base import (
     audit,
-    form_page,
+    edit_page,
     get_part,
     get_trajectory,
     save_form,
@@ -69,20 +69,14 @@ def round_start_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     def write() -> Model:
         return trajectory.start_round(on=form.cleaned_data["started_on"], by=request.user)
 
-    if save_form(
+    return edit_page(
         request,
         form,
-        youth=trajectory.youth,
+        trajectory=trajectory,
         write=write,
         detail="nomination round started",
         created=True,
-    ):
-        return redirect(trajectory_url(trajectory, "nomination"))
-    return form_page(
-        request,
-        trajectory=trajectory,
-        youth=trajectory.youth,
-        form=form,
+        done=trajectory_url(trajectory, "nomination"),
         title=_("Start a nomination round"),
         intro=_("The youth names people from their own network and asks them personally."),
     )
@@ -97,29 +91,21 @@ def candidate_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     )
 
     def write() -> Model:
-        open_round = trajectory.open_round() or trajectory.start_round(
-            on=form.cleaned_data["named_on"], by=request.user
-        )
-        return open_round.add_candidate(
+        return trajectory.name_candidate(  # opens a round when none is open
             form.cleaned_data["person"],
             named_on=form.cleaned_data["named_on"],
+            by=request.user,
             asked_on=form.cleaned_data["asked_on"],
         )
 
-    if save_form(
+    return edit_page(
         request,
         form,
-        youth=trajectory.youth,
+        trajectory=trajectory,
         write=write,
         detail="candidate named",
         created=True,
-    ):
-        return redirect(trajectory_url(trajectory, "nomination"))
-    return form_page(
-        request,
-        trajectory=trajectory,
-        youth=trajectory.youth,
-        form=form,
+        done=trajectory_url(trajectory, "nomination"),
         title=_("Name a candidate"),
         intro=_(
             "Choose someone from the network map. A parent, step-parent or legal guardian "
@@ -221,15 +207,14 @@ def no_jim_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         data = {name: form.cleaned_data[name] for name in NoJimForm.Meta.fields}
         return trajectory.record_no_jim(**data)
 
-    if save_form(
-        request, form, youth=trajectory.youth, write=write, detail="no JIM found", created=True
-    ):
-        return redirect(trajectory_url(trajectory, "nomination"))
-    return form_page(
+    return edit_page(
         request,
+        form,
         trajectory=trajectory,
-        youth=trajectory.youth,
-        form=form,
+        write=write,
+        detail="no JIM found",
+        created=True,
+        done=trajectory_url(trajectory, "nomination"),
         title=_("No JIM found"),
         intro=_(
             "A legitimate outcome: record the reason and the alternatives tried. Care goes on."
@@ -252,21 +237,15 @@ def consent_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         claim_once(form, request.user)  # a double submit records one consent
         return form.save_versioned()
 
-    if save_form(
+    status = candidate.consent_status()
+    return edit_page(
         request,
         form,
-        youth=trajectory.youth,
+        trajectory=trajectory,
         write=write,
         detail="consent",
         created=True,
-    ):
-        return redirect(trajectory_url(trajectory, "consent"))
-    status = candidate.consent_status()
-    return form_page(
-        request,
-        trajectory=trajectory,
-        youth=trajectory.youth,
-        form=form,
+        done=trajectory_url(trajectory, "consent"),
         title=_("Consent for %(name)s as JIM") % {"name": candidate.person.display_name},
         intro=_(
             "Who consents follows the youth's age on the day: under 12 the parents, "

@@ -56,44 +56,30 @@ def _detail(trajectory_id: int, anchor: str) -> str:
 def timeline_for(youth: Youth) -> list[TimelineEvent]:
     """Everything that happened in the youth's trajectories, newest first."""
     events: list[TimelineEvent] = []
-    add = events.append
+
+    def add(day: dt.date, kind: str, text: str, url: str) -> None:
+        events.append(TimelineEvent(day, kind, text, url))
+
     for t in PhaseTransition.objects.filter(trajectory__youth=youth):
         text = _("Phase: %(phase)s") % {"phase": t.get_phase_display()}
         if t.note:
             text += f" — {t.note}"
-        add(
-            TimelineEvent(
-                amsterdam_day(t.entered_at), "phase", text, _detail(t.trajectory_id, "phase")
-            )
-        )
+        add(amsterdam_day(t.entered_at), "phase", text, _detail(t.trajectory_id, "phase"))
     for r in NominationRound.objects.filter(trajectory__youth=youth):
         url = _detail(r.trajectory_id, "nomination")
-        add(
-            TimelineEvent(
-                r.started_on,
-                "nomination",
-                _("Nomination round %(n)s started") % {"n": r.number},
-                url,
-            )
-        )
+        add(r.started_on, "nomination", _("Nomination round %(n)s started") % {"n": r.number}, url)
         if r.closed_on:
             add(
-                TimelineEvent(
-                    r.closed_on,
-                    "nomination",
-                    _("Nomination round %(n)s closed: %(outcome)s")
-                    % {"n": r.number, "outcome": r.get_outcome_display()},
-                    url,
-                )
+                r.closed_on,
+                "nomination",
+                _("Nomination round %(n)s closed: %(outcome)s")
+                % {"n": r.number, "outcome": r.get_outcome_display()},
+                url,
             )
     for c in Candidate.objects.filter(trajectory__youth=youth).select_related("person"):
         url = _detail(c.trajectory_id, "nomination")
         name = c.person.display_name
-        add(
-            TimelineEvent(
-                c.named_on, "nomination", _("%(name)s named as candidate") % {"name": name}, url
-            )
-        )
+        add(c.named_on, "nomination", _("%(name)s named as candidate") % {"name": name}, url)
         if c.response_on and c.response != Response.PENDING:
             text = _("%(name)s: %(response)s") % {
                 "name": name,
@@ -101,50 +87,42 @@ def timeline_for(youth: Youth) -> list[TimelineEvent]:
             }
             if c.decline_reason:
                 text += f" ({c.decline_reason})"
-            add(TimelineEvent(c.response_on, "nomination", text, url))
+            add(c.response_on, "nomination", text, url)
         if c.jim_ended_on:
             add(
-                TimelineEvent(
-                    c.jim_ended_on,
-                    "nomination",
-                    _("%(name)s stopped as JIM: %(reason)s")
-                    % {"name": name, "reason": c.get_jim_end_reason_display()},
-                    url,
-                )
+                c.jim_ended_on,
+                "nomination",
+                _("%(name)s stopped as JIM: %(reason)s")
+                % {"name": name, "reason": c.get_jim_end_reason_display()},
+                url,
             )
     for cr in ConsentRecord.objects.filter(trajectory__youth=youth).select_related(
         "candidate__person"
     ):
         add(
-            TimelineEvent(
-                amsterdam_day(cr.given_at),
-                "consent",
-                _("Consent for %(name)s by %(party)s: %(decision)s")
-                % {
-                    "name": cr.candidate.person.display_name,
-                    "party": cr.get_party_display(),
-                    "decision": cr.get_decision_display(),
-                },
-                _detail(cr.trajectory_id, "consent"),
-            )
+            amsterdam_day(cr.given_at),
+            "consent",
+            _("Consent for %(name)s by %(party)s: %(decision)s")
+            % {
+                "name": cr.candidate.person.display_name,
+                "party": cr.get_party_display(),
+                "decision": cr.get_decision_display(),
+            },
+            _detail(cr.trajectory_id, "consent"),
         )
     for o in NoJimOutcome.objects.filter(trajectory__youth=youth):
         add(
-            TimelineEvent(
-                o.recorded_on,
-                "nomination",
-                _("No JIM found: %(reason)s") % {"reason": o.get_reason_display()},
-                _detail(o.trajectory_id, "nomination"),
-            )
+            o.recorded_on,
+            "nomination",
+            _("No JIM found: %(reason)s") % {"reason": o.get_reason_display()},
+            _detail(o.trajectory_id, "nomination"),
         )
     for m in Meeting.objects.filter(trajectory__youth=youth):
         add(
-            TimelineEvent(
-                m.held_on,
-                "meeting",
-                _("Meeting: %(kind)s") % {"kind": m.get_kind_display()},
-                reverse("trajectories:meeting", args=[m.pk]),
-            )
+            m.held_on,
+            "meeting",
+            _("Meeting: %(kind)s") % {"kind": m.get_kind_display()},
+            reverse("trajectories:meeting", args=[m.pk]),
         )
     for d in PlacementDecision.objects.filter(trajectory__youth=youth):
         url = reverse("trajectories:placement", args=[d.pk])
@@ -154,39 +132,33 @@ def timeline_for(youth: Youth) -> list[TimelineEvent]:
         }
         if d.is_emergency:
             text += " — " + _("emergency")
-        add(TimelineEvent(d.decided_on, "decision", text, url))
+        add(d.decided_on, "decision", text, url)
     for jc in JimConsultation.objects.filter(decision__trajectory__youth=youth).select_related(
         "decision"
     ):
         add(
-            TimelineEvent(
-                jc.consulted_on,
-                "decision",
-                _("JIM consulted on a placement decision"),
-                reverse("trajectories:placement", args=[jc.decision_id]),
-            )
+            jc.consulted_on,
+            "decision",
+            _("JIM consulted on a placement decision"),
+            reverse("trajectories:placement", args=[jc.decision_id]),
         )
     for trajectory in Trajectory.objects.filter(youth=youth, closure__isnull=False).select_related(
         "closure"
     ):
         closure = trajectory.closure
         add(
-            TimelineEvent(
-                closure.closed_on,
-                "closure",
-                _("Closed: %(reason)s") % {"reason": closure.get_reason_display()},
-                _detail(trajectory.pk, "closure"),
-            )
+            closure.closed_on,
+            "closure",
+            _("Closed: %(reason)s") % {"reason": closure.get_reason_display()},
+            _detail(trajectory.pk, "closure"),
         )
     for f in FollowUp.objects.filter(trajectory__youth=youth, done_on__isnull=False):
         assert f.done_on is not None
         add(
-            TimelineEvent(
-                f.done_on,
-                "follow_up",
-                _("Follow-up after %(months)s months recorded") % {"months": f.months},
-                _detail(f.trajectory_id, "closure"),
-            )
+            f.done_on,
+            "follow_up",
+            _("Follow-up after %(months)s months recorded") % {"months": f.months},
+            _detail(f.trajectory_id, "closure"),
         )
     order = {"phase": 0, "nomination": 1, "consent": 2, "meeting": 3, "decision": 4}
     events.sort(key=lambda e: (e.day, order.get(e.kind, 5)), reverse=True)

@@ -24,7 +24,7 @@ from yim.core.http import AuthenticatedHttpRequest
 from yim.trajectories.forms import ConsultationForm, NoJimReasonForm, PlacementDecisionForm
 from yim.trajectories.models import JimConsultation, PlacementDecision, Trajectory
 from yim.trajectories.models.base import today
-from yim.trajectories.views import audit, form_page, get_part, get_trajectory, save_form
+from yim.trajectories.views.base import audit, edit_page, get_part, get_trajectory, save_form
 
 
 def _decision(trajectory: Trajectory, pk: int) -> PlacementDecision:
@@ -47,21 +47,13 @@ def placement_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         instance=PlacementDecision(trajectory=trajectory, decided_by=request.user),
         initial={"decided_on": today(), "placement_type": trajectory.requested_placement},
     )
-    decision = save_form(
+    return edit_page(
         request,
         form,
-        youth=trajectory.youth,
-        write=form.save_versioned,
+        trajectory=trajectory,
         detail="placement decision (draft)",
         created=True,
-    )
-    if isinstance(decision, PlacementDecision):
-        return redirect(_decision_url(decision))
-    return form_page(
-        request,
-        trajectory=trajectory,
-        youth=trajectory.youth,
-        form=form,
+        done=_decision_url,
         title=_("Placement deliberation"),
         intro=_(
             "No out-of-home placement without first consulting the youth's JIM. The decision "
@@ -78,6 +70,9 @@ def placement_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     decision, trajectory = get_part(request, PlacementDecision, pk, edit=writing, via="trajectory")
     action = request.POST.get("action", "")
     version = {"version": decision.version}
+    # The JIM's own advice from her portal (JimAdvice): shown, and the latest one fills in
+    # the consultation form; the professional records the consultation and its weighing.
+    advice = list(decision.jim_advice.select_related("jim__person").order_by("-given_at"))
     forms: dict[str, Any] = {
         "edit": PlacementDecisionForm(
             request.POST if action == "edit" else None, instance=decision
@@ -85,7 +80,7 @@ def placement_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "consultation": ConsultationForm(
             request.POST if action == "consultation" else None,
             instance=JimConsultation(decision=decision),
-            initial={"consulted_on": today()},
+            initial={"consulted_on": today(), "advice": advice[0].advice if advice else ""},
             prefix="consultation",
         ),
         "finalise": ActionForm(request.POST if action == "finalise" else None, initial=version),
@@ -140,6 +135,7 @@ def placement_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "decision": decision,
             "forms": forms,
             "consultations": list(decision.consultations.select_related("jim__person")),
+            "jim_advice": advice,
             "gate_error": decision.gate_error() if not decision.is_finalised else None,
             "can_edit": can_edit,
             "can_confirm": decision.needs_confirmation

@@ -12,7 +12,7 @@ built from YIM_BASE_URL.
 Ending a portal link (``policy.managed_portal_links``) switches the account's access to
 this youth's file off from the next request on; the account itself stays (it may be linked
 to another youth). A JIM's access also ends by itself when the JIM stops
-(``policy._current_jim_links``); ending the link makes it final.
+(``policy.current_jim_links``); ending the link makes it final.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from yim import policy
 from yim.accounts.admin_views import password_link
 from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
-from yim.trajectories.views import audit
+from yim.trajectories.views.base import audit
 
 
 @never_cache

@@ -29,15 +29,15 @@ from yim.trajectories.models import (
     Trajectory,
 )
 from yim.trajectories.models.base import today
-from yim.trajectories.views import (
+from yim.trajectories.views.base import (
     audit,
-    form_page,
+    confirm_removal,
+    edit_page,
     get_part,
     get_trajectory,
     save_form,
     trajectory_url,
 )
-from yim.trajectories.views_removal import confirm_removal
 
 
 @login_required
@@ -53,21 +53,13 @@ def meeting_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             "kind": kind if kind in MeetingKind.values else "",
         },
     )
-    meeting = save_form(
+    return edit_page(
         request,
         form,
-        youth=trajectory.youth,
-        write=form.save_versioned,
+        trajectory=trajectory,
         detail="meeting",
         created=True,
-    )
-    if meeting is not None:
-        return redirect(reverse("trajectories:meeting", args=[meeting.pk]))
-    return form_page(
-        request,
-        trajectory=trajectory,
-        youth=trajectory.youth,
-        form=form,
+        done=lambda meeting: reverse("trajectories:meeting", args=[meeting.pk]),
         title=_("Record a meeting"),
         intro=_("The youth's own view and the JIM's input are recorded apart from the decisions."),
     )
@@ -86,24 +78,18 @@ def meeting_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         instance=Attendee(meeting=meeting),
         prefix="attendee",
     )
-    if action == "meeting" and save_form(
-        request,
-        form,
-        youth=trajectory.youth,
-        write=form.save_versioned,
-        detail="meeting",
-        created=False,
-    ):
-        return redirect(reverse("trajectories:meeting", args=[meeting.pk]))
-    if action == "attendee" and save_form(
-        request,
-        attendee_form,
-        youth=trajectory.youth,
-        write=attendee_form.save_versioned,
-        detail="meeting attendee",
-        created=True,
-    ):
-        return redirect(reverse("trajectories:meeting", args=[meeting.pk]))
+    posted = {"meeting": (form, "meeting"), "attendee": (attendee_form, "meeting attendee")}
+    if action in posted:
+        bound, detail = posted[action]
+        if save_form(
+            request,
+            bound,
+            youth=trajectory.youth,
+            write=bound.save_versioned,
+            detail=detail,
+            created=action == "attendee",
+        ):
+            return redirect(reverse("trajectories:meeting", args=[meeting.pk]))
     audit(request, Action.VIEW, trajectory.youth, meeting, "meeting")
     return render(
         request,
@@ -131,20 +117,13 @@ def care_plan_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         instance=plan or CarePlan(trajectory=trajectory),
         initial={} if plan else {"made_on": today()},
     )
-    if save_form(
+    return edit_page(
         request,
         form,
-        youth=trajectory.youth,
-        write=form.save_versioned,
+        trajectory=trajectory,
         detail="care plan",
         created=plan is None,
-    ):
-        return redirect(trajectory_url(trajectory, "care-plan"))
-    return form_page(
-        request,
-        trajectory=trajectory,
-        youth=trajectory.youth,
-        form=form,
+        done=trajectory_url(trajectory, "care-plan"),
         title=_("Care plan"),
         intro=_("The care plan is made after the network map: explore the network first."),
     )
@@ -196,26 +175,19 @@ def _goal_page(
 ) -> HttpResponse:
     goal_pk = goal.pk
     form = GoalForm(request.POST or None, instance=goal)
-    if save_form(
-        request,
-        form,
-        youth=trajectory.youth,
-        write=form.save_versioned,
-        detail="care plan goal",
-        created=goal_pk is None,
-    ):
-        return redirect(trajectory_url(trajectory, "care-plan"))
     extra: dict[str, str] = {}
     if goal_pk is not None:
         extra = {
             "remove_url": reverse("trajectories:goal_remove", args=[goal_pk]),
             "remove_label": _("Remove this goal"),
         }
-    return form_page(
+    return edit_page(
         request,
+        form,
         trajectory=trajectory,
-        youth=trajectory.youth,
-        form=form,
+        detail="care plan goal",
+        created=goal_pk is None,
+        done=trajectory_url(trajectory, "care-plan"),
         title=_("Goal"),
         extra=extra,
     )
@@ -244,20 +216,13 @@ def _safety_page(
         instance=plan,
         initial={"made_on": today()} if plan_pk is None else {},
     )
-    if save_form(
+    return edit_page(
         request,
         form,
-        youth=trajectory.youth,
-        write=form.save_versioned,
+        trajectory=trajectory,
         detail="safety plan",
         created=plan_pk is None,
-    ):
-        return redirect(trajectory_url(trajectory, "safety"))
-    return form_page(
-        request,
-        trajectory=trajectory,
-        youth=trajectory.youth,
-        form=form,
+        done=trajectory_url(trajectory, "safety"),
         title=_("Safety plan"),
         intro=_(
             "A safety plan runs in parallel with the search for a JIM when the situation is unsafe."

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Model
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -25,12 +26,11 @@ from yim.trajectories.models import (
     PlacementEpisode,
 )
 from yim.trajectories.models.base import today
-from yim.trajectories.views import (
-    form_page,
+from yim.trajectories.views.base import (
+    edit_page,
     get_part,
     get_trajectory,
     get_youth,
-    save_form,
     trajectory_url,
 )
 
@@ -62,20 +62,14 @@ def decision_outcome_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
             by=request.user,
         )
 
-    if save_form(
+    return edit_page(
         request,
         form,
-        youth=trajectory.youth,
+        trajectory=trajectory,
         write=write,
         detail="placement decision: carried out or not",
         created=True,
-    ):
-        return redirect(trajectory_url(trajectory, "placement"))
-    return form_page(
-        request,
-        trajectory=trajectory,
-        youth=trajectory.youth,
-        form=form,
+        done=trajectory_url(trajectory, "placement"),
         title=_("Was the placement carried out?"),
         intro=_(
             "%(placement)s, decided on %(day)s. A final decision is not yet a placement: "
@@ -97,20 +91,13 @@ def episode_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         ),
         initial={"started_on": today()},
     )
-    if save_form(
+    return edit_page(
         request,
         form,
-        youth=trajectory.youth,
-        write=form.save_versioned,
+        trajectory=trajectory,
         detail="placement episode recorded afterwards",
         created=True,
-    ):
-        return redirect(trajectory_url(trajectory, "placement"))
-    return form_page(
-        request,
-        trajectory=trajectory,
-        youth=trajectory.youth,
-        form=form,
+        done=trajectory_url(trajectory, "placement"),
         title=_("Record a placement afterwards"),
         intro=_(
             "A placement that began without a placement decision in yim (for example "
@@ -125,20 +112,13 @@ def episode_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Correct an episode or record its end."""
     episode, trajectory = get_part(request, PlacementEpisode, pk, edit=True, via="trajectory")
     form = EpisodeForm(request.POST or None, instance=episode)
-    if save_form(
+    return edit_page(
         request,
         form,
-        youth=trajectory.youth,
-        write=form.save_versioned,
+        trajectory=trajectory,
         detail="placement episode changed",
         created=False,
-    ):
-        return redirect(trajectory_url(trajectory, "placement"))
-    return form_page(
-        request,
-        trajectory=trajectory,
-        youth=trajectory.youth,
-        form=form,
+        done=trajectory_url(trajectory, "placement"),
         title=_("Placement episode"),
         intro=_("Record the day the placement ended, or correct what was recorded."),
     )
@@ -167,14 +147,16 @@ def living_situation_view(request: AuthenticatedHttpRequest, youth_id: int) -> H
             expected_version=data["version"],
         )
 
-    if save_form(request, form, youth=youth, write=write, detail="living situation", created=True):
-        return redirect("trajectories:living_situation", youth.pk)
-    youth.refresh_from_db()
-    return form_page(
+    return edit_page(
         request,
-        trajectory=youth.active_trajectory(),
+        form,
+        trajectory=youth.trajectories.open().first(),
         youth=youth,
-        form=form,
+        write=write,
+        detail="living situation",
+        created=True,
+        done=reverse("trajectories:living_situation", args=[youth.pk]),
+        refresh=youth,
         title=_("Living situation"),
         intro=_("Each living situation with the day it began; the latest one is the current."),
         template="trajectories/living_situation.html",

@@ -1,0 +1,70 @@
+"""The trajectory queries: a caseload's open and closed trajectories, and what the team
+overview and the worklist read per row, in a number of queries that does not grow with the
+rows. ``Trajectory.objects`` is this queryset (re-exported from
+:mod:`~yim.trajectories.models.trajectory`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.apps import apps
+from django.db import models
+from django.db.models import Exists, Max, Min, OuterRef, Prefetch, Q
+
+from yim.trajectories.models.base import today
+from yim.trajectories.models.choices import MeetingKind
+
+if TYPE_CHECKING:
+    from yim.trajectories.models.trajectory import Trajectory  # noqa: F401
+
+
+class TrajectoryQuerySet(models.QuerySet["Trajectory"]):
+    def open(self) -> TrajectoryQuerySet:
+        return self.filter(closed_at__isnull=True)
+
+    def closed(self) -> TrajectoryQuerySet:
+        return self.filter(closed_at__isnull=False)
+
+    def with_mentor_dates(self) -> TrajectoryQuerySet:
+        """Annotate ``first_jim_on`` (first acceptance) without a query per row."""
+        return self.annotate(
+            first_jim_on=Min("candidates__response_on", filter=Q(candidates__response="accepted"))
+        )
+
+    def with_overview(self, as_of: dt.date | None = None) -> TrajectoryQuerySet:
+        """What the team overview and the worklist need per trajectory, in a number of
+        queries that does not grow with the rows: the first JIM's day (``first_jim_on``),
+        the last evaluation (``last_evaluation_on``), whether on ``as_of`` (default today) a
+        JIM consultation after an emergency or a follow-up is overdue
+        (``has_overdue_consultation``, ``has_overdue_follow_up``), whether an emergency waits
+        for a team lead's confirmation (``has_unconfirmed_emergency``), and the evaluation
+        meetings (one prefetch, ``evaluation_meetings``, read by :meth:`evaluations_due`)."""
+        # Placement decisions, follow-ups and meetings sit in the model modules above this
+        # one: the app registry hands their managers over without an import cycle.
+        decisions = apps.get_model("trajectories", "PlacementDecision").objects
+        follow_ups = apps.get_model("trajectories", "FollowUp").objects
+        meetings = apps.get_model("trajectories", "Meeting").objects
+        as_of = as_of or today()
+        evaluations = meetings.filter(kind=MeetingKind.EVALUATION).only(
+            "pk", "trajectory_id", "held_on"
+        )
+        mine = OuterRef("pk")
+        return (
+            self.with_mentor_dates()
+            .annotate(
+                last_evaluation_on=Max(
+                    "meetings__held_on", filter=Q(meetings__kind=MeetingKind.EVALUATION)
+                ),
+                has_overdue_consultation=Exists(
+                    decisions.consultation_overdue(as_of).filter(trajectory=mine)
+                ),
+                has_overdue_follow_up=Exists(follow_ups.overdue(as_of).filter(trajectory=mine)),
+                has_unconfirmed_emergency=Exists(
+                    decisions.awaiting_confirmation().filter(trajectory=mine)
+                ),
+            )
+            .prefetch_related(
+                Prefetch("meetings", queryset=evaluations, to_attr="evaluation_meetings")
+            )
+        )
