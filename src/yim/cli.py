@@ -1,6 +1,7 @@
 """The ``yim`` command.
 
 yim serve [--host --port --workers]   run the web application (gunicorn)
+yim worker [--batch]                  run background work (analyses, exports, reports)
 yim demo [--youth N --host --port]    synthetic registry + server, for trying yim out
 yim db upgrade                        apply database migrations (backs SQLite up first)
 yim createadmin                       create an organisation admin
@@ -13,6 +14,7 @@ yim audit verify [--anchors FILE]     verify the audit log's hash chain (and kep
 yim audit anchor [--append FILE]      the newest row's id and hash, to keep outside the database
 yim meta fit DATA ...                 meta-analysis report (HTML or JSON)
 yim evidence summary [--as-of DATE]   outcome figures of the registry (JSON or text)
+yim evidence export --out DIR         pseudonymised research export with a codebook
 yim manage ...                        any Django management command
 """
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -168,7 +171,29 @@ def cmd_demo(ns: argparse.Namespace) -> int:
         return 0
     if _instruments_or_fail():
         return 1
+    if not ns.no_worker:
+        _say("Background work runs in a worker beside the server (yim worker).")
+        _start_worker_beside()
     return _serve(ns.host, ns.port, ns.workers)
+
+
+def cmd_worker(ns: argparse.Namespace) -> int:
+    _setup_django()
+    prepare_schema()
+    from django.core.management import call_command
+
+    args = ["--interval", str(ns.interval), "--no-startup-delay", "--no-reload"]
+    if ns.batch:
+        args.append("--batch")
+    if not ns.batch:
+        _say(f"yim worker: waiting for background work (every {ns.interval:g} s; Ctrl+C stops).")
+    call_command("db_worker", *args, verbosity=ns.verbosity)
+    return 0
+
+
+def _start_worker_beside() -> subprocess.Popen[bytes]:
+    """A background worker for the demo server, in the same process group: Ctrl+C stops both."""
+    return subprocess.Popen([sys.executable, "-m", "yim.cli", "worker"], env=os.environ.copy())
 
 
 def cmd_db_upgrade(ns: argparse.Namespace) -> int:
@@ -373,57 +398,6 @@ def cmd_check(ns: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def cmd_audit_verify(ns: argparse.Namespace) -> int:
-    _setup_django()
-    from yim.audit.models import check_anchors, current_anchor, read_anchors, verify_chain
-
-    anchors = []
-    if ns.anchors:
-        path = Path(ns.anchors)
-        try:
-            anchors = read_anchors(path.read_text(encoding="utf-8"), str(path))
-        except OSError as exc:
-            return _fail(f"cannot read the anchor file {path}: {exc.strerror}")
-        except (UnicodeDecodeError, ValueError) as exc:
-            return _fail(str(exc))
-    checked, problems = verify_chain()
-    problems += check_anchors(anchors)
-    for problem in problems:
-        _say(f"audit event {problem.event_id}: {problem.problem}")
-    if problems:
-        return _fail(f"the audit log is NOT intact: {len(problems)} problem(s) in {checked} rows.")
-    _say(f"The audit log is intact: {checked} rows verified.")
-    if anchors:
-        _say(f"All {len(anchors)} anchor(s) from {ns.anchors} match.")
-    head = current_anchor()
-    if head:
-        _say(
-            f"Head: event {head.event_id}, hash {head.row_hash} "
-            "(anchor it with 'yim audit anchor' to detect removal of the newest rows)."
-        )
-    return 0
-
-
-def cmd_audit_anchor(ns: argparse.Namespace) -> int:
-    _setup_django()
-    from yim.audit.models import current_anchor
-
-    anchor = current_anchor()
-    if anchor is None:
-        return _fail("the audit log is empty: nothing to anchor yet.")
-    if ns.append:
-        path = Path(ns.append)
-        try:
-            with path.open("a", encoding="utf-8") as out:
-                out.write(anchor.to_line() + "\n")
-        except OSError as exc:
-            return _fail(f"cannot write the anchor file {path}: {exc.strerror}")
-        _say(f"Anchored event {anchor.event_id} in {path}.")
-    else:
-        _say(anchor.to_line())
-    return 0
-
-
 def cmd_manage(ns: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
@@ -468,6 +442,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     p.add_argument("--no-serve", action="store_true", help="load the data and stop")
     p.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not start a background worker beside the server",
+    )
+    p.add_argument(
         "--youth",
         type=_youth_count,
         default=500,
@@ -475,6 +454,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="number of synthetic youth to generate (default 500; e.g. 50000 for benchmarks)",
     )
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "worker",
+        help="run background work (analyses, exports, reports)",
+        description=(
+            "Take background jobs from the database and run them, one at a time, until stopped. "
+            "Run as many workers, on as many machines, as the database serves."
+        ),
+    )
+    p.add_argument("--batch", action="store_true", help="run the jobs waiting now, then stop")
+    p.add_argument(
+        "--interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="how often to look for new work when idle (default 1)",
+    )
+    p.add_argument("--verbosity", type=int, default=1, choices=(0, 1, 2, 3), help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("db", help="database schema")
     dbsub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -531,21 +529,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="deployment self-check (exit 1 when a check fails)")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("audit", help="audit log")
-    asub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    v = asub.add_parser("verify", help="verify the hash chain; name every altered or missing row")
-    v.add_argument(
-        "--anchors",
-        metavar="FILE",
-        help="also check the anchors in FILE (written by 'yim audit anchor'): "
-        "each anchored row must still exist with the same hash",
-    )
-    v.set_defaults(func=cmd_audit_verify)
-    a = asub.add_parser(
-        "anchor", help="print the newest row's id and hash as a JSON line, to keep elsewhere"
-    )
-    a.add_argument("--append", metavar="FILE", help="append the anchor line to FILE instead")
-    a.set_defaults(func=cmd_audit_anchor)
+    from yim.audit.cli import add_audit_parser
+
+    add_audit_parser(sub)
 
     from yim.research.meta_cli import add_meta_parser
 

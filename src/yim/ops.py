@@ -61,29 +61,38 @@ def backup(target: Path) -> Path:
         if not source.exists():
             raise OperationError(f"There is no database file at {source} to back up.")
         tmp = target.with_name(target.name + ".partial")
-        src = sqlite3.connect(source)
-        dst = sqlite3.connect(tmp)
-        try:
-            with dst:
-                src.backup(dst)  # SQLite's online backup API: consistent under concurrent writes
-        finally:
-            dst.close()
-            src.close()
+        _sqlite_copy(str(source), tmp)
         tmp.replace(target)
         return target
-    if shutil.which("pg_dump") is None:
-        raise OperationError("pg_dump is not installed; install the PostgreSQL client tools.")
+    _run_pg_tool("pg_dump", ["--format=custom", "--no-owner", "--file", str(target)], [])
+    return target
+
+
+def _sqlite_copy(source: str, target: Path) -> None:
+    """Copy with SQLite's online backup API: consistent under concurrent writes.
+
+    ``source`` may be a ``file:`` URI (read-only opening).
+    """
+    src = sqlite3.connect(source, uri=source.startswith("file:"))
+    dst = sqlite3.connect(target)
+    try:
+        with dst:
+            src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def _run_pg_tool(tool: str, options: list[str], operands: list[str]) -> None:
+    """Run a PostgreSQL client tool against the configured database."""
+    if shutil.which(tool) is None:
+        raise OperationError(f"{tool} is not installed; install the PostgreSQL client tools.")
     args, env = _pg_env()
     result = subprocess.run(
-        ["pg_dump", "--format=custom", "--no-owner", "--file", str(target), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+        [tool, *options, *args, *operands], env=env, capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
-        raise OperationError(f"pg_dump failed: {result.stderr.strip()}")
-    return target
+        raise OperationError(f"{tool} failed: {result.stderr.strip()}")
 
 
 def _check_sqlite_backup(path: Path) -> None:
@@ -117,36 +126,14 @@ def restore(source: Path) -> Path | None:
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
             kept = target.with_name(f"{target.name}.before-restore-{stamp}")
             backup(kept)
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-        dst = sqlite3.connect(target)
-        try:
-            with dst:
-                src.backup(dst)
-        finally:
-            dst.close()
-            src.close()
+        _sqlite_copy(f"file:{source}?mode=ro", target)
         return kept
-    if shutil.which("pg_restore") is None:
-        raise OperationError("pg_restore is not installed; install the PostgreSQL client tools.")
     connections.close_all()
-    args, env = _pg_env()
-    result = subprocess.run(
-        [
-            "pg_restore",
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--single-transaction",
-            *args,
-            str(source),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    _run_pg_tool(
+        "pg_restore",
+        ["--clean", "--if-exists", "--no-owner", "--single-transaction"],
+        [str(source)],
     )
-    if result.returncode != 0:
-        raise OperationError(f"pg_restore failed: {result.stderr.strip()}")
     return None
 
 

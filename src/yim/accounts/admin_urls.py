@@ -13,8 +13,18 @@ urlpatterns = [
     path("users/", admin_views.user_list_view, name="user_list"),
     path("users/new/", admin_views.user_create_view, name="user_create"),
     path("users/<int:pk>/", admin_views.user_detail_view, name="user_detail"),
-    path("users/<int:pk>/deactivate/", admin_views.user_deactivate_view, name="user_deactivate"),
-    path("users/<int:pk>/reactivate/", admin_views.user_reactivate_view, name="user_reactivate"),
+    path(
+        "users/<int:pk>/deactivate/",
+        admin_views.user_set_active_view,
+        {"active": False},
+        name="user_deactivate",
+    ),
+    path(
+        "users/<int:pk>/reactivate/",
+        admin_views.user_set_active_view,
+        {"active": True},
+        name="user_reactivate",
+    ),
     path(
         "users/<int:pk>/password-link/",
         admin_views.user_password_link_view,

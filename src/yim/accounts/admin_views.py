@@ -23,6 +23,7 @@ request's Host header.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -162,6 +163,17 @@ def _organisation_or_404(request: AuthenticatedHttpRequest) -> Organisation:
     if not policy.can_manage_users(request.user) or organisation is None:
         raise Http404
     return organisation
+
+
+def _managed_user_or_404(
+    request: AuthenticatedHttpRequest, pk: int, may: Callable[[User, User], bool] | None = None
+) -> User:
+    """An account of the admin's organisation that the admin ``may`` act on; 404 otherwise."""
+    _organisation_or_404(request)
+    target = policy.get_managed_user_or_404(request.user, pk)
+    if may is not None and not may(request.user, target):
+        raise Http404
+    return target
 
 
 def _query(request: HttpRequest) -> str:
@@ -338,9 +350,11 @@ def _changes(before: User, after: User, fields: list[str]) -> str:
     return f"{after.username}: " + "; ".join(parts)
 
 
-def _set_active(request: AuthenticatedHttpRequest, pk: int, active: bool) -> HttpResponse:
-    _organisation_or_404(request)
-    target = policy.get_managed_user_or_404(request.user, pk)
+@login_required
+@require_POST
+def user_set_active_view(request: AuthenticatedHttpRequest, pk: int, active: bool) -> HttpResponse:
+    """Deactivate (``active=False``) or reactivate an account: the URL says which."""
+    target = _managed_user_or_404(request, pk)
     with transaction.atomic():
         fresh = policy.managed_users(request.user).select_for_update().get(pk=target.pk)
         refusal = policy.account_change_refusal(
@@ -374,27 +388,12 @@ def _set_active(request: AuthenticatedHttpRequest, pk: int, active: bool) -> Htt
     return redirect("web:user_detail", pk=target.pk)
 
 
-@login_required
-@require_POST
-def user_deactivate_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return _set_active(request, pk, active=False)
-
-
-@login_required
-@require_POST
-def user_reactivate_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return _set_active(request, pk, active=True)
-
-
 @never_cache
 @login_required
 @require_POST
 def user_password_link_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A fresh set-password link, e.g. when the first one expired or the password is lost."""
-    _organisation_or_404(request)
-    target = policy.get_managed_user_or_404(request.user, pk)
-    if not policy.can_issue_password_link(request.user, target):
-        raise Http404
+    target = _managed_user_or_404(request, pk, policy.can_issue_password_link)
     record(request.user, USER_PASSWORD_LINK, request=request, obj=target, detail=target.username)
     return render(
         request,
@@ -406,10 +405,7 @@ def user_password_link_view(request: AuthenticatedHttpRequest, pk: int) -> HttpR
 @login_required
 @require_POST
 def user_reset_two_factor_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    _organisation_or_404(request)
-    target = policy.get_managed_user_or_404(request.user, pk)
-    if not policy.can_reset_two_factor(request.user, target):
-        raise Http404
+    target = _managed_user_or_404(request, pk, policy.can_reset_two_factor)
     form = ResetTwoFactorForm(request.POST)
     if not form.is_valid():
         return render(

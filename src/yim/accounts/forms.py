@@ -219,24 +219,16 @@ class ResetTwoFactorForm(forms.Form):
     )
 
 
-class AuthenticatorCodeForm(forms.Form):
+class AuthenticatorCodeForm(OneTimeCodeForm):
     """The code the authenticator app shows now — a recovery code is not accepted.
 
     Used where proof of the phone itself is needed (new recovery codes): a recovery code is
     refused with its own message and is not used up.
     """
 
-    code = forms.CharField(
-        label=_("Code"),
-        max_length=20,
-        help_text=_("The 6-digit code your authenticator app shows now."),
-    )
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["code"].widget.attrs.update(
-            {"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
-        )
+        self.fields["code"].help_text = _("The 6-digit code your authenticator app shows now.")
 
     def clean_code(self) -> str:
         from yim.accounts.twofactor import looks_like_recovery_code

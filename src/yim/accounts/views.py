@@ -29,7 +29,6 @@ from yim.accounts.forms import (
 from yim.accounts.models import (
     Invitation,
     InvitationError,
-    LoginFailure,
     PortalLink,
     RecoveryCode,
     User,
@@ -133,40 +132,50 @@ def two_factor_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not user.has_two_factor:
         return redirect("accounts:two_factor_setup")
     form = OneTimeCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        code = form.cleaned_data["code"]
-        attempt = _claim_code(request, form)
-        if attempt is None:
-            pass
-        elif twofactor.verify(user, code):
-            throttle.code_accepted(attempt)
-            request.session[twofactor.SESSION_VERIFIED_KEY] = True
-            request.session.cycle_key()
-            if user.needs_two_factor:  # otherwise the password step wrote it
-                _signed_in(request, user, "password and two-factor code")
-            return redirect(safe_next(request, reverse("web:home")))
-        elif RecoveryCode.redeem(user, code):
-            throttle.code_accepted(attempt)
-            request.session[twofactor.SESSION_VERIFIED_KEY] = True
-            request.session.cycle_key()
+    passed = _second_factor(request, form, "sign-in")
+    if passed is not None:
+        request.session[twofactor.SESSION_VERIFIED_KEY] = True
+        request.session.cycle_key()
+        if passed == RECOVERY_CODE:
             # Signing in with a recovery code usually means the phone is gone: that code also
             # confirms linking a new phone for a while, so the last code is not needed twice.
             twofactor.mark_new_phone_confirmed(request.session)
-            if user.needs_two_factor:  # otherwise the password step wrote it
-                _signed_in(request, user, "password and recovery code")
-            return redirect(safe_next(request, reverse("web:home")))
-        else:
-            _code_refused(request, form, "sign-in")
+        if user.needs_two_factor:  # otherwise the password step wrote it
+            _signed_in(request, user, f"password and {passed}")
+        return redirect(safe_next(request, reverse("web:home")))
     return render(request, "accounts/two_factor.html", {"form": form})
 
 
-def _claim_code(request: AuthenticatedHttpRequest, form: Form) -> LoginFailure | None:
-    """Count a second-factor check before it is made; None (and a form error) when locked."""
+APP_CODE = "two-factor code"
+RECOVERY_CODE = "recovery code"
+
+
+def _second_factor(
+    request: AuthenticatedHttpRequest, form: Form, step: str, *, recovery: bool = True
+) -> str | None:
+    """Check a posted second-factor code: which kind passed (``APP_CODE`` or ``RECOVERY_CODE``,
+    the latter now used up), or None with the reason on the form.
+
+    The check is counted before it is made (a locked account is not checked at all); a
+    recovery code counts only where ``recovery`` allows it.
+    """
+    if request.method != "POST" or not form.is_valid():
+        return None
     try:
-        return throttle.claim_code_attempt(request.user, client_ip(request))
+        attempt = throttle.claim_code_attempt(request.user, client_ip(request))
     except throttle.Locked:
         form.add_error(None, _("Too many failed attempts. Try again later."))
         return None
+    code = form.cleaned_data["code"]
+    if twofactor.verify(request.user, code):
+        passed = APP_CODE
+    elif recovery and RecoveryCode.redeem(request.user, code):
+        passed = RECOVERY_CODE
+    else:
+        _code_refused(request, form, step)
+        return None
+    throttle.code_accepted(attempt)
+    return passed
 
 
 def _code_refused(request: AuthenticatedHttpRequest, form: Form, step: str) -> None:
@@ -211,18 +220,12 @@ def two_factor_setup_view(request: AuthenticatedHttpRequest) -> HttpResponse:
                 user.totp_confirmed_at = timezone.now()
                 user.totp_last_counter = counter
                 user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_counter"])
-                codes = RecoveryCode.issue(user)
-                record(
-                    user,
-                    Action.UPDATE,
-                    request=request,
-                    obj=user,
-                    detail=(
-                        "two-factor sign-in: new phone linked, old app and recovery codes "
-                        "replaced, other sessions signed out"
-                        if replacing
-                        else "two-factor sign-in set up"
-                    ),
+                codes = _issue_recovery_codes(
+                    request,
+                    "two-factor sign-in: new phone linked, old app and recovery codes "
+                    "replaced, other sessions signed out"
+                    if replacing
+                    else "two-factor sign-in set up",
                 )
             # The session hash covers the TOTP secret (see User): keep this session signed in.
             update_session_auth_hash(request, user)
@@ -246,6 +249,13 @@ def two_factor_setup_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             "replacing": replacing,
         },
     )
+
+
+def _issue_recovery_codes(request: AuthenticatedHttpRequest, detail: str) -> list[str]:
+    """Ten new recovery codes for the user (the old ones stop working), logged with ``detail``."""
+    codes = RecoveryCode.issue(request.user)
+    record(request.user, Action.UPDATE, request=request, obj=request.user, detail=detail)
+    return codes
 
 
 def _self_service_refusal(request: AuthenticatedHttpRequest) -> HttpResponse | None:
@@ -278,29 +288,15 @@ def recovery_codes_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         return refusal
     user = request.user
     form = AuthenticatorCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        attempt = _claim_code(request, form)
-        if attempt is None:
-            pass
-        elif twofactor.verify(user, form.cleaned_data["code"]):
-            throttle.code_accepted(attempt)
-            with transaction.atomic():
-                # One regeneration at a time per account: the last one's codes are the valid ones.
-                User.objects.select_for_update().filter(pk=user.pk).first()
-                codes = RecoveryCode.issue(user)
-                record(
-                    user,
-                    Action.UPDATE,
-                    request=request,
-                    obj=user,
-                    detail="two-factor sign-in: 10 new recovery codes issued, the old ones "
-                    "no longer work",
-                )
-            return render(
-                request, "accounts/recovery_codes.html", {"codes": codes, "renewed": True}
+    if _second_factor(request, form, "new recovery codes", recovery=False) is not None:
+        with transaction.atomic():
+            # One regeneration at a time per account: the last one's codes are the valid ones.
+            User.objects.select_for_update().filter(pk=user.pk).first()
+            codes = _issue_recovery_codes(
+                request,
+                "two-factor sign-in: 10 new recovery codes issued, the old ones no longer work",
             )
-        else:
-            _code_refused(request, form, "new recovery codes")
+        return render(request, "accounts/recovery_codes.html", {"codes": codes, "renewed": True})
     return render(
         request,
         "accounts/recovery_codes_new.html",
@@ -321,19 +317,10 @@ def new_phone_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         return refusal
     if request.method == "GET" and twofactor.new_phone_confirmed(request.session):
         return redirect("accounts:two_factor_setup")  # just signed in with a recovery code
-    user = request.user
     form = OneTimeCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        code = form.cleaned_data["code"]
-        attempt = _claim_code(request, form)
-        if attempt is None:
-            pass
-        elif twofactor.verify(user, code) or RecoveryCode.redeem(user, code):
-            throttle.code_accepted(attempt)
-            twofactor.mark_new_phone_confirmed(request.session)
-            return redirect("accounts:two_factor_setup")
-        else:
-            _code_refused(request, form, "new phone")
+    if _second_factor(request, form, "new phone") is not None:
+        twofactor.mark_new_phone_confirmed(request.session)
+        return redirect("accounts:two_factor_setup")
     return render(request, "accounts/new_phone.html", {"form": form})
 
 

@@ -41,8 +41,9 @@ File format (see the shipped files for complete examples)::
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,23 @@ class _Reader:
         if not isinstance(value, dict):
             raise self.fail(where, f"expected a mapping (key: value), got {_kind(value)}")
         return value
+
+    def coded_entries(self, raw: list[Any], kind: str) -> Iterator[tuple[dict[str, Any], str, str]]:
+        """Each mapping of a list of coded entries, with its code and where it stands.
+
+        A missing code or a code used twice fails with the place of the entry.
+        """
+        seen: set[str] = set()
+        for index, spec in enumerate(raw, start=1):
+            spec = self.mapping(spec, f"{kind} {index}")
+            if "code" not in spec:
+                raise self.fail(f"{kind} {index}", "the key 'code' is missing")
+            code = self.code(spec["code"], f"{kind} {index}")
+            where = f"{kind} {code!r}"
+            if code in seen:
+                raise self.fail(where, f"this {kind} code is used twice")
+            seen.add(code)
+            yield spec, code, where
 
     def keys(self, data: dict[str, Any], allowed: set[str], required: set[str], where: str) -> None:
         unknown = sorted(str(k) for k in data if k not in allowed)
@@ -220,18 +238,7 @@ def parse_instrument(data: Any, file: str) -> Instrument:
         source=file,
     )
     subscales = _parse_subscales(r, top.get("subscales", []), by_code, instrument)
-    return Instrument(
-        code=code,
-        version=version,
-        title=title,
-        description=description or Text("", ""),
-        respondents=tuple(respondents),
-        use=use,
-        items=items,
-        subscales=subscales,
-        page_size=page_size,
-        source=file,
-    )
+    return dataclasses.replace(instrument, subscales=subscales)
 
 
 def _parse_scales(r: _Reader, raw: Any) -> dict[str, ResponseScale]:
@@ -269,16 +276,7 @@ def _parse_items(
     if len(raw) > MAX_ITEMS:
         raise r.fail("items", f"at most {MAX_ITEMS} items, got {len(raw)}")
     items: list[Item] = []
-    seen: set[str] = set()
-    for index, spec in enumerate(raw, start=1):
-        spec = r.mapping(spec, f"item {index}")
-        if "code" not in spec:
-            raise r.fail(f"item {index}", "the key 'code' is missing")
-        code = r.code(spec["code"], f"item {index}")
-        where = f"item {code!r}"
-        if code in seen:
-            raise r.fail(where, "this item code is used twice")
-        seen.add(code)
+    for spec, code, where in r.coded_entries(raw, "item"):
         r.keys(spec, ITEM_KEYS, {"code", "text"}, where)
         kind = spec.get("kind", SCALE_ITEM)
         if kind not in ITEM_KINDS:
@@ -320,16 +318,7 @@ def _parse_subscales(
     if not isinstance(raw, list):
         raise r.fail("subscales", "give a list of subscales")
     subscales: list[Subscale] = []
-    seen: set[str] = set()
-    for index, spec in enumerate(raw, start=1):
-        spec = r.mapping(spec, f"subscale {index}")
-        if "code" not in spec:
-            raise r.fail(f"subscale {index}", "the key 'code' is missing")
-        code = r.code(spec["code"], f"subscale {index}")
-        where = f"subscale {code!r}"
-        if code in seen:
-            raise r.fail(where, "this subscale code is used twice")
-        seen.add(code)
+    for spec, code, where in r.coded_entries(raw, "subscale"):
         r.keys(spec, SUBSCALE_KEYS, {"code", "label", "items"}, where)
         members = spec["items"]
         if not isinstance(members, list) or not members:
@@ -360,16 +349,7 @@ def _parse_subscales(
             min_answered=min_answered,
         )
         cutoffs = _parse_cutoffs(r, spec.get("cutoffs", []), where, instrument, subscale)
-        subscales.append(
-            Subscale(
-                code=code,
-                label=subscale.label,
-                items=subscale.items,
-                rule=rule,
-                min_answered=min_answered,
-                cutoffs=cutoffs,
-            )
-        )
+        subscales.append(dataclasses.replace(subscale, cutoffs=cutoffs))
     return tuple(subscales)
 
 

@@ -118,13 +118,11 @@ def fill_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                     form.add_error(name if name in form.fields else None, problems)
             else:
                 if changes:
-                    record(
-                        request.user,
+                    _record(
+                        request,
                         Action.UPDATE,
-                        request=request,
-                        youth=assessment.youth,
-                        obj=assessment,
-                        detail=f"{assessment.instrument}: {len(changes)} answer(s) saved",
+                        assessment,
+                        f"{assessment.instrument}: {len(changes)} answer(s) saved",
                     )
                 return _after_save(request, assessment, action, page, len(pages))
         status = 400
@@ -136,14 +134,7 @@ def fill_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 initial[FIELD_PREFIX + item.code] = answers[item.code]
         form = make_form(initial=initial)
         status = 200
-        record(
-            request.user,
-            Action.VIEW,
-            request=request,
-            youth=assessment.youth,
-            obj=assessment,
-            detail=f"{assessment.instrument} page {page}",
-        )
+        _record(request, Action.VIEW, assessment, f"{assessment.instrument} page {page}")
     return render(
         request,
         "monitoring/fill.html",
@@ -199,16 +190,18 @@ def _after_save(
             )
             target = _page_of(assessment, missing)
             return redirect(fill_url(assessment, target) + f"#{FIELD_PREFIX}{missing}")
-        record(
-            request.user,
-            Action.UPDATE,
-            request=request,
-            youth=assessment.youth,
-            obj=assessment,
-            detail=f"{assessment.instrument} submitted",
-        )
+        _record(request, Action.UPDATE, assessment, f"{assessment.instrument} submitted")
         return redirect("monitoring:done", pk=assessment.pk)
     return redirect(fill_url(assessment, min(page + 1, pages)))
+
+
+def _record(
+    request: AuthenticatedHttpRequest, action: Action, assessment: Assessment, detail: str
+) -> None:
+    """Log an access to the youth's assessment."""
+    record(
+        request.user, action, request=request, youth=assessment.youth, obj=assessment, detail=detail
+    )
 
 
 def fill_url(assessment: Assessment, page: int) -> str:

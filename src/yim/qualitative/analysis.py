@@ -135,29 +135,30 @@ def _table(project: m.Project, pairs: Iterable[tuple[int, str]]) -> Table:
 
 def frequencies(project: m.Project, variable: m.Variable) -> Table:
     """Number of segment codings per code and value of ``variable`` (participants' values)."""
-    rows = (
-        m.Coding.objects.filter(
-            document__project=project,
-            segment__isnull=False,
-            document__participants__attributes__variable=variable,
-        )
-        .values_list("pk", "code_id", "document__participants__attributes__value")
-        .distinct()
+    return _segment_codings_by(
+        project,
+        "document__participants__attributes__value",
+        document__participants__attributes__variable=variable,
     )
-    return _table(project, ((code, value) for _pk, code, value in rows))
 
 
 def frequencies_by_triad(project: m.Project) -> Table:
+    return _segment_codings_by(
+        project,
+        "document__participants__triad__name",
+        document__participants__triad__isnull=False,
+    )
+
+
+def _segment_codings_by(project: m.Project, column: str, **condition: object) -> Table:
+    """Number of segment codings per code and value of ``column`` (each coding counted once
+    per value, however many participants of the document carry it)."""
     rows = (
-        m.Coding.objects.filter(
-            document__project=project,
-            segment__isnull=False,
-            document__participants__triad__isnull=False,
-        )
-        .values_list("pk", "code_id", "document__participants__triad__name")
+        m.Coding.objects.filter(document__project=project, segment__isnull=False, **condition)
+        .values_list("pk", "code_id", column)
         .distinct()
     )
-    return _table(project, ((code, name) for _pk, code, name in rows))
+    return _table(project, ((code, value) for _pk, code, value in rows))
 
 
 def cooccurrence(project: m.Project, coder: m.Coder | None = None) -> Table:

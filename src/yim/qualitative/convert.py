@@ -37,6 +37,26 @@ def _key(guid: str) -> str:
     return guid.strip("{}").lower()
 
 
+def _create_code(into: m.Project, code: refi.Code, parent: m.Code | None) -> m.Code:
+    """The project's row for a REFI code (names and colours cut to the columns' lengths)."""
+    return m.Code.objects.create(
+        project=into,
+        guid=code.guid,
+        parent=parent,
+        name=code.name[:200],
+        description=code.description or "",
+        color=(code.color or "")[:7],
+        is_codable=code.is_codable,
+    )
+
+
+def _create_set(into: m.Project, s: refi.Set) -> m.CodeSet:
+    """The project's row for a REFI set, without its members."""
+    return m.CodeSet.objects.create(
+        project=into, guid=s.guid, name=s.name[:200], description=s.description or ""
+    )
+
+
 def _text_or_none(value: str) -> str | None:
     return value or None
 
@@ -295,15 +315,7 @@ def import_refi_project(source: refi.Project, into: m.Project) -> dict[str, int]
     codes: dict[str, m.Code] = {}
 
     def add_code(code: refi.Code, parent: m.Code | None) -> None:
-        codes[_key(code.guid)] = m.Code.objects.create(
-            project=into,
-            guid=code.guid,
-            parent=parent,
-            name=code.name[:200],
-            description=code.description or "",
-            color=(code.color or "")[:7],
-            is_codable=code.is_codable,
-        )
+        codes[_key(code.guid)] = _create_code(into, code, parent)
         for child in code.children:
             add_code(child, codes[_key(code.guid)])
 
@@ -403,9 +415,7 @@ def import_refi_project(source: refi.Project, into: m.Project) -> dict[str, int]
 
     sets = {}
     for s in source.sets:
-        row = m.CodeSet.objects.create(
-            project=into, guid=s.guid, name=s.name[:200], description=s.description or ""
-        )
+        row = _create_set(into, s)
         row.member_codes.set(codes[_key(g)] for g in s.member_codes)
         row.member_documents.set(documents[_key(g)] for g in s.member_sources)
         row.member_memos.set(memos[_key(g)] for g in s.member_notes)
@@ -468,15 +478,7 @@ def import_refi_codebook(codebook: refi.Codebook, into: m.Project) -> tuple[int,
         nonlocal added
         row = existing.get(_key(code.guid))
         if row is None:
-            row = m.Code.objects.create(
-                project=into,
-                guid=code.guid,
-                parent=parent,
-                name=code.name[:200],
-                description=code.description or "",
-                color=(code.color or "")[:7],
-                is_codable=code.is_codable,
-            )
+            row = _create_code(into, code, parent)
             existing[_key(code.guid)] = row
             added += 1
         else:
@@ -490,8 +492,6 @@ def import_refi_codebook(codebook: refi.Codebook, into: m.Project) -> tuple[int,
     for s in codebook.sets:
         if _key(s.guid) in existing_sets:
             continue
-        row = m.CodeSet.objects.create(
-            project=into, guid=s.guid, name=s.name[:200], description=s.description or ""
-        )
+        row = _create_set(into, s)
         row.member_codes.set(existing[_key(g)] for g in s.member_codes)
     return added, skipped

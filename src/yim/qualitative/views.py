@@ -12,9 +12,9 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch
+from django.forms import ModelForm
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,27 +32,12 @@ from . import forms as f
 from . import models as m
 from .display import Span, layout
 from .offsets import OffsetError, OffsetIndex
+from .pages import owner_project_for, page_of, project_for, project_page
 from .pseudonyms import PseudonymError
 from .pseudonyms_apply import incoming_table, pseudonymise_participant
 from .transcripts import TranscriptError, load_transcript
 
-PAGE_SIZE = 25
 MAX_JSON_BYTES = 10_000
-
-
-def page_of(request: HttpRequest, queryset, size: int = PAGE_SIZE):
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
-
-
-def project_for(request: AuthenticatedHttpRequest, pk: int) -> m.Project:
-    return policy.get_project_or_404(request.user, pk)
-
-
-def owner_project_for(request: AuthenticatedHttpRequest, pk: int) -> m.Project:
-    project = project_for(request, pk)
-    if not policy.can_manage_qualitative_project(request.user, project):
-        raise Http404
-    return project
 
 
 def code_tree(project: m.Project, counts: bool = False) -> list[tuple[m.Code, int]]:
@@ -129,26 +114,27 @@ def project_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def project_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     project = project_for(request, pk)
+    context = _project_context(request, project, f.TranscriptForm(project=project))
+    return project_page(request, project, "project", "project", context)
+
+
+def _project_context(
+    request: AuthenticatedHttpRequest, project: m.Project, upload_form: f.TranscriptForm
+) -> dict:
+    """The project page: its transcripts, a page at a time, and the import forms."""
     documents = project.documents.annotate(n_segments=Count("segments")).prefetch_related(
         "participants"
     )
-    page = page_of(request, documents.order_by("name", "guid"))
-    record(request.user, Action.VIEW, request=request, obj=project, detail="project")
-    return render(
-        request,
-        "qualitative/project.html",
-        {
-            "project": project,
-            "page": page,
-            "is_owner": policy.can_manage_qualitative_project(request.user, project),
-            "is_data_manager": policy.can_manage_qualitative_pseudonyms(request.user, project),
-            "upload_form": f.TranscriptForm(project=project),
-            "import_form": f.UploadForm(),
-            "codebook_form": f.CodebookImportForm(),
-            "n_codes": project.codes.count(),
-            "n_participants": project.participants.count(),
-        },
-    )
+    return {
+        "page": page_of(request, documents.order_by("name", "guid")),
+        "is_owner": policy.can_manage_qualitative_project(request.user, project),
+        "is_data_manager": policy.can_manage_qualitative_pseudonyms(request.user, project),
+        "upload_form": upload_form,
+        "import_form": f.UploadForm(),
+        "codebook_form": f.CodebookImportForm(),
+        "n_codes": project.codes.count(),
+        "n_participants": project.participants.count(),
+    }
 
 
 @login_required
@@ -156,6 +142,20 @@ def project_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def members_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     project = owner_project_for(request, pk)
     memberships = project.memberships.select_related("user").order_by("user__username")
+
+    def page(form: f.MemberForm, manager_form: f.DataManagerForm, status: int = 200):
+        return render(
+            request,
+            "qualitative/members.html",
+            {
+                "project": project,
+                "memberships": memberships,
+                "form": form,
+                "manager_form": manager_form,
+            },
+            status=status,
+        )
+
     if request.method == "POST" and request.POST.get("kind") == "data_manager":
         manager_form = f.DataManagerForm(request.POST, project=project)
         if manager_form.is_valid():
@@ -171,17 +171,7 @@ def members_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             )
             messages.success(request, _("The data manager has been changed."))
             return redirect("qualitative:members", pk=project.pk)
-        return render(
-            request,
-            "qualitative/members.html",
-            {
-                "project": project,
-                "memberships": memberships,
-                "form": f.MemberForm(),
-                "manager_form": manager_form,
-            },
-            status=400,
-        )
+        return page(f.MemberForm(), manager_form, status=400)
     form = f.MemberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         candidate = User.objects.filter(
@@ -196,17 +186,8 @@ def members_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             record(request.user, Action.UPDATE, request=request, obj=project, detail="member added")
             messages.success(request, _("The member has been added."))
             return redirect("qualitative:members", pk=project.pk)
-    return render(
-        request,
-        "qualitative/members.html",
-        {
-            "project": project,
-            "memberships": memberships,
-            "form": form,
-            "manager_form": f.DataManagerForm(
-                initial={"data_manager": project.data_manager_id}, project=project
-            ),
-        },
+    return page(
+        form, f.DataManagerForm(initial={"data_manager": project.data_manager_id}, project=project)
     )
 
 
@@ -248,20 +229,12 @@ def participants_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         if kind == "triad":
             triad_form = f.TriadForm(request.POST)
             if triad_form.is_valid():
-                triad = triad_form.save(commit=False)
-                triad.project = project
-                triad.save()
-                record(request.user, Action.CREATE, request=request, obj=triad, detail="set")
-                return redirect("qualitative:participants", pk=project.pk)
+                return _add_to_participants(request, project, triad_form, "set")
             form = f.ParticipantForm(project=project)
         elif kind == "variable":
             variable_form = f.VariableForm(request.POST, project=project)
             if variable_form.is_valid():
-                variable = variable_form.save(commit=False)
-                variable.project = project
-                variable.save()
-                record(request.user, Action.CREATE, request=request, obj=variable, detail="attr")
-                return redirect("qualitative:participants", pk=project.pk)
+                return _add_to_participants(request, project, variable_form, "attr")
             form = f.ParticipantForm(project=project)
         elif form.is_valid() and _save_participant(form, project):
             record(request.user, Action.CREATE, request=request, obj=form.instance)
@@ -271,12 +244,12 @@ def participants_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         "documents",
     )
     page = page_of(request, participants.order_by("name", "guid"))
-    record(request.user, Action.LIST, request=request, obj=project, detail="participants")
-    return render(
+    return project_page(
         request,
-        "qualitative/participants.html",
+        project,
+        "participants",
+        "participants",
         {
-            "project": project,
             "page": page,
             "form": form,
             "triad_form": triad_form,
@@ -284,8 +257,20 @@ def participants_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             "triads": project.sets.annotate(n=Count("participants")),
             "variables": project.variables.all(),
         },
+        action=Action.LIST,
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _add_to_participants(
+    request: AuthenticatedHttpRequest, project: m.Project, form: ModelForm, detail: str
+) -> HttpResponse:
+    """Save a valid set or attribute form as a row of the project; back to the participants."""
+    row = form.save(commit=False)
+    row.project = project
+    row.save()
+    record(request.user, Action.CREATE, request=request, obj=row, detail=detail)
+    return redirect("qualitative:participants", pk=project.pk)
 
 
 PSEUDONYM_TABLE_BROKEN = gettext_lazy(
@@ -385,21 +370,10 @@ def transcript_upload_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
                 % {"n": document.turns.count()},
             )
             return redirect("qualitative:document", pk=project.pk, document_id=document.pk)
-    documents = project.documents.annotate(n_segments=Count("segments"))
     return render(
         request,
         "qualitative/project.html",
-        {
-            "project": project,
-            "page": page_of(request, documents.order_by("name", "guid")),
-            "is_owner": policy.can_manage_qualitative_project(request.user, project),
-            "is_data_manager": policy.can_manage_qualitative_pseudonyms(request.user, project),
-            "upload_form": form,
-            "import_form": f.UploadForm(),
-            "codebook_form": f.CodebookImportForm(),
-            "n_codes": project.codes.count(),
-            "n_participants": project.participants.count(),
-        },
+        {"project": project, **_project_context(request, project, form)},
         status=400,
     )
 

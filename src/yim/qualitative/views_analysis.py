@@ -12,7 +12,7 @@ from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
 
 from . import analysis
-from .views import project_for
+from .pages import project_for, project_page
 
 
 def _ids(request: HttpRequest, name: str) -> list[int]:
@@ -26,12 +26,12 @@ def frequencies_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     variables = list(project.variables.all())
     chosen = next((v for v in variables if str(v.pk) == request.GET.get("variable")), None)
     chosen = chosen or next((v for v in variables if v.name == "role"), None)
-    record(request.user, Action.VIEW, request=request, obj=project, detail="frequencies")
-    return render(
+    return project_page(
         request,
-        "qualitative/frequencies.html",
+        project,
+        "frequencies",
+        "frequencies",
         {
-            "project": project,
             "variables": variables,
             "variable": chosen,
             "by_variable": analysis.frequencies(project, chosen) if chosen else None,
@@ -47,12 +47,12 @@ def cooccurrence_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     coder = None
     if request.GET.get("coder", "").isdigit():
         coder = get_object_or_404(project.coders, pk=int(request.GET["coder"]))
-    record(request.user, Action.VIEW, request=request, obj=project, detail="co-occurrence")
-    return render(
+    return project_page(
         request,
-        "qualitative/cooccurrence.html",
+        project,
+        "cooccurrence",
+        "co-occurrence",
         {
-            "project": project,
             "coders": project.coders.all(),
             "coder": coder,
             "table": analysis.cooccurrence(project, coder),
@@ -68,12 +68,12 @@ def agreement_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         project, _ids(request, "document"), _ids(request, "coder")
     )
     data = analysis.agreement(project, documents, coders)
-    record(request.user, Action.VIEW, request=request, obj=project, detail="agreement")
-    return render(
+    return project_page(
         request,
-        "qualitative/agreement.html",
+        project,
+        "agreement",
+        "agreement",
         {
-            "project": project,
             "all_documents": all_documents,
             "all_coders": all_coders,
             "documents": documents,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -23,9 +26,10 @@ from . import forms as f
 from . import models as m
 from .codebook_delete import DeletionChangedError, delete_code, deletion_impact
 from .colours import next_colour
+from .pages import page_of, project_for, project_page
 from .pseudonyms import PseudonymError, PseudonymTable
 from .pseudonyms_apply import apply_pseudonyms, project_table
-from .views import code_tree, page_of, project_for
+from .views import code_tree
 
 
 def _selected_code(request: HttpRequest, tree: list[tuple[m.Code, int]]) -> int | None:
@@ -130,70 +134,85 @@ def _stale(request: HttpRequest, project: m.Project, error: Exception, code=None
     return _back(project, code)
 
 
+def _code_for(request: AuthenticatedHttpRequest, pk: int, code_id: int) -> tuple[m.Project, m.Code]:
+    project = project_for(request, pk)
+    return project, get_object_or_404(project.codes, pk=code_id)
+
+
+def _code_change(
+    request: AuthenticatedHttpRequest,
+    project: m.Project,
+    code: m.Code,
+    form: Any,
+    change: Callable[[], tuple[m.Code, str, str]],
+) -> HttpResponse:
+    """One change from a code's panel. A refused form or a stale version goes back to the panel
+    with the message; otherwise ``change`` makes it and returns the code to show, the audit
+    detail and the message."""
+    if not form.is_valid():
+        return _refused(request, project, code, form)
+    try:
+        shown, detail, message = change()
+    except m.CodebookError as exc:
+        return _stale(request, project, exc, code)
+    record(request.user, Action.UPDATE, request=request, obj=shown, detail=detail)
+    messages.success(request, message)
+    return _back(project, shown)
+
+
 @login_required
 @require_POST
 def code_edit_view(request: AuthenticatedHttpRequest, pk: int, code_id: int) -> HttpResponse:
-    project = project_for(request, pk)
-    code = get_object_or_404(project.codes, pk=code_id)
+    project, code = _code_for(request, pk, code_id)
     form = f.CodeEditForm(request.POST, prefix=f"edit{code.pk}")
-    if not form.is_valid():
-        return _refused(request, project, code, form)
-    data = form.cleaned_data
-    try:
+
+    def edit() -> tuple[m.Code, str, str]:
+        data = form.cleaned_data
         code.edit(
             data["version"],
             name=data["name"].strip(),
             color=form.colour_for(code),
             description=data["description"],
         )
-    except m.CodebookError as exc:
-        return _stale(request, project, exc, code)
-    record(request.user, Action.UPDATE, request=request, obj=code, detail="code edited")
-    messages.success(request, _("The code has been saved."))
-    return _back(project, code)
+        return code, "code edited", _("The code has been saved.")
+
+    return _code_change(request, project, code, form, edit)
 
 
 @login_required
 @require_POST
 def code_move_view(request: AuthenticatedHttpRequest, pk: int, code_id: int) -> HttpResponse:
-    project = project_for(request, pk)
-    code = get_object_or_404(project.codes, pk=code_id)
+    project, code = _code_for(request, pk, code_id)
     form = f.CodeMoveForm(request.POST, project=project)
-    if not form.is_valid():
-        return _refused(request, project, code, form)
-    try:
+
+    def move() -> tuple[m.Code, str, str]:
         code.move(form.cleaned_data["version"], form.cleaned_data["target"])
-    except m.CodebookError as exc:
-        return _stale(request, project, exc, code)
-    record(request.user, Action.UPDATE, request=request, obj=code, detail="code moved")
-    messages.success(request, _("The code has been moved."))
-    return _back(project, code)
+        return code, "code moved", _("The code has been moved.")
+
+    return _code_change(request, project, code, form, move)
 
 
 @login_required
 @require_POST
 def code_merge_view(request: AuthenticatedHttpRequest, pk: int, code_id: int) -> HttpResponse:
-    project = project_for(request, pk)
-    code = get_object_or_404(project.codes, pk=code_id)
+    project, code = _code_for(request, pk, code_id)
     form = f.CodeMergeForm(request.POST, project=project)
-    if not form.is_valid():
-        return _refused(request, project, code, form)
-    target = form.cleaned_data["target"]
-    # The target's version: as seen by the user if sent, else as it is now (the merge only
-    # adds codings to the target, so a concurrent rename of the target loses nothing).
-    target_version = form.cleaned_data.get("target_version") or target.version
-    name = code.name
-    try:
+
+    def merge() -> tuple[m.Code, str, str]:
+        target = form.cleaned_data["target"]
+        # The target's version: as seen by the user if sent, else as it is now (the merge only
+        # adds codings to the target, so a concurrent rename of the target loses nothing).
+        target_version = form.cleaned_data.get("target_version") or target.version
+        name = code.name
         moved = code.merge_into(form.cleaned_data["version"], target, target_version)
-    except m.CodebookError as exc:
-        return _stale(request, project, exc, code)
-    record(request.user, Action.UPDATE, request=request, obj=target, detail=f"merged {name}")
-    messages.success(
-        request,
-        _("“%(a)s” has been merged into “%(b)s” (%(n)s codings moved).")
-        % {"a": name, "b": target.name, "n": moved},
-    )
-    return _back(project, target)
+        message = _("“%(a)s” has been merged into “%(b)s” (%(n)s codings moved).") % {
+            "a": name,
+            "b": target.name,
+            "n": moved,
+        }
+        return target, f"merged {name}", message
+
+    return _code_change(request, project, code, form, merge)
 
 
 @login_required
@@ -308,15 +327,13 @@ def memos_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     memos = project.memos.select_related("coder").prefetch_related(
         "links__document", "links__code", "links__segment__document"
     )
-    record(request.user, Action.LIST, request=request, obj=project, detail="memos")
-    return render(
+    return project_page(
         request,
-        "qualitative/memos.html",
-        {
-            "project": project,
-            "page": page_of(request, memos.order_by("name", "guid")),
-            "form": form,
-        },
+        project,
+        "memos",
+        "memos",
+        {"page": page_of(request, memos.order_by("name", "guid")), "form": form},
+        action=Action.LIST,
         status=400 if request.method == "POST" else 200,
     )
 
@@ -359,8 +376,7 @@ def pseudonyms_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 request, _("The pseudonym table is saved; it applies to new transcripts.")
             )
             return redirect("qualitative:pseudonyms", pk=project.pk)
-    record(request.user, Action.VIEW, request=request, obj=project, detail="pseudonyms")
-    return render(request, "qualitative/pseudonyms.html", {"project": project, "form": form})
+    return project_page(request, project, "pseudonyms", "pseudonyms", {"form": form})
 
 
 @login_required

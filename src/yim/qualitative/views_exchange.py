@@ -30,6 +30,7 @@ from . import forms as f
 from . import models as m
 from .analysis import codings_matching, segment_rows
 from .convert import import_refi_codebook, import_refi_project, project_to_refi
+from .pages import page_of, project_for
 from .refi.errors import (
     ArchiveTooLargeError,
     CompressionRatioError,
@@ -47,7 +48,6 @@ from .refi.importer import (
 from .refi.report import ImportIssue, translated
 from .refi.safety import ArchiveLimits
 from .segments_export import SegmentRow, segments_to_csv, segments_to_docx, segments_to_xlsx
-from .views import page_of, project_for
 
 
 def _filename(project: m.Project, extension: str) -> str:
@@ -135,25 +135,40 @@ def import_new_project_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A .qdpx becomes a new project owned by the importing researcher."""
     if not policy.can_use_qualitative(request.user):
         raise Http404
-    form = f.ProjectImportForm(request.POST, request.FILES)
+    return _import_upload(request, f.ProjectImportForm(request.POST, request.FILES), None)
+
+
+def _import_upload(
+    request: AuthenticatedHttpRequest, form: f.UploadForm, into: m.Project | None
+) -> HttpResponse:
+    """Import the uploaded .qdpx into ``into``, or into a new project owned by the importing
+    researcher when None: the import report, or the form again with the reason (nothing saved)."""
     if form.is_valid():
         try:
             result = import_qdpx(form.cleaned_data["file"].read(), limits=refi_limits())
             with transaction.atomic():
-                project = m.Project.objects.create(
-                    name=(form.cleaned_data["name"] or result.project.name)[:200],
-                    data_manager=request.user,
-                )
-                m.Membership.objects.create(
-                    project=project, user=request.user, role=m.MemberRole.OWNER
-                )
+                if into is None:
+                    project, action = (
+                        _new_project(request, form, result.project.name),
+                        Action.CREATE,
+                    )
+                else:
+                    project, action = into, Action.UPDATE
                 import_refi_project(result.project, project)
-                record(request.user, Action.CREATE, request=request, obj=project, detail="qdpx")
+                record(request.user, action, request=request, obj=project, detail="qdpx")
         except (RefiError, IntegrityError) as exc:
             _refi_error(request, form, exc)
         else:
             return _imported(request, project, result, form.cleaned_data["file"].name)
-    return _import_failed(request, None, form)
+    return _import_failed(request, into, form)
+
+
+def _new_project(request: AuthenticatedHttpRequest, form: f.UploadForm, name: str) -> m.Project:
+    project = m.Project.objects.create(
+        name=(form.cleaned_data.get("name") or name)[:200], data_manager=request.user
+    )
+    m.Membership.objects.create(project=project, user=request.user, role=m.MemberRole.OWNER)
+    return project
 
 
 #: The most issues kept for the report page (the counts above it always cover all of them).
@@ -230,18 +245,7 @@ def import_report_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 @require_POST
 def import_into_project_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     project = project_for(request, pk)
-    form = f.UploadForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            result = import_qdpx(form.cleaned_data["file"].read(), limits=refi_limits())
-            with transaction.atomic():
-                import_refi_project(result.project, project)
-                record(request.user, Action.UPDATE, request=request, obj=project, detail="qdpx")
-        except (RefiError, IntegrityError) as exc:
-            _refi_error(request, form, exc)
-        else:
-            return _imported(request, project, result, form.cleaned_data["file"].name)
-    return _import_failed(request, project, form)
+    return _import_upload(request, f.UploadForm(request.POST, request.FILES), project)
 
 
 @login_required

@@ -67,10 +67,10 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class ImportResult:
-    project: Project
-    report: ImportReport = field(default_factory=ImportReport)
+class _Reported:
+    """What an import read, with the report of what it changed or left out."""
+
+    report: ImportReport
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -79,13 +79,15 @@ class ImportResult:
 
 
 @dataclass(frozen=True)
-class CodebookImportResult:
-    codebook: Codebook
+class ImportResult(_Reported):
+    project: Project
     report: ImportReport = field(default_factory=ImportReport)
 
-    @property
-    def warnings(self) -> tuple[str, ...]:
-        return self.report.lines()
+
+@dataclass(frozen=True)
+class CodebookImportResult(_Reported):
+    codebook: Codebook
+    report: ImportReport = field(default_factory=ImportReport)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -206,32 +208,25 @@ def project_metadata_not_kept(project: Project) -> tuple[ImportIssue, ...]:
     def when(moment: datetime | None) -> str:
         return moment.isoformat() if moment else "?"
 
-    issues = []
     place = gettext_noop("project %(name)s", name=repr(project.name))
-    if project.creating_user or project.creation_datetime:
-        issues.append(
-            ImportIssue(
-                place,
-                gettext_noop(
-                    "the file says it was created by %(who)s on %(when)s",
-                    who=who(project.creating_user),
-                    when=when(project.creation_datetime),
-                ),
-                gettext_noop("a yim project records its own creation instead; this is not kept"),
-                NOT_KEPT,
-            )
-        )
-    if project.modifying_user or project.modified_datetime:
-        issues.append(
-            ImportIssue(
-                place,
-                gettext_noop(
-                    "the file says it was last changed by %(who)s on %(when)s",
-                    who=who(project.modifying_user),
-                    when=when(project.modified_datetime),
-                ),
-                gettext_noop("yim records its own changes instead; this is not kept"),
-                NOT_KEPT,
-            )
-        )
-    return tuple(issues)
+    said = (
+        (
+            project.creating_user or project.creation_datetime,
+            gettext_noop(
+                "the file says it was created by %(who)s on %(when)s",
+                who=who(project.creating_user),
+                when=when(project.creation_datetime),
+            ),
+            gettext_noop("a yim project records its own creation instead; this is not kept"),
+        ),
+        (
+            project.modifying_user or project.modified_datetime,
+            gettext_noop(
+                "the file says it was last changed by %(who)s on %(when)s",
+                who=who(project.modifying_user),
+                when=when(project.modified_datetime),
+            ),
+            gettext_noop("yim records its own changes instead; this is not kept"),
+        ),
+    )
+    return tuple(ImportIssue(place, what, why, NOT_KEPT) for given, what, why in said if given)

@@ -124,18 +124,7 @@ def pdf_area(imp: ProjectReader, area: etree._Element, text: str) -> PlainTextSe
             ),
             ADJUSTED,
         )
-        imp.note_metadata(area)
-        return PlainTextSelection(
-            guid=area.get("guid"),
-            start=start,
-            end=start + len(quoted),
-            name=area.get("name"),
-            description=_text(area, "Description"),
-            codings=imp.codings(area),
-            note_refs=imp.notes(area),
-            creating_user=area.get("creatingUser"),
-            creation_datetime=imp.when(area, "creationDateTime"),
-        )
+        return imp.placed_selection(area, start, start + len(quoted))
     why = (
         gettext_noop("its text occurs more than once or not at all in the document")
         if quoted
@@ -281,18 +270,9 @@ def _stamp(imp: ProjectReader, transcript: etree._Element, text: str) -> _Timeli
 def _placed(
     imp: ProjectReader, node: etree._Element, start: int, end: int, timeline: _Timeline
 ) -> PlainTextSelection:
-    imp.note_metadata(node)
     new_start = timeline.shift(start, is_end=False)
-    selection = PlainTextSelection(
-        guid=node.get("guid"),
-        start=new_start,
-        end=max(new_start, timeline.shift(end, is_end=True)),
-        name=node.get("name"),
-        description=_text(node, "Description"),
-        codings=imp.codings(node),
-        note_refs=imp.notes(node),
-        creating_user=node.get("creatingUser"),
-        creation_datetime=imp.when(node, "creationDateTime"),
+    selection = imp.placed_selection(
+        node, new_start, max(new_start, timeline.shift(end, is_end=True))
     )
     imp.selection_keys.add(_key(selection.guid))
     return selection

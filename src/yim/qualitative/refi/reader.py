@@ -259,6 +259,10 @@ class ProjectReader:
                 gettext_noop("the selection was dropped"),
             )
             return None
+        return self.placed_selection(node, start, end)
+
+    def placed_selection(self, node: etree._Element, start: int, end: int) -> PlainTextSelection:
+        """The selection ``node`` describes, at [start, end) of the text that is kept."""
         self.note_metadata(node)
         return PlainTextSelection(
             guid=node.get("guid"),

@@ -30,6 +30,7 @@ controls in R.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -244,23 +245,39 @@ def _paule_mandel(
             raise ConvergenceError(
                 "PM: Q(tau^2) stays above k - p up to tau^2 = 1e12", iterations=0, last_step=upper
             )
-    tau2, info = brentq(
+    tau2, iterations = brent_root(
         lambda t: q_statistic(y, v, X, t) - target,
         0.0,
         upper,
         xtol=tol * float(np.mean(v)) * 1e-2,
-        rtol=4 * np.finfo(float).eps,
         maxiter=max_iter,
+        what="PM",
+    )
+    return Tau2Estimate(tau2, _se_pm_eb(v, tau2, k, p), iterations)
+
+
+def brent_root(
+    f: Callable[[float], float], lo: float, hi: float, *, xtol: float, maxiter: int, what: str
+) -> tuple[float, int]:
+    """The root of ``f`` in [lo, hi] by Brent's method (relative tolerance 4 eps) and the
+    iterations it took; a :class:`ConvergenceError` naming ``what`` if it stops short."""
+    root, info = brentq(
+        f,
+        lo,
+        hi,
+        xtol=xtol,
+        rtol=4 * np.finfo(float).eps,
+        maxiter=maxiter,
         full_output=True,
         disp=False,
     )
     if not info.converged:
         raise ConvergenceError(
-            f"PM: root search did not converge in {info.iterations} iterations",
+            f"{what}: root search did not converge in {info.iterations} iterations",
             iterations=info.iterations,
             last_step=float("nan"),
         )
-    return Tau2Estimate(float(tau2), _se_pm_eb(v, float(tau2), k, p), int(info.iterations))
+    return float(root), int(info.iterations)
 
 
 def _fisher_scoring(

@@ -16,11 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from scipy import stats
-from scipy.optimize import brentq
 
-from yim.stats.meta._tau2 import log_likelihood, q_statistic
+from yim.stats.meta._tau2 import brent_root, log_likelihood, q_statistic
 from yim.stats.meta._validate import FloatArray
-from yim.stats.meta.errors import ConvergenceError
 
 # Absolute tolerance of the root searches (in tau^2 units). brentq's relative tolerance
 # (4 eps) governs for tau^2 away from 0; this guards the bounds near 0.
@@ -28,23 +26,7 @@ _XTOL = 1e-14
 
 
 def _root(f: Callable[[float], float], lo: float, hi: float, what: str) -> float:
-    root, info = brentq(
-        f,
-        lo,
-        hi,
-        xtol=_XTOL,
-        rtol=4 * 2.220446049250313e-16,
-        maxiter=1000,
-        full_output=True,
-        disp=False,
-    )
-    if not info.converged:
-        raise ConvergenceError(
-            f"{what}: root search did not converge in {info.iterations} iterations",
-            iterations=info.iterations,
-            last_step=float("nan"),
-        )
-    return float(root)
+    return brent_root(f, lo, hi, xtol=_XTOL, maxiter=1000, what=what)[0]
 
 
 def q_profile_ci(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from yim.stats.meta.errors import MetaAnalysisError
@@ -63,6 +64,27 @@ def common_length(
         listed = ", ".join(f"{k}={v}" for k, v in lengths.items())
         raise error(f"inputs differ in length: {listed}")
     return distinct.pop()
+
+
+def positive_vector(name: str, values: ArrayLike, *, length: int, what: str) -> FloatArray:
+    """:func:`as_vector` for values that must be > 0 (``what`` names them in the message)."""
+    arr = as_vector(name, values, length=length)
+    row = first_row(arr <= 0)
+    if row is not None:
+        raise MetaAnalysisError(f"{name}: row {row} is {arr[row - 1]:g}; {what} must be > 0")
+    return arr
+
+
+def cluster_codes(cluster: ArrayLike, k: int) -> tuple[NDArray[np.intp], list[object]]:
+    """The cluster of each of ``k`` effect sizes as a code 0, 1, … into the sorted labels."""
+    series = pd.Series(np.asarray(cluster, dtype=object))
+    if series.size != k:
+        raise MetaAnalysisError(f"cluster has {series.size} labels for {k} effect sizes")
+    missing = np.flatnonzero(series.isna().to_numpy())
+    if missing.size:
+        raise MetaAnalysisError(f"cluster: missing label in row {missing[0] + 1}")
+    codes, labels = pd.factorize(series, sort=True)
+    return np.asarray(codes, dtype=np.intp), labels.tolist()
 
 
 def first_row(mask: NDArray[np.bool_]) -> int | None:

@@ -32,12 +32,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from yim.stats.meta._validate import FloatArray, as_vector, first_row
+from yim.stats.meta._validate import FloatArray, positive_vector
 from yim.stats.meta.diagnostics import refit_multilevel, refit_twolevel
 from yim.stats.meta.errors import MetaAnalysisError
 from yim.stats.meta.failsafe import FailSafeN, fail_safe_n
 from yim.stats.meta.multilevel_result import MultilevelResult
-from yim.stats.meta.results import Coefficient
+from yim.stats.meta.results import Coefficient, coefficient_table
 from yim.stats.meta.trimfill import TrimAndFillResult, trim_and_fill
 from yim.stats.meta.twolevel_result import TwoLevelResult
 
@@ -131,10 +131,7 @@ def _predictor(name: str, vi: FloatArray, ni: ArrayLike | None, k: int) -> tuple
         return vi.copy(), "vi"
     if ni is None:
         raise MetaAnalysisError(f"predictor={name!r} needs the sample sizes: pass ni=")
-    n = as_vector("ni", ni, length=k)
-    row = first_row(n <= 0)
-    if row is not None:
-        raise MetaAnalysisError(f"ni: row {row} is {n[row - 1]:g}; sample sizes must be > 0")
+    n = positive_vector("ni", ni, length=k, what="sample sizes")
     col = {"ni": n, "ninv": 1.0 / n, "sqrtni": np.sqrt(n), "sqrtninv": 1.0 / np.sqrt(n)}[name]
     return col, name
 
@@ -253,17 +250,7 @@ def _classical_egger(
     tval = beta / se
     pval = 2.0 * stats.t.sf(np.abs(tval), df)
     crit = float(stats.t.isf((1 - level) / 2, df))
-    j = p - 1
-    coef = Coefficient(
-        name=names[j],
-        estimate=float(beta[j]),
-        se=float(se[j]),
-        statistic=float(tval[j]),
-        df=df,
-        pval=float(pval[j]),
-        ci_lb=float(beta[j] - crit * se[j]),
-        ci_ub=float(beta[j] + crit * se[j]),
-    )
+    coef = coefficient_table(names, beta, se, tval, pval, crit, df)[p - 1]
     return BiasTest(
         name="Egger regression test (classical)",
         statistic=coef.statistic,

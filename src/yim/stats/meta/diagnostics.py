@@ -28,7 +28,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from yim.stats.meta._validate import FloatArray
+from yim.stats.meta._validate import FloatArray, cluster_codes
 from yim.stats.meta.errors import MetaAnalysisError
 from yim.stats.meta.ml_influence import multilevel_influence
 from yim.stats.meta.multilevel import MultilevelModel
@@ -314,15 +314,8 @@ def cooks_distance(
         codes = np.arange(k)
         index: pd.Index = _index(labels, k)
     else:
-        labels_arr = pd.Series(np.asarray(cluster, dtype=object))
-        if labels_arr.size != k:
-            raise MetaAnalysisError(f"cluster has {labels_arr.size} labels for {k} effect sizes")
-        missing = np.flatnonzero(labels_arr.isna().to_numpy())
-        if missing.size:
-            raise MetaAnalysisError(f"cluster: missing label in row {missing[0] + 1}")
-        fcodes, uniques = pd.factorize(labels_arr, sort=True)
-        codes = np.asarray(fcodes)
-        index = pd.Index(list(uniques), name="cluster")
+        codes, clusters = cluster_codes(cluster, k)
+        index = pd.Index(clusters, name="cluster")
     beta = result.beta
     svb = np.linalg.inv(result.vcov)
     out = np.full(len(index), np.nan)

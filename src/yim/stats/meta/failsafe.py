@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from yim.stats.meta._uniroot import R_TOL, r_uniroot
-from yim.stats.meta._validate import FloatArray, as_vector, first_row
+from yim.stats.meta._validate import FloatArray, as_vector, positive_vector
 from yim.stats.meta.errors import MetaAnalysisError
 from yim.stats.meta.multilevel_result import MultilevelResult
 from yim.stats.meta.twolevel import RandomEffectsModel
@@ -175,10 +175,7 @@ def fail_safe_n(
     if needs_v:
         if vi is None:
             raise MetaAnalysisError(f"fail-safe N ({kind}) needs the sampling variances vi")
-        v = as_vector("vi", vi, length=k)
-        row = first_row(v <= 0)
-        if row is not None:
-            raise MetaAnalysisError(f"vi: row {row} is {v[row - 1]:g}; variances must be > 0")
+        v = positive_vector("vi", vi, length=k, what="variances")
     search = _interval(interval, k)
     if kind == "General":
         return _general(

@@ -32,6 +32,7 @@ from scipy import linalg
 
 from yim.stats.meta._blocks import FloatArray, IntArray, NestedEngine, NestedTree
 from yim.stats.meta._mlfit import NestedLikelihood, maximise
+from yim.stats.meta._validate import cluster_codes
 from yim.stats.meta.errors import ConvergenceError, MetaAnalysisError
 from yim.stats.meta.multilevel_result import MultilevelResult
 
@@ -129,15 +130,8 @@ def multilevel_influence(
     else:
         if labels is not None:
             raise MetaAnalysisError("labels= names effect sizes; with cluster= leave it out")
-        series = pd.Series(np.asarray(cluster, dtype=object))
-        if series.size != k:
-            raise MetaAnalysisError(f"cluster has {series.size} labels for {k} effect sizes")
-        missing = np.flatnonzero(series.isna().to_numpy())
-        if missing.size:
-            raise MetaAnalysisError(f"cluster: missing label in row {missing[0] + 1}")
-        fcodes, uniques = pd.factorize(series, sort=True)
-        codes = np.asarray(fcodes, dtype=np.intp)
-        index = tuple(uniques.tolist())
+        codes, clusters = cluster_codes(cluster, k)
+        index = tuple(clusters)
         unit = "cluster"
     refitter = _Refitter(result)
     n_units = len(index)

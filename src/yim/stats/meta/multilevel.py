@@ -48,7 +48,12 @@ from yim.stats.meta.multilevel_result import (
     VarianceComponentLRT,
     readonly,
 )
-from yim.stats.meta.results import Coefficient, MethodChoices, ModeratorTest, VarianceComponent
+from yim.stats.meta.results import (
+    MethodChoices,
+    ModeratorTest,
+    VarianceComponent,
+    coefficient_table,
+)
 
 __all__ = [
     "MultilevelConvergenceError",
@@ -294,18 +299,14 @@ class MultilevelModel:
             ddf = np.full(p, np.nan)
             pval = 2.0 * stats.norm.sf(np.abs(stat))
             crit = np.full(p, stats.norm.ppf(0.5 + self.level / 2.0))
-        coefs = tuple(
-            Coefficient(
-                name=str(coef_names[j]),
-                estimate=float(beta[j]),
-                se=float(se[j]),
-                statistic=float(stat[j]),
-                df=None if self.test == "z" else float(ddf[j]),
-                pval=float(pval[j]),
-                ci_lb=float(beta[j] - crit[j] * se[j]),
-                ci_ub=float(beta[j] + crit[j] * se[j]),
-            )
-            for j in range(p)
+        coefs = coefficient_table(
+            [str(name) for name in coef_names],
+            beta,
+            se,
+            stat,
+            pval,
+            crit,
+            None if self.test == "z" else ddf,
         )
         icpt = _intercept_index(x)
         btt = [j for j in range(p) if j != icpt] if (icpt is not None and p > 1) else []

@@ -6,8 +6,12 @@ whose numbers can change after the fact.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,40 @@ class Coefficient:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def coefficient_table(
+    names: Sequence[str],
+    beta: ArrayLike,
+    se: ArrayLike,
+    statistic: ArrayLike,
+    pval: ArrayLike,
+    crit: ArrayLike,
+    df: NDArray[np.float64] | float | None,
+) -> tuple[Coefficient, ...]:
+    """One :class:`Coefficient` per name, with the CI ``beta -/+ crit * se``.
+
+    ``crit`` (the critical value) and ``df`` are given per row or once for all rows; a single
+    ``df`` is kept as given (None for z-tests), per-row degrees of freedom become floats.
+    """
+    b, s, z, pv = (np.asarray(a, dtype=float) for a in (beta, se, statistic, pval))
+    c = np.broadcast_to(np.asarray(crit, dtype=float), b.shape)
+    dfs: list[float | None] = (
+        [float(d) for d in df] if isinstance(df, np.ndarray) else [df] * len(names)
+    )
+    return tuple(
+        Coefficient(
+            name=str(names[j]),
+            estimate=float(b[j]),
+            se=float(s[j]),
+            statistic=float(z[j]),
+            df=dfs[j],
+            pval=float(pv[j]),
+            ci_lb=float(b[j] - c[j] * s[j]),
+            ci_ub=float(b[j] + c[j] * s[j]),
+        )
+        for j in range(len(names))
+    )
 
 
 @dataclass(frozen=True)

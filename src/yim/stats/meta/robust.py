@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import linalg, stats
 
 from yim.stats.meta.errors import MetaAnalysisError
-from yim.stats.meta.results import Coefficient, ModeratorTest
+from yim.stats.meta.results import Coefficient, ModeratorTest, coefficient_table
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -345,19 +345,7 @@ def cluster_robust(
     tval = beta / se
     pval = 2.0 * stats.t.sf(np.abs(tval), df)
     crit = stats.t.ppf(0.5 + level / 2.0, df)
-    coefs = tuple(
-        Coefficient(
-            name=inp.names[i],
-            estimate=float(beta[i]),
-            se=float(se[i]),
-            statistic=float(tval[i]),
-            df=float(df[i]),
-            pval=float(pval[i]),
-            ci_lb=float(beta[i] - crit[i] * se[i]),
-            ci_ub=float(beta[i] + crit[i] * se[i]),
-        )
-        for i in range(p)
-    )
+    coefs = coefficient_table(inp.names, beta, se, tval, pval, crit, df)
     mod_test: ModeratorTest | None = None
     if btt and not (inp.intercept_index is not None and p == 1):
         if vcov_type == "CR1":

@@ -30,11 +30,16 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from yim.stats.meta._tau2 import ESTIMATORS, Tau2Estimate, estimate_tau2, log_likelihood
-from yim.stats.meta._validate import FloatArray, as_vector, first_row
+from yim.stats.meta._validate import FloatArray, as_vector, first_row, positive_vector
 from yim.stats.meta.design import design_matrix
 from yim.stats.meta.errors import MetaAnalysisError
 from yim.stats.meta.heterogeneity import I2_FORMULA_EE, I2_FORMULA_RE, heterogeneity
-from yim.stats.meta.results import Coefficient, MethodChoices, ModeratorTest, VarianceComponent
+from yim.stats.meta.results import (
+    MethodChoices,
+    ModeratorTest,
+    VarianceComponent,
+    coefficient_table,
+)
 from yim.stats.meta.twolevel_result import CI_TYPES, TwoLevelResult, readonly
 
 TestType = Literal["z", "t", "knha", "knha-truncated", "adhoc"]
@@ -136,10 +141,7 @@ class RandomEffectsModel:
         or with no names a column of ones, is taken as the intercept.
         """
         y = as_vector("yi", yi)
-        v = as_vector("vi", vi, length=y.shape[0])
-        row = first_row(v <= 0)
-        if row is not None:
-            raise MetaAnalysisError(f"vi: row {row} is {v[row - 1]:g}; variances must be > 0")
+        v = positive_vector("vi", vi, length=y.shape[0], what="variances")
         k = y.shape[0]
         Xm, name_list, has_intercept = _prepare_design(X, names, k)
         p = Xm.shape[1]
@@ -199,19 +201,7 @@ class RandomEffectsModel:
         else:
             pval = 2.0 * stats.t.sf(np.abs(stat), df)
             crit = float(stats.t.isf((1 - self.level) / 2, df))
-        coefficients = tuple(
-            Coefficient(
-                name=names[j],
-                estimate=float(beta[j]),
-                se=float(se[j]),
-                statistic=float(stat[j]),
-                df=df,
-                pval=float(pval[j]),
-                ci_lb=float(beta[j] - crit * se[j]),
-                ci_ub=float(beta[j] + crit * se[j]),
-            )
-            for j in range(p)
-        )
+        coefficients = coefficient_table(names, beta, se, stat, pval, crit, df)
 
         intercept_only = has_intercept and p == 1
         moderator_test = None
