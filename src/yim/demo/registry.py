@@ -219,13 +219,16 @@ def _build_chunk(
 
 
 def _tie_sams_portal(sam: Story, sams: dict[str, User]) -> None:
-    """Sam's portal links; the JIM's account belongs to the aunt, Sam's JIM: access follows
-    her status."""
+    """Sam's portal links; the JIM's account belongs to the aunt, Sam's JIM (access follows
+    her status); the parent's to the parent with parental authority (her consent and the
+    placement notice follow that)."""
     youth = sam.youth
+    holder = next((p for p in sam.parents if p.has_parental_authority), None)
+    persons = {
+        str(Role.JIM): sam.jim.person if sam.jim is not None else None,
+        str(Role.PARENT): holder,
+    }
     for role, account in sams.items():
         PortalLink.objects.create(
-            user=account,
-            youth=youth,
-            relation=role,
-            person=sam.jim.person if role == Role.JIM and sam.jim is not None else None,
+            user=account, youth=youth, relation=role, person=persons.get(str(role))
         )
