@@ -2,7 +2,9 @@
 
 :mod:`~yim.research.evidence.definitions` holds every definition (one module, each with an
 ``as_of`` day), :mod:`~yim.research.evidence.estimators` the statsmodels wrappers and the
-small-cell rule, :mod:`~yim.research.evidence.summary` the figures for scripts and pages.
+small-cell rule, :mod:`~yim.research.evidence.summary` the figures for scripts and pages,
+:mod:`~yim.research.evidence.risk` the risk trajectories (mixed model and GEE per risk domain)
+and :mod:`~yim.research.evidence.moderators` what works for whom (moderator analyses).
 docs/evidence.md describes them.
 """
 
