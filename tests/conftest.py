@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.conf import settings
+from django.db import connection as django_connection
 from django.test import Client
 
 from yim.accounts.models import Organisation, PortalLink, Role, Team, User
@@ -235,3 +236,31 @@ def is_postgres() -> bool:
 @pytest.fixture
 def second_researcher(world: World) -> User:
     return make_user("researcher2", Role.RESEARCHER, world.org)
+
+
+# --- tests whose writes are committed (threads, background workers) ----------------------
+
+#: The PostgreSQL trigger that keeps the append-only audit table from being truncated.
+TRUNCATE_GUARD = "audit_event_no_truncate"
+
+
+@pytest.fixture(scope="module")
+def truncate_guard_back_on(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """Switch the audit table's TRUNCATE guard back on once this module's tests are done."""
+    yield
+    if django_connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), django_connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE audit_auditevent ENABLE TRIGGER {TRUNCATE_GUARD}")
+
+
+@pytest.fixture
+def flushable(transactional_db, truncate_guard_back_on):  # type: ignore[no-untyped-def]
+    """A test whose writes are committed: the database is emptied afterwards (``flush``).
+
+    On PostgreSQL the audit table refuses TRUNCATE (it is append-only), so the guard is off
+    for the flush that ends this test and on again when the module is done.
+    """
+    yield
+    if django_connection.vendor == "postgresql":
+        with django_connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE audit_auditevent DISABLE TRIGGER {TRUNCATE_GUARD}")

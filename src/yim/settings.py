@@ -53,6 +53,8 @@ try:
     RETENTION_YEARS = env_int("YIM_RETENTION_YEARS", 20, minimum=20)
     TRUSTED_PROXIES = env_networks("YIM_TRUSTED_PROXIES")
     INSTRUMENTS_DIR = env_path("YIM_INSTRUMENTS_DIR", DATA_DIR / "instruments")
+    # The key of the research export's pseudonyms; made on first use, never exported.
+    EXPORT_KEY_FILE = env_path("YIM_EXPORT_KEY_FILE", DATA_DIR / "export.key")
     BASE_URL = (env_str("YIM_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
     HTTPS = env_bool("YIM_HTTPS", BASE_URL.startswith("https://"))
     SMTP_HOST = env_str("YIM_SMTP_HOST")
@@ -108,9 +110,20 @@ INSTALLED_APPS = [
     "yim.monitoring",
     "yim.research",
     "yim.qualitative",
+    "yim.portals",
     "yim.demo",
+    "yim.jobs",
     "yim.web",
+    "django_tasks",
+    "django_tasks_db",
 ]
+
+# Background work (yim.jobs) runs on the task framework's database backend: a job waits in
+# the database (SQLite or PostgreSQL alike) until a worker started with `yim worker` runs it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Above this many trajectories in scope the evidence page does not calculate while you wait:
+# it offers the calculation as background work, with progress (docs/evidence.md).
+EVIDENCE_INLINE_LIMIT = env_int("YIM_EVIDENCE_INLINE_LIMIT", 20000, minimum=0)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

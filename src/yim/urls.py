@@ -10,8 +10,9 @@ urlpatterns = [
     path("evidence/", include("yim.research.evidence_urls")),
     path("qualitative/", include("yim.qualitative.urls")),
     path("monitoring/", include("yim.monitoring.urls")),
-    path("portal/", include("yim.monitoring.portal_urls")),
+    path("portal/", include("yim.portals.urls")),
     path("programmes/", include("yim.programmes.urls")),
+    path("jobs/", include("yim.jobs.urls")),
     path("", include("yim.web.urls")),
 ]
 

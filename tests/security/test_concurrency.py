@@ -37,7 +37,6 @@ from yim.trajectories.rules import AMSTERDAM
 
 WRITERS = 50
 #: The trigger of audit migration 0002 that refuses TRUNCATE on PostgreSQL.
-TRUNCATE_GUARD = "audit_event_no_truncate"
 
 
 class FileDatabase:
@@ -82,28 +81,6 @@ def shared_database(
     database = FileDatabase.copy_of_test_database(tmp_path / "concurrency.sqlite3")
     with database.used_by_this_thread():
         yield database
-
-
-@pytest.fixture(scope="module")
-def truncate_guard_back_on(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
-    """Switch the audit table's TRUNCATE guard back on once this module's tests are done."""
-    yield
-    if connection.vendor == "postgresql":
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE audit_auditevent ENABLE TRIGGER {TRUNCATE_GUARD}")
-
-
-@pytest.fixture
-def flushable(transactional_db, truncate_guard_back_on):  # type: ignore[no-untyped-def]
-    """A test whose writes are committed: the database is emptied afterwards (``flush``).
-
-    On PostgreSQL the audit table refuses TRUNCATE (it is append-only), so the guard is off
-    for the flush that ends this test and on again when the module is done.
-    """
-    yield
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE audit_auditevent DISABLE TRIGGER {TRUNCATE_GUARD}")
 
 
 @contextmanager

@@ -6,3 +6,7 @@ class ResearchConfig(AppConfig):
     name = "yim.research"
     label = "research"
     verbose_name = _("Research")
+
+    def ready(self) -> None:
+        # Register the background-work kinds of the research tools (yim.jobs).
+        from yim.research import analysis_jobs, evidence_jobs, export_jobs  # noqa: F401

@@ -79,6 +79,10 @@ def add_evidence_parser(
     )
     summary.add_argument("--format", choices=("json", "text"), default="text", help="json or text")
     summary.set_defaults(func=cmd_evidence_summary)
+    _add_model_parsers(actions)
+    from yim.research.export.cli import add_export_parser
+
+    add_export_parser(actions, _day, _threshold)
     return evidence
 
 
@@ -191,4 +195,165 @@ def render_text(f: dict[str, Any], label: str) -> str:
     for role, entry in f["feedback"]["by_role"].items():
         mean = "withheld" if entry["suppressed"] else _num(entry["mean"])
         lines.append(f"  {role}: mean {mean} (n = {_num(entry['n'])})")
+    return "\n".join(lines) + "\n"
+
+
+# --- yim evidence risk / moderators (docs/evidence.md, "Risk trajectories", "What works for whom")
+
+
+def _add_model_parsers(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    risk = actions.add_parser(
+        "risk",
+        help="risk trajectories per risk domain: slope difference with vs without a JIM",
+        description=(
+            "Per domain of the risk instrument: a linear mixed model (random intercept and "
+            "slope per trajectory, time in years since referral, JIM from the day a JIM "
+            "accepted) and GEE with bias-reduced SEs; prints the slope difference (time x JIM), "
+            "its SE and 95% CI, n youth and n assessments."
+        ),
+    )
+    moderators = actions.add_parser(
+        "moderators",
+        help="what works for whom: moderator analyses with Holm and BH corrections",
+        description=(
+            "Moderators (age band, gender, programme model, the JIM's relation, risk level at "
+            "intake) of ambulatory at closure (logistic regression), time to JIM (Cox) and "
+            "risk change (slope difference per subgroup): "
+            "an interaction test per moderator, estimates per subgroup with 95% CI, and p "
+            "values corrected by Holm and by Benjamini-Hochberg."
+        ),
+    )
+    for parser, func in ((risk, cmd_evidence_risk), (moderators, cmd_evidence_moderators)):
+        parser.add_argument(
+            "--as-of",
+            dest="as_of",
+            type=_day,
+            metavar="DATE",
+            help="use what was recorded up to this day, YYYY-MM-DD (default: today in Amsterdam)",
+        )
+        scope = parser.add_mutually_exclusive_group()
+        scope.add_argument("--team", metavar="NAME", help="only the trajectories of this team")
+        scope.add_argument(
+            "--organisation", metavar="NAME", help="only the trajectories of this organisation"
+        )
+        parser.add_argument(
+            "--threshold",
+            type=_threshold,
+            default=DEFAULT_THRESHOLD,
+            help=f"smallest count shown (default {DEFAULT_THRESHOLD})",
+        )
+        parser.add_argument(
+            "--format", choices=("json", "text"), default="text", help="json or text"
+        )
+        parser.set_defaults(func=func)
+
+
+def _run_model(ns: argparse.Namespace, name: str, render: Any) -> int:
+    from yim.cli import _setup_django
+
+    _setup_django()
+    # The models import Django's: only after the setup above.
+    from django.utils import translation
+
+    from yim.research.evidence.moderator_frame import fit_moderators
+    from yim.research.evidence.risk import fit_risk_trajectories
+
+    fit = fit_risk_trajectories if name == "risk" else fit_moderators
+
+    from yim import ops
+    from yim.research.evidence.summary import EvidenceError
+
+    pending = ops.pending_migrations()
+    if pending:
+        sys.stderr.write(
+            f"yim evidence {name}: the database schema is behind ({len(pending)} migrations "
+            "pending): run 'yim db upgrade' first.\n"
+        )
+        return EXIT_INPUT
+    with translation.override("en"):
+        try:
+            result = fit(
+                as_of=ns.as_of, team=ns.team, organisation=ns.organisation, threshold=ns.threshold
+            )
+        except EvidenceError as exc:
+            sys.stderr.write(f"yim evidence {name}: {exc}\n")
+            return EXIT_INPUT
+        data = result.to_json_dict()
+    if ns.format == "json":
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    else:
+        sys.stdout.write(render(data, ns.team or ns.organisation or "all teams"))
+    return EXIT_OK
+
+
+def cmd_evidence_risk(ns: argparse.Namespace) -> int:
+    """Handler of ``yim evidence risk``; returns the exit status."""
+    return _run_model(ns, "risk", render_risk_text)
+
+
+def cmd_evidence_moderators(ns: argparse.Namespace) -> int:
+    """Handler of ``yim evidence moderators``; returns the exit status."""
+    return _run_model(ns, "moderators", render_moderators_text)
+
+
+def _ci(ci: Any) -> str:
+    return f"{ci[0]:+.3f} to {ci[1]:+.3f}" if ci else "—"
+
+
+def render_risk_text(r: dict[str, Any], label: str) -> str:
+    """The risk trajectories as a short plain-text report."""
+    lines = [
+        f"Risk trajectories — {label}, as of {r['as_of']}",
+        f"Model: {r['model']['formula']}; time in years since referral; JIM time-varying",
+        f"Youth (trajectories): {r['n_youth']}; risk assessments: {r['n_assessments']}",
+        "",
+        "Slope difference (time x JIM, score points per year; negative: risk falls faster "
+        "with a JIM)",
+    ]
+    for d in r["domains"]:
+        counts = [
+            _num(d[k]) if d[k] is not None else "withheld" for k in ("n_youth", "n_assessments")
+        ]
+        head = f"  {d['domain']}: n youth {counts[0]}, n assessments {counts[1]}"
+        if d["slope_difference"] is None:
+            lines += [head, f"    not estimated: {d['error']}"]
+        else:
+            lines += [
+                head,
+                f"    mixed model: {d['slope_difference']:+.3f} (SE {d['se']:.3f}; "
+                f"95% CI {_ci(d['ci'])}; p {d['p']:.3g})",
+            ]
+        gee = d["gee"]
+        if gee is not None:
+            lines.append(
+                f"    GEE (bias-reduced SE): {gee['estimate']:+.3f} (SE {gee['se']:.3f}; "
+                f"95% CI {_ci(gee['ci'])})"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def render_moderators_text(m: dict[str, Any], label: str) -> str:
+    """The moderator analyses as a short plain-text report."""
+    lines = [f"What works for whom — {label}, as of {m['as_of']}"]
+    for outcome in m["outcomes"]:
+        lines += ["", f"{outcome['title']} ({outcome['model']}; {outcome['effect']})"]
+        for test in outcome["moderators"]:
+            if test["error"]:
+                lines.append(f"  {test['moderator']}: not tested: {test['error']}")
+                continue
+            lines.append(
+                f"  {test['moderator']}: {test['test']} p {test['p']:.3g} "
+                f"(Holm {test['p_holm']:.3g}; BH {test['p_bh']:.3g})"
+            )
+            for level in test["subgroups"]:
+                if level["estimate"] is None:
+                    lines.append(f"    {level['level']}: {level['note'] or 'withheld'}")
+                elif level["ci"] is None:
+                    lines.append(f"    {level['level']}: {level['note']} (n {level['n']})")
+                else:
+                    low, high = level["ci"]
+                    lines.append(
+                        f"    {level['level']}: {level['estimate']:.2f} "
+                        f"(95% CI {low:.2f}–{high:.2f}; n {level['n']})"
+                    )
     return "\n".join(lines) + "\n"

@@ -13,23 +13,33 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yim import policy
 from yim.audit.log import record
 from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
+from yim.jobs import runner
 from yim.monitoring.models import RespondentRole
-from yim.research.evidence.definitions import Scope
+from yim.research.evidence.definitions import Scope, cohort
 from yim.research.evidence.summary import EvidenceError, summarise, time_to_jim_curves
 from yim.research.evidence_charts import time_to_jim_svg
+
+#: The job kinds of the evidence pages (yim.research.evidence_jobs, analysis_jobs).
+EVIDENCE_SUMMARY = "evidence.summary"
+EVIDENCE_RISK = "evidence.risk"
+EVIDENCE_MODERATORS = "evidence.moderators"
 
 
 @dataclass(frozen=True)
@@ -193,75 +203,204 @@ def _csv(rows: list[Row]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-@login_required
-@require_GET
-def evidence_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+def chart_of(scope: Scope) -> str | None:
+    """The time-to-JIM chart as SVG text (every text escaped), or None when withheld."""
+    curves = time_to_jim_curves(scope)
+    if curves is None:
+        return None
+    return time_to_jim_svg(
+        curves,
+        title=_("Share with a JIM by day since referral"),
+        description=_(
+            "Solid: cumulative incidence, 'no JIM found' competing. Dashed: "
+            "1 − Kaplan–Meier, 'no JIM found' censored (overstates the share)."
+        ),
+        cif_label=_("cumulative incidence"),
+        km_label=_("1 − Kaplan–Meier"),
+        days=_("days since referral"),
+    )
+
+
+def figures_context(figures: dict[str, Any], chart: str | None) -> dict[str, Any]:
+    """What the figures part of the page needs (the page and a background result alike)."""
+    sections: dict[str, list[Row]] = {}
+    for row in rows_of(figures):
+        sections.setdefault(row.section, []).append(row)
+    return {
+        "figures": figures,
+        "sections": sections,
+        "chart": mark_safe(chart) if chart else None,  # noqa: S308 — escaped in time_to_jim_svg
+        "feedback": [
+            (RespondentRole(role).label if role in RespondentRole.values else role, entry)
+            for role, entry in figures["feedback"]["by_role"].items()
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class Question:
+    """The question the page was asked: whose trajectories, as of which day."""
+
+    filters: dict[str, int]
+    programme_id: int | None
+    as_of: dt.date
+    referred_from: dt.date | None
+    errors: list[str]
+
+    def scope(self) -> Scope:
+        return Scope(
+            as_of=self.as_of,
+            programme_id=self.programme_id,
+            referred_from=self.referred_from,
+            **self.filters,
+        )
+
+    def params(self) -> dict[str, Any]:
+        """The question as a background job's parameters (JSON)."""
+        return {
+            **self.filters,
+            "as_of": self.as_of.isoformat(),
+            "programme_id": self.programme_id,
+            "referred_from": self.referred_from.isoformat() if self.referred_from else None,
+        }
+
+
+def question_of(request: AuthenticatedHttpRequest, data: Any) -> Question:
+    """Read the filters from ``data`` (GET or POST) through the policy; 404 outside scope."""
     user = request.user
     if not policy.can_see_evidence(user):
         raise Http404
-    filters = policy.evidence_scope(user, _int(request.GET.get("team")))
-    programme_id = _int(request.GET.get("programme"))
-    programmes = policy.evidence_programmes(user)
-    if programme_id is not None and not programmes.filter(pk=programme_id).exists():
+    filters = policy.evidence_scope(user, _int(data.get("team")))
+    programme_id = _int(data.get("programme"))
+    if (
+        programme_id is not None
+        and not policy.evidence_programmes(user).filter(pk=programme_id).exists()
+    ):
         raise Http404
     errors: list[str] = []
     today = timezone.localdate()
-    as_of = _day(request.GET.get("as_of"), errors, _("As of")) or today
-    referred_from = _day(request.GET.get("from"), errors, _("Referred from"))
+    as_of = _day(data.get("as_of"), errors, _("As of")) or today
+    referred_from = _day(data.get("from"), errors, _("Referred from"))
     if as_of > today:
         errors.append(_("The day %(as_of)s lies in the future.") % {"as_of": as_of.isoformat()})
     if referred_from and referred_from > as_of:
         errors.append(_("The period starts after it ends."))
-    figures, rows, chart = None, [], None
+    return Question(filters, programme_id, as_of, referred_from, errors)
+
+
+@login_required
+@require_GET
+def evidence_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    question = question_of(request, request.GET)
+    errors = list(question.errors)
+    context: dict[str, Any] = {"figures": None, "sections": {}, "feedback": [], "chart": None}
+    background, latest_job, in_scope = False, None, None
     if not errors:
-        scope = Scope(
-            as_of=as_of, programme_id=programme_id, referred_from=referred_from, **filters
-        )
-        try:
-            figures = summarise(scope)
-        except EvidenceError as exc:
-            errors.append(str(exc))
-    if figures is not None:
-        rows = rows_of(figures)
-        if request.GET.get("format") == "csv":
-            record(user, Action.EXPORT, request=request, detail=f"evidence summary {scope}")
-            response = HttpResponse(_csv(rows), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = (
-                f'attachment; filename="evidence-{as_of.isoformat()}.csv"'
-            )
-            return response
-        curves = time_to_jim_curves(scope)
-        if curves is not None:
-            chart = mark_safe(  # noqa: S308 — every text is escaped in time_to_jim_svg
-                time_to_jim_svg(
-                    curves,
-                    title=_("Share with a JIM by day since referral"),
-                    description=_(
-                        "Solid: cumulative incidence, 'no JIM found' competing. Dashed: "
-                        "1 − Kaplan–Meier, 'no JIM found' censored (overstates the share)."
-                    ),
-                    cif_label=_("cumulative incidence"),
-                    km_label=_("1 − Kaplan–Meier"),
-                    days=_("days since referral"),
-                )
-            )
-    sections: dict[str, list[Row]] = {}
-    for row in rows:
-        sections.setdefault(row.section, []).append(row)
+        scope = question.scope()
+        in_scope = cohort(scope).count()
+        if in_scope > settings.EVIDENCE_INLINE_LIMIT:
+            # Too large to calculate while the page waits: offer it as background work.
+            background = True
+            latest_job = runner.latest(user, EVIDENCE_SUMMARY, question.params())
+        else:
+            try:
+                figures = summarise(scope)
+            except EvidenceError as exc:
+                errors.append(str(exc))
+            else:
+                if request.GET.get("format") == "csv":
+                    return _csv_response(request, figures, scope, question.as_of)
+                context = figures_context(figures, chart_of(scope))
+    context.update(
+        {
+            "errors": errors,
+            "as_of": question.as_of,
+            "referred_from": question.referred_from,
+            "teams": policy.evidence_teams(user),
+            "team_id": question.filters.get("team_id"),
+            "programmes": policy.evidence_programmes(user),
+            "programme_id": question.programme_id,
+            "background": background,
+            "latest_job": latest_job,
+            "latest_stale": latest_job is not None and runner.is_stale(latest_job),
+            "in_scope": in_scope,
+        }
+    )
+    return render(request, "research/evidence.html", context)
+
+
+def _csv_response(
+    request: AuthenticatedHttpRequest, figures: dict[str, Any], scope: Scope, as_of: dt.date
+) -> HttpResponse:
+    record(request.user, Action.EXPORT, request=request, detail=f"evidence summary {scope}")
+    response = HttpResponse(_csv(rows_of(figures)), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="evidence-{as_of.isoformat()}.csv"'
+    return response
+
+
+@login_required
+@require_POST
+def evidence_background_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Start the evidence summary as background work and show its progress."""
+    question = question_of(request, request.POST)
+    if question.errors:  # the page says what is wrong with the days
+        keys = ("as_of", "from", "team", "programme")
+        query = urlencode({k: request.POST[k] for k in keys if request.POST.get(k)})
+        return redirect(f"{reverse('evidence:summary')}?{query}")
+    job = runner.start(EVIDENCE_SUMMARY, request.user, question.params(), as_of=question.as_of)
+    return redirect("jobs:job", job_id=job.pk)
+
+
+ANALYSES = {
+    "risk": (
+        EVIDENCE_RISK,
+        gettext_lazy("Risk trajectories with and without a JIM"),
+        gettext_lazy(
+            "Per life domain of the risk assessment, how risk changes over the measurements "
+            "for youth with and without a JIM (a youth counts as 'with a JIM' from the day a "
+            "JIM accepted): a linear mixed model with a random intercept and slope per youth, "
+            "and GEE with bias-reduced robust standard errors as a check. The difference in "
+            "slopes says whether risk falls faster with a JIM."
+        ),
+    ),
+    "moderators": (
+        EVIDENCE_MODERATORS,
+        gettext_lazy("What works for whom"),
+        gettext_lazy(
+            "Whether the JIM's association with staying ambulatory, finding a JIM and the "
+            "change in risk differs by age, gender, programme model, the JIM's relation to "
+            "the youth and risk at intake: interaction tests with Holm and Benjamini–Hochberg "
+            "corrections, and the estimate per subgroup with its interval. Associations in "
+            "practice data, not proof of cause."
+        ),
+    ),
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def analysis_view(request: AuthenticatedHttpRequest, analysis: str) -> HttpResponse:
+    """The question (GET) and, on POST, the model fit started as background work."""
+    kind, title, intro = ANALYSES[analysis]
+    data = request.POST if request.method == "POST" else request.GET
+    question = question_of(request, data)
+    if request.method == "POST" and not question.errors:
+        job = runner.start(kind, request.user, question.params(), as_of=question.as_of)
+        return redirect("jobs:job", job_id=job.pk)
+    latest_job = None if question.errors else runner.latest(request.user, kind, question.params())
     context = {
-        "errors": errors,
-        "figures": figures,
-        "sections": sections,
-        "chart": chart,
-        "as_of": as_of,
-        "referred_from": referred_from,
-        "teams": policy.evidence_teams(user),
-        "team_id": filters.get("team_id"),
-        "programmes": programmes,
-        "programme_id": programme_id,
-        "feedback": [
-            (RespondentRole(role).label if role in RespondentRole.values else role, entry)
-            for role, entry in (figures["feedback"]["by_role"] if figures else {}).items()
-        ],
+        "analysis": analysis,
+        "title": title,
+        "intro": intro,
+        "errors": question.errors,
+        "as_of": question.as_of,
+        "referred_from": question.referred_from,
+        "teams": policy.evidence_teams(request.user),
+        "team_id": question.filters.get("team_id"),
+        "programmes": policy.evidence_programmes(request.user),
+        "programme_id": question.programme_id,
+        "latest_job": latest_job,
+        "latest_stale": latest_job is not None and runner.is_stale(latest_job),
     }
-    return render(request, "research/evidence.html", context, status=200)
+    return render(request, "research/analysis.html", context)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from yim.research import views
+from yim.research import export_views, views
 
 app_name = "research"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("meta/<int:pk>/", views.meta_detail_view, name="meta_detail"),
     path("meta/<int:pk>/report/", views.meta_report_view, name="meta_report"),
     path("meta/<int:pk>/result.json", views.meta_json_view, name="meta_json"),
+    path("export/", export_views.export_view, name="export"),
+    path("export/<int:job_id>/download/", export_views.download_view, name="export_download"),
 ]

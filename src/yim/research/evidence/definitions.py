@@ -9,7 +9,9 @@ later day is ignored, so a figure "as of" a past day is the figure that day woul
 * Index date: the referral date (``referred_on``).
 * Days are Amsterdam calendar days: date fields are days already; a moment (``finalised_at``,
   ``confirmed_at``, ``submitted_at``, ``given_at``) counts on its Europe/Amsterdam day,
-  truncated in the database (``TruncDate(..., tzinfo=AMSTERDAM)``), never SQLite's UTC date.
+  truncated in the database (``TruncDate(..., tzinfo=AMSTERDAM)``), never SQLite's UTC date;
+  "on or before ``as_of``" is asked as "before the end of that Amsterdam day"
+  (:func:`ends_of_day`), which the database answers from an index.
 
 Each function reads its rows in one query (or a fixed few), whatever the number of
 trajectories; the arithmetic on those rows happens in Python, without further queries.
@@ -70,6 +72,17 @@ class Scope:
 def amsterdam_day(field: str) -> TruncDate:
     """The Europe/Amsterdam calendar day of a date-time column, computed in the database."""
     return TruncDate(field, tzinfo=AMSTERDAM)
+
+
+def ends_of_day(as_of: dt.date) -> dt.datetime:
+    """The first instant after the Amsterdam day ``as_of``.
+
+    ``column < ends_of_day(as_of)`` holds exactly when the column's Amsterdam day is on or
+    before ``as_of``: the same rule as ``amsterdam_day(column) <= as_of``, but a plain
+    comparison the database can answer from an index, where the day would be computed row
+    by row (on SQLite by a Python function per row: most of the time of the summary).
+    """
+    return dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tzinfo=AMSTERDAM)
 
 
 def cohort(scope: Scope) -> QuerySet[Trajectory]:
@@ -189,14 +202,15 @@ def positioned_on(scope: Scope) -> dict[int, dt.date]:
         "pk", "trajectory_id", "response_on", "jim_ended_on", "trajectory__youth__date_of_birth"
     )
     consents = (
-        ConsentRecord.objects.filter(candidate__in=jims.values("pk"))
-        .annotate(day=amsterdam_day("given_at"))
-        .filter(day__lte=as_of)
+        ConsentRecord.objects.filter(
+            candidate__in=jims.values("pk"), given_at__lt=ends_of_day(as_of)
+        )
         .order_by("given_at", "pk")
-        .values_list("candidate_id", "party", "decision", "given_at", "day")
+        .values_list("candidate_id", "party", "decision", "given_at")
     )
     records: dict[int, list[tuple[str, str, dt.datetime, dt.date]]] = defaultdict(list)
-    for candidate_id, party, decision, given_at, day in consents:
+    for candidate_id, party, decision, given_at in consents:
+        day = given_at.astimezone(AMSTERDAM).date()
         records[candidate_id].append((party, decision, given_at, day))
     by_trajectory: dict[int, list[tuple[int, dt.date, dt.date | None, dt.date]]] = defaultdict(list)
     for pk, trajectory_id, accepted_on, ended_on, born in jims:
@@ -265,18 +279,14 @@ def placements_not_recorded(scope: Scope) -> int:
     """Out-of-home decisions of the cohort finalised by ``as_of`` (on their Amsterdam day)
     whose outcome — carried out and when, or not — is not recorded. They are no realised
     placement, and the figures say how many there are. One query."""
-    return (
-        PlacementDecision.objects.filter(
-            trajectory__in=cohort(scope),
-            status=DecisionStatus.FINALISED,
-            placement_type__in=OUT_OF_HOME,
-            decided_on__lte=scope.as_of,
-            episode__isnull=True,
-        )
-        .annotate(finalised_on=amsterdam_day("finalised_at"))
-        .filter(finalised_on__lte=scope.as_of)
-        .count()
-    )
+    return PlacementDecision.objects.filter(
+        trajectory__in=cohort(scope),
+        status=DecisionStatus.FINALISED,
+        placement_type__in=OUT_OF_HOME,
+        decided_on__lte=scope.as_of,
+        episode__isnull=True,
+        finalised_at__lt=ends_of_day(scope.as_of),
+    ).count()
 
 
 def first_placement_in_care(
@@ -524,12 +534,11 @@ def feedback(scope: Scope) -> dict[str, dict[str, Any]]:
     Per role: ``n`` submitted feedback forms (by ``as_of``, Amsterdam day of submission) and,
     per scored item, the sum and the number of answers behind its mean.
     """
-    submitted = (
-        Assessment.objects.filter(
-            trajectory__in=cohort(scope), instrument=FEEDBACK_INSTRUMENT, status=Status.SUBMITTED
-        )
-        .annotate(day=amsterdam_day("submitted_at"))
-        .filter(day__lte=scope.as_of)
+    submitted = Assessment.objects.filter(
+        trajectory__in=cohort(scope),
+        instrument=FEEDBACK_INSTRUMENT,
+        status=Status.SUBMITTED,
+        submitted_at__lt=ends_of_day(scope.as_of),
     )
     result: dict[str, dict[str, Any]] = {}
     per_role = submitted.order_by().values("respondent_role").annotate(n=Count("pk"))

@@ -1,0 +1,122 @@
+"""Risk trajectories and "what works for whom" as background work (:mod:`yim.jobs` kinds).
+
+Model fits take longer than a page may wait, at any registry size, so the pages
+``/evidence/risk/`` and ``/evidence/moderators/`` always start them as background jobs. The
+parameters are the evidence page's question, already narrowed by the policy; the fits are
+those of :mod:`yim.research.evidence.risk` and :mod:`yim.research.evidence.moderators`; the
+result keeps the JSON of the fit and its plots (SVG, drawn in the worker).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+
+from yim.jobs import kinds
+from yim.jobs.kinds import Progress
+from yim.monitoring import instruments
+from yim.research.evidence.moderator_frame import moderator_frame
+from yim.research.evidence.moderators import fit_moderator_frame
+from yim.research.evidence.plots import forest_plot_svg, risk_plot_svg
+from yim.research.evidence.risk import (
+    RISK_INSTRUMENT,
+    fit_risk_frame,
+    risk_domains,
+    risk_frame,
+)
+from yim.research.evidence.summary import EvidenceError
+from yim.research.evidence_jobs import may_view, registry_state, scope_of
+from yim.research.evidence_views import EVIDENCE_MODERATORS, EVIDENCE_RISK
+
+MODERATOR_LABELS = {
+    "age_band": gettext_lazy("Age at referral"),
+    "gender": gettext_lazy("Gender"),
+    "programme": gettext_lazy("Programme model"),
+    "jim_relation": gettext_lazy("The JIM's relation to the youth"),
+    "intake_risk": gettext_lazy("Risk level at intake"),
+}
+
+
+def domain_labels() -> dict[str, str]:
+    """The risk instrument's domains in the current language."""
+    language = get_language()
+    return {s.code: s.label.get(language) for s in instruments.get(RISK_INSTRUMENT).subscales}
+
+
+def run_risk(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    scope = scope_of(params)
+    progress(0.05, _("Reading the risk assessments"))
+    frame = risk_frame(scope)
+    progress(0.2, _("Fitting the models, domain by domain"))
+    result = fit_risk_frame(frame, domains=risk_domains(), as_of=scope.as_of)
+    progress(0.9, _("Drawing the trajectories"))
+    fitted = any(d.slope_difference is not None for d in result.domains)
+    return {
+        "fit": result.to_json_dict(),
+        "plot": risk_plot_svg(result, domain_labels()) if fitted else None,
+    }
+
+
+def risk_context(result: dict[str, Any]) -> dict[str, Any]:
+    labels = domain_labels()
+    return {
+        "fit": result["fit"],
+        "domains": [(labels.get(d["domain"], d["domain"]), d) for d in result["fit"]["domains"]],
+        "plot": mark_safe(result["plot"]) if result.get("plot") else None,  # noqa: S308 - matplotlib's SVG, its texts escaped
+    }
+
+
+def run_moderators(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    scope = scope_of(params)
+    progress(0.05, _("Reading the registry"))
+    frame, risk = moderator_frame(scope), risk_frame(scope)
+    progress(0.3, _("Fitting the models, moderator by moderator"))
+    result = fit_moderator_frame(frame, as_of=scope.as_of, risk=risk)
+    progress(0.9, _("Drawing the plots"))
+    labels = {code: str(label) for code, label in MODERATOR_LABELS.items()}
+    plots = {}
+    for outcome in result.outcomes:
+        estimated = any(s.estimate is not None for m in outcome.moderators for s in m.subgroups)
+        plots[outcome.outcome] = forest_plot_svg(outcome, labels) if estimated else None
+    return {"fit": result.to_json_dict(), "plots": plots}
+
+
+def moderators_context(result: dict[str, Any]) -> dict[str, Any]:
+    outcomes = []
+    for outcome in result["fit"]["outcomes"]:
+        plot = result["plots"].get(outcome["outcome"])
+        tests = [
+            (MODERATOR_LABELS.get(m["moderator"], m["moderator"]), m) for m in outcome["moderators"]
+        ]
+        outcomes.append((outcome, tests, mark_safe(plot) if plot else None))  # noqa: S308 - matplotlib's SVG
+    return {"fit": result["fit"], "outcomes": outcomes}
+
+
+RISK = kinds.register(
+    kinds.JobKind(
+        name=EVIDENCE_RISK,
+        label=gettext_lazy("Risk trajectories with and without a JIM"),
+        run=run_risk,
+        state=registry_state,
+        result_template="research/_risk_result.html",
+        user_errors=(EvidenceError,),
+        context=risk_context,
+        may_view=may_view,
+    )
+)
+
+MODERATORS = kinds.register(
+    kinds.JobKind(
+        name=EVIDENCE_MODERATORS,
+        label=gettext_lazy("What works for whom: moderator analyses"),
+        run=run_moderators,
+        state=registry_state,
+        result_template="research/_moderators_result.html",
+        user_errors=(EvidenceError,),
+        context=moderators_context,
+        may_view=may_view,
+    )
+)

@@ -1,0 +1,82 @@
+"""The evidence summary as background work (a :mod:`yim.jobs` kind).
+
+The page calculates the summary while it waits for a registry of ordinary size; above
+``YIM_EVIDENCE_INLINE_LIMIT`` trajectories it starts this kind instead. The parameters are
+the question the page was asked, already narrowed by the policy when the job was started;
+the result is kept with the registry state it rests on, and the job page says when that
+state has changed. Who may see the result is asked of the policy again on every view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from yim import policy
+from yim.jobs import kinds
+from yim.jobs.kinds import Progress
+from yim.jobs.state import fingerprint
+from yim.research.evidence.definitions import Scope
+from yim.research.evidence.summary import EvidenceError, summarise
+from yim.research.evidence_views import EVIDENCE_SUMMARY, chart_of, figures_context
+
+#: The apps whose records the evidence definitions read.
+REGISTRY_APPS = ("trajectories", "monitoring", "programmes")
+
+_SCOPE_FIELDS = ("team_id", "organisation_id", "professional_id")
+
+
+def scope_of(params: dict[str, Any]) -> Scope:
+    return Scope(
+        as_of=dt.date.fromisoformat(params["as_of"]),
+        programme_id=params.get("programme_id"),
+        referred_from=(
+            dt.date.fromisoformat(params["referred_from"]) if params.get("referred_from") else None
+        ),
+        **{name: params[name] for name in _SCOPE_FIELDS if params.get(name) is not None},
+    )
+
+
+def run_summary(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    scope = scope_of(params)
+    progress(0.05, _("Calculating the outcome figures"))
+    figures = summarise(scope)
+    progress(0.8, _("Drawing the time-to-JIM chart"))
+    return {"figures": figures, "chart": chart_of(scope)}
+
+
+def registry_state(params: dict[str, Any]) -> str:
+    return fingerprint(*REGISTRY_APPS)
+
+
+def may_view(user: Any, params: dict[str, Any]) -> bool:
+    """The owner still sees this scope: their role or team may have changed since."""
+    if not policy.can_see_evidence(user):
+        return False
+    try:
+        filters = policy.evidence_scope(user, params.get("team_id"))
+    except Http404:  # the team is no longer theirs
+        return False
+    return all(params.get(name) == filters.get(name) for name in _SCOPE_FIELDS)
+
+
+def result_context(result: dict[str, Any]) -> dict[str, Any]:
+    return figures_context(result["figures"], result.get("chart"))
+
+
+SUMMARY = kinds.register(
+    kinds.JobKind(
+        name=EVIDENCE_SUMMARY,
+        label=gettext_lazy("Evidence from practice: outcome figures"),
+        run=run_summary,
+        state=registry_state,
+        result_template="research/_evidence_figures.html",
+        user_errors=(EvidenceError,),
+        context=result_context,
+        may_view=may_view,
+    )
+)
