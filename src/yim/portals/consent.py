@@ -16,6 +16,7 @@ from yim import policy
 from yim.accounts.forms import claim_once
 from yim.audit.log import record
 from yim.audit.models import Action
+from yim.core.forms import attach_errors
 from yim.core.http import AuthenticatedHttpRequest
 from yim.monitoring.forms import ParentConsentForm
 from yim.portals.access import portal_youth_or_404
@@ -46,10 +47,7 @@ def consent_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpRespon
                     recorded_by=request.user,
                 )
         except ValidationError as refused:
-            if not hasattr(refused, "error_dict"):  # a refusal of the whole form (sent twice)
-                form.add_error(None, refused)
-            for field, problems in getattr(refused, "message_dict", {}).items():
-                form.add_error(field if field in form.fields else None, problems)
+            attach_errors(form, refused)  # per field, or on top (e.g. sent twice)
         else:
             record(
                 request.user,

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods
 from yim.accounts.forms import claim_once
 from yim.audit.log import record
 from yim.audit.models import Action
+from yim.core.forms import attach_errors
 from yim.core.http import AuthenticatedHttpRequest
 from yim.portals.access import decisions_asking_advice, portal_youth_or_404
 from yim.portals.forms import AdviceForm
@@ -97,10 +98,7 @@ def advice_view(request: AuthenticatedHttpRequest, youth_id: int, decision_id: i
                 claim_once(form, request.user)  # a double submit records one advice
                 advice.save()
         except ValidationError as refused:
-            if not hasattr(refused, "error_dict"):  # a refusal of the whole form (sent twice)
-                form.add_error(None, refused)
-            for field, problems in getattr(refused, "message_dict", {}).items():
-                form.add_error(field if field in form.fields else None, problems)
+            attach_errors(form, refused)  # per field, or on top (e.g. sent twice)
         else:
             record(
                 request.user,
