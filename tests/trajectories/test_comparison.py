@@ -225,3 +225,26 @@ def test_the_api_imports_a_clean_file_and_refuses_a_bad_one_whole(world, program
     assert not Trajectory.objects.filter(cohort="comparison").exists()
     done = send(base64.b64encode(csv_file(good)).decode())
     assert done.status_code == 201 and done.json()["imported"] == 1
+
+
+def test_the_caseload_list_leaves_comparison_youth_out_and_their_page_marks_them(
+    world, programme, client_for
+):  # type: ignore[no-untyped-def]
+    trajectory = create_comparison(
+        ComparisonCase(referred_on=dt.date(2024, 3, 1), date_of_birth=dt.date(2009, 1, 2),
+                       reference="Vergelijking 2"),
+        team=world.team_a, professional=world.professional, programme=programme,
+    )  # fmt: skip
+    client = client_for("professional")
+    caseload = client.get("/youth/", **EN).content.decode()
+    assert "Vergelijking 2" not in caseload
+    assert world.youth_file.display_name in caseload  # no trajectory yet: still casework
+    found = client.get("/youth/", {"q": "Vergelijking"}, **EN).content.decode()
+    assert "Vergelijking 2" not in found
+    page = client.get(f"/youth/{trajectory.youth_id}/", **EN)
+    assert page.status_code == 200  # reachable from the comparison list
+    assert "comparison group" in page.content.decode()
+    assert (
+        "comparison group"
+        not in client.get(f"/youth/{world.youth_file.pk}/", **EN).content.decode()
+    )

@@ -89,7 +89,11 @@ def _render_youth_list(
     """The caseload list; a refused break-the-glass form is shown again, open, as typed."""
     if not policy.can_list_caseload(request.user):
         raise Http404
-    queryset = policy.youth_queryset(request.user).select_related("team", "professional")
+    queryset = (
+        policy.youth_queryset(request.user)
+        .exclude(Youth.comparison_only())
+        .select_related("team", "professional")
+    )
     query = request.GET.get("q", "").strip()[:100]
     if query:
         queryset = queryset.filter(display_name__icontains=query)

@@ -94,6 +94,19 @@ class Youth(VersionedModel):
             errors.add("team", _("The team belongs to another organisation."))
         errors.raise_if_any()
 
+    @staticmethod
+    def comparison_only() -> models.Q:
+        """Youth whose every trajectory is a comparison (care-as-usual) one: no casework, so
+        they stay out of the caseload list (the comparison list shows them). A youth without
+        any trajectory yet (a new intake) is not one of them."""
+        from django.apps import apps
+
+        trajectories = apps.get_model("trajectories", "Trajectory").objects
+        of_youth = trajectories.filter(youth=models.OuterRef("pk"))
+        return models.Q(models.Exists(of_youth.filter(cohort="comparison"))) & ~models.Q(
+            models.Exists(of_youth.exclude(cohort="comparison"))
+        )
+
     def current_trajectory(self) -> Trajectory | None:
         """The youth's current trajectory: the open one (at most one is open at a time),
         else the one that started last (its closure and follow-up still count); None before
