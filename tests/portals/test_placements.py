@@ -230,3 +230,56 @@ def test_parents_of_an_adult_are_no_longer_told(portal):
     set_age(portal.a.youth, 19)
     home = signed_in(portal.world.parent).get(f"/portal/{portal.a.youth.pk}/", **EN)
     assert "Your child has been placed" not in home.content.decode()
+
+
+# --- the e-mail to a parent with parental authority ------------------------------------------
+
+
+def _parent_mails(mailoutbox, parent):  # type: ignore[no-untyped-def]
+    return [m for m in mailoutbox if parent.email in m.to]
+
+
+def test_a_parent_with_authority_is_mailed_a_link_once_the_placement_is_final(
+    portal, mailoutbox, django_capture_on_commit_callbacks
+):
+    parent = portal.world.parent
+    parent.email = "ouder@example.org"
+    parent.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        _emergency(portal.a, portal.world.professional)
+    mails = _parent_mails(mailoutbox, parent)
+    assert len(mails) == 1
+    body = mails[0].subject + mails[0].body
+    assert f"/portal/{portal.a.youth.pk}/" in body
+    for secret in (portal.a.youth.display_name, "Foster", "Unsafe at home", "pleeg"):
+        assert secret.casefold() not in body.casefold()  # a link, never the decision
+
+
+def test_no_mail_for_a_decision_to_stay_home_a_parent_without_authority_or_without_address(
+    portal, mailoutbox, django_capture_on_commit_callbacks
+):
+    parent = portal.world.parent
+    with django_capture_on_commit_callbacks(execute=True):
+        _emergency(portal.a, portal.world.professional)  # no e-mail address: nothing to send
+    parent.email = "ouder@example.org"
+    parent.save()
+    stay = PlacementDecision.objects.create(
+        trajectory=portal.a.trajectory, placement_type=PlacementType.NONE,
+        decided_on=_days_ago(1), rationale="Stays at home.", youth_view="Good.",
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        stay.finalise(by=portal.world.professional)
+    father = NetworkPerson.objects.create(
+        youth=portal.a.youth, display_name="Father", relation=Relation.PARENT,
+        age_band=AgeBand.AGE_40_64,
+    )  # fmt: skip
+    NetworkPerson.objects.create(
+        youth=portal.a.youth, display_name="Mother", relation=Relation.PARENT,
+        age_band=AgeBand.AGE_40_64, has_parental_authority=True,
+    )  # fmt: skip
+    link = PortalLink.objects.get(user=parent, youth=portal.a.youth)
+    link.person = father
+    link.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        _emergency(portal.a, portal.world.professional)
+    assert _parent_mails(mailoutbox, parent) == []

@@ -1,4 +1,5 @@
-"""E-mail with a link: invitations, set-password links and reminders of due work.
+"""E-mail with a link: invitations, set-password links, reminders of due work, and the notice
+to a parent with parental authority that there is news about their child (a placement).
 
 Mail goes through Django's e-mail framework (SMTP from the ``YIM_SMTP_*`` settings; without a
 mail server the console backend writes it to the server log, and the page still shows the
@@ -23,7 +24,7 @@ from django.utils import translation
 logger = logging.getLogger(__name__)
 
 #: The kinds of mail, each with ``mail/<kind>.txt`` and ``mail/<kind>_subject.txt``.
-KINDS = frozenset({"invitation", "set_password", "reminder"})
+KINDS = frozenset({"invitation", "set_password", "reminder", "placement"})
 
 
 @dataclass(frozen=True)

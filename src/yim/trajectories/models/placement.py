@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +27,7 @@ from yim.trajectories import rules
 from yim.trajectories.errors import GateClosed
 from yim.trajectories.models.base import TrajectoryPart, of_trajectory, today
 from yim.trajectories.models.choices import OUT_OF_HOME, PlacementType
+from yim.trajectories.signals import placement_finalised
 
 
 class DecisionStatus(models.TextChoices):
@@ -216,6 +217,9 @@ class PlacementDecision(TrajectoryPart):
             self.finalised_at = None
             self.finalised_by = None
             raise
+        transaction.on_commit(
+            lambda: placement_finalised.send(sender=PlacementDecision, decision=self)
+        )
 
     def record_consultation(self, **fields: Any) -> JimConsultation:
         """Record the JIM's advice and how it was weighed (before, or after an emergency)."""
