@@ -254,8 +254,10 @@ def truncate_guard_back_on(django_db_setup, django_db_blocker):  # type: ignore[
 
 
 @pytest.fixture
-def flushable(transactional_db, truncate_guard_back_on):  # type: ignore[no-untyped-def]
-    """A test whose writes are committed: the database is emptied afterwards (``flush``).
+def flushable(transactional_db, django_db_serialized_rollback, truncate_guard_back_on):  # type: ignore[no-untyped-def]
+    """A test whose writes are committed: the database is emptied afterwards (``flush``), and
+    what the migrations put in it (the standard programme models) is loaded again before each
+    such test — so one flushing test does not leave the next without them.
 
     On PostgreSQL the audit table refuses TRUNCATE (it is append-only), so the guard is off
     for the flush that ends this test and on again when the module is done.
