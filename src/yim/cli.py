@@ -2,6 +2,7 @@
 
 yim serve [--host --port --workers]   run the web application (gunicorn)
 yim worker [--batch]                  run background work (analyses, exports, reports)
+yim jobs prune [--days N]             delete finished background jobs and their files
 yim demo [--youth N --host --port]    synthetic registry + server, for trying yim out
 yim db upgrade                        apply database migrations (backs SQLite up first)
 yim createadmin                       create an organisation admin
@@ -188,6 +189,17 @@ def cmd_worker(ns: argparse.Namespace) -> int:
     if not ns.batch:
         _say(f"yim worker: waiting for background work (every {ns.interval:g} s; Ctrl+C stops).")
     call_command("db_worker", *args, verbosity=ns.verbosity)
+    return 0
+
+
+def cmd_jobs_prune(ns: argparse.Namespace) -> int:
+    _setup_django()
+    from datetime import timedelta
+
+    from yim.jobs.runner import prune
+
+    removed = prune(timedelta(days=ns.days))
+    _say(f"Removed {removed} background job(s) finished more than {ns.days} days ago.")
     return 0
 
 
@@ -406,6 +418,16 @@ def cmd_manage(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("keep at least 1 day")
+    return value
+
+
 def _youth_count(text: str) -> int:
     """``--youth N``: a whole number of at least 1."""
     try:
@@ -454,6 +476,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="number of synthetic youth to generate (default 500; e.g. 50000 for benchmarks)",
     )
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("jobs", help="background work kept in the database")
+    jsub = p.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
+    j = jsub.add_parser(
+        "prune",
+        help="delete finished background jobs and their files (e.g. export archives)",
+        description=(
+            "Delete background jobs that finished more than DAYS days ago, with the files their "
+            "results keep (research-export archives). Waiting and running jobs stay. Run it "
+            "daily from cron, like yim reminders."
+        ),
+    )
+    j.add_argument(
+        "--days", type=_days, default=90, metavar="DAYS", help="keep this many days (default 90)"
+    )
+    j.set_defaults(func=cmd_jobs_prune)
 
     p = sub.add_parser(
         "worker",

@@ -3,6 +3,7 @@ failures say why; a job is its owner's alone."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -193,3 +194,41 @@ def test_the_fingerprint_sees_inserts_edits_and_deletes(world):
     assert edited != before
     Youth.objects.filter(pk=world.foreign_youth_file.pk).delete()
     assert fingerprint("trajectories") not in (before, edited)
+
+
+def test_pruning_removes_old_finished_jobs_and_keeps_recent_and_waiting_ones(
+    world, worker, django_capture_on_commit_callbacks, frozen_clock
+):
+    old = start(world.researcher, 2, django_capture_on_commit_callbacks)
+    worker()
+    frozen_clock.shift(dt.timedelta(days=100))
+    waiting = start(world.researcher, 3, django_capture_on_commit_callbacks)
+    recent = start(world.researcher, 4, django_capture_on_commit_callbacks)
+    worker()
+    Job.objects.filter(pk=waiting.pk).update(status=JobStatus.QUEUED, finished_at=None)
+    assert runner.prune(dt.timedelta(days=90)) == 1
+    assert set(Job.objects.values_list("pk", flat=True)) == {waiting.pk, recent.pk}
+    assert old.pk not in Job.objects.values_list("pk", flat=True)
+
+
+def test_yim_jobs_prune_deletes_an_old_export_with_its_archive(
+    world, worker, django_capture_on_commit_callbacks, frozen_clock, tmp_path, settings, capsys
+):
+    from yim.cli import main
+    from yim.research.export_jobs import archive_path
+
+    settings.EXPORT_KEY_FILE = tmp_path / "export.key"
+    params = {"owner_id": world.researcher.pk, "as_of": "2026-06-01", "format": "csv",
+              "include": [], "organisation_id": world.org.pk, "team_id": None}  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        job = runner.start("research.export", world.researcher, params)
+    worker()
+    job.refresh_from_db()
+    archive = archive_path(job.result)
+    assert archive.exists()
+    frozen_clock.shift(dt.timedelta(days=31))
+    assert main(["jobs", "prune", "--days", "60"]) == 0
+    assert archive.exists() and Job.objects.filter(pk=job.pk).exists()
+    assert main(["jobs", "prune", "--days", "30"]) == 0
+    assert "Removed 1 background job(s)" in capsys.readouterr().out
+    assert not archive.exists() and not Job.objects.filter(pk=job.pk).exists()

@@ -36,6 +36,9 @@ class JobKind:
     #: Whether a person may still see a job of this kind (checked on every view, on top
     #: of ownership): access that ended since the run also ends access to its result.
     may_view: Callable[[Any, dict[str, Any]], bool] | None = None
+    #: Removes what a result keeps outside the database (an export's archive) when the job
+    #: is pruned.
+    discard: Callable[[dict[str, Any]], None] | None = None
 
 
 _KINDS: dict[str, JobKind] = {}

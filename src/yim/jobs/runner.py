@@ -56,6 +56,23 @@ def latest(owner: Any, kind: str, params: dict[str, Any]) -> Job | None:
     )
 
 
+def prune(older_than: dt.timedelta) -> int:
+    """Delete finished jobs that finished more than ``older_than`` ago, with what their
+    results keep outside the database; returns how many. Waiting and running jobs stay."""
+    cutoff = timezone.now() - older_than
+    old = Job.objects.filter(
+        status__in=(JobStatus.SUCCEEDED, JobStatus.FAILED), finished_at__lt=cutoff
+    )
+    count = 0
+    for job in old.iterator():
+        kind = kinds.get(job.kind)
+        if kind.discard is not None and job.result is not None:
+            kind.discard(job.result)
+        job.delete()
+        count += 1
+    return count
+
+
 def is_stale(job: Job) -> bool:
     """True when the data the result rests on has changed since the run began."""
     if job.status != JobStatus.SUCCEEDED or not job.registry_state:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,12 @@ def run_export(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     }
 
 
+def discard_archive(result: dict[str, Any]) -> None:
+    """Remove a pruned export's archive (``yim jobs prune``)."""
+    with suppress(Http404):  # not a name this module made: nothing of ours to remove
+        archive_path(result).unlink(missing_ok=True)
+
+
 def may_view(user: Any, params: dict[str, Any]) -> bool:
     if not policy.can_use_research(user):
         return False
@@ -89,5 +96,6 @@ EXPORT = kinds.register(
         result_template="research/_export_result.html",
         user_errors=(ExportError,),
         may_view=may_view,
+        discard=discard_archive,
     )
 )
