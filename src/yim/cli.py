@@ -30,28 +30,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-
-def _setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yim.settings")
-    from django.core.exceptions import ImproperlyConfigured
-
-    try:
-        import django
-
-        django.setup()
-    except ImproperlyConfigured as exc:
-        sys.stderr.write(f"{exc}\n")
-        raise SystemExit(2) from None
-
-
-def _say(message: str) -> None:
-    sys.stdout.write(message + "\n")
-    sys.stdout.flush()
-
-
-def _fail(message: str, code: int = 1) -> int:
-    sys.stderr.write(f"yim: {message}\n")
-    return code
+from yim.commandline import fail, say, setup_django
 
 
 def _migrate(verbosity: int = 1) -> None:
@@ -83,13 +62,13 @@ def prepare_schema() -> None:
         ops.sqlite_path().parent.mkdir(parents=True, exist_ok=True)
         kept = _backup_before_migrate()
         if kept:
-            _say(f"Backed up the database to {kept} before migrating.")
+            say(f"Backed up the database to {kept} before migrating.")
         _migrate(verbosity=0)
         return
     pending = ops.pending_migrations()
     if pending:
         raise SystemExit(
-            _fail(
+            fail(
                 f"the PostgreSQL schema is behind ({len(pending)} migrations pending, first "
                 f"{pending[0]}). Run 'yim db upgrade' first; the server does not migrate "
                 "PostgreSQL by itself.",
@@ -130,22 +109,22 @@ def _instruments_or_fail() -> int:
 
     result = ops.instrument_check()
     if not result.ok:
-        return _fail(f"cannot start: {result.message}")
+        return fail(f"cannot start: {result.message}")
     return 0
 
 
 def cmd_serve(ns: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     prepare_schema()
     if _instruments_or_fail():
         return 1
-    _say(f"yim serving on http://{ns.host}:{ns.port}/ with {ns.workers} worker(s).")
+    say(f"yim serving on http://{ns.host}:{ns.port}/ with {ns.workers} worker(s).")
     return _serve(ns.host, ns.port, ns.workers)
 
 
 def cmd_demo(ns: argparse.Namespace) -> int:
     os.environ["YIM_DEMO"] = "1"
-    _setup_django()
+    setup_django()
     from django.conf import settings
 
     from yim import ops
@@ -159,27 +138,27 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     password = os.environ.get("YIM_DEMO_PASSWORD", registry.DEMO_PASSWORD)
     created = registry.load(youth_count=ns.youth, password=password)
     if created:
-        _say(f"Loaded the synthetic demo registry ({created} youth).")
+        say(f"Loaded the synthetic demo registry ({created} youth).")
     else:
-        _say("The synthetic demo registry is already loaded.")
-    _say(f"Data directory: {settings.DATA_DIR}")
-    _say("")
-    _say(f"Open http://{ns.host}:{ns.port}/ and sign in with password '{password}' as:")
+        say("The synthetic demo registry is already loaded.")
+    say(f"Data directory: {settings.DATA_DIR}")
+    say("")
+    say(f"Open http://{ns.host}:{ns.port}/ and sign in with password '{password}' as:")
     for login in registry.DEMO_LOGINS:
-        _say(f"  {login.username:<18} {login.description}")
-    _say("Two-factor sign-in is switched off in the demo; production requires it.")
+        say(f"  {login.username:<18} {login.description}")
+    say("Two-factor sign-in is switched off in the demo; production requires it.")
     if ns.no_serve:
         return 0
     if _instruments_or_fail():
         return 1
     if not ns.no_worker:
-        _say("Background work runs in a worker beside the server (yim worker).")
+        say("Background work runs in a worker beside the server (yim worker).")
         _start_worker_beside()
     return _serve(ns.host, ns.port, ns.workers)
 
 
 def cmd_worker(ns: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     prepare_schema()
     from django.core.management import call_command
 
@@ -187,19 +166,19 @@ def cmd_worker(ns: argparse.Namespace) -> int:
     if ns.batch:
         args.append("--batch")
     if not ns.batch:
-        _say(f"yim worker: waiting for background work (every {ns.interval:g} s; Ctrl+C stops).")
+        say(f"yim worker: waiting for background work (every {ns.interval:g} s; Ctrl+C stops).")
     call_command("db_worker", *args, verbosity=ns.verbosity)
     return 0
 
 
 def cmd_jobs_prune(ns: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from datetime import timedelta
 
     from yim.jobs.runner import prune
 
     removed = prune(timedelta(days=ns.days))
-    _say(f"Removed {removed} background job(s) finished more than {ns.days} days ago.")
+    say(f"Removed {removed} background job(s) finished more than {ns.days} days ago.")
     return 0
 
 
@@ -209,23 +188,23 @@ def _start_worker_beside() -> subprocess.Popen[bytes]:
 
 
 def cmd_db_upgrade(ns: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from yim import ops
 
     pending = ops.pending_migrations()
     if not pending:
-        _say("The database schema is up to date.")
+        say("The database schema is up to date.")
         return 0
     kept = _backup_before_migrate()
     if kept:
-        _say(f"Backed up the database to {kept}.")
+        say(f"Backed up the database to {kept}.")
     _migrate()
-    _say(f"Applied {len(pending)} migration(s).")
+    say(f"Applied {len(pending)} migration(s).")
     return 0
 
 
 def cmd_createadmin(ns: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
     from django.db import transaction
@@ -233,19 +212,19 @@ def cmd_createadmin(ns: argparse.Namespace) -> int:
     from yim.accounts.models import Organisation, Role, User
 
     if User.objects.filter(username__iexact=ns.username).exists():
-        return _fail(f"a user named {ns.username!r} already exists.")
+        return fail(f"a user named {ns.username!r} already exists.")
     password = os.environ.get("YIM_ADMIN_PASSWORD") or ""
     if not password:
         if not sys.stdin.isatty():
-            return _fail("set YIM_ADMIN_PASSWORD or run this command in a terminal.")
+            return fail("set YIM_ADMIN_PASSWORD or run this command in a terminal.")
         password = getpass.getpass("Password: ")
         if getpass.getpass("Password again: ") != password:
-            return _fail("the two passwords are not the same.")
+            return fail("the two passwords are not the same.")
     candidate = User(username=ns.username, email=ns.email or "")
     try:
         validate_password(password, candidate)
     except ValidationError as exc:
-        return _fail("password refused: " + " ".join(exc.messages))
+        return fail("password refused: " + " ".join(exc.messages))
     with transaction.atomic():
         org, _created = Organisation.objects.get_or_create(name=ns.organisation)
         user = User.objects.create_user(
@@ -255,29 +234,29 @@ def cmd_createadmin(ns: argparse.Namespace) -> int:
             role=Role.ORG_ADMIN,
             organisation=org,
         )
-    _say(f"Created organisation admin {user.username!r} for {org.name!r}.")
+    say(f"Created organisation admin {user.username!r} for {org.name!r}.")
     return 0
 
 
 def cmd_retention_due(ns: argparse.Namespace) -> int:
     """Files whose retention period has ended: listed for the organisation's decision."""
-    _setup_django()
+    setup_django()
     from yim.accounts.models import Organisation
     from yim.trajectories.models.retention import due_for_destruction, retention_years
 
     org = Organisation.objects.filter(name=ns.organisation).first()
     if org is None:
-        return _fail(f"no organisation named {ns.organisation!r}.")
+        return fail(f"no organisation named {ns.organisation!r}.")
     due = list(due_for_destruction(org.pk).values_list("pk", "last_closed"))
-    _say(f"{len(due)} file(s) of {org.name!r} kept {retention_years()} years after care ended:")
+    say(f"{len(due)} file(s) of {org.name!r} kept {retention_years()} years after care ended:")
     for file_number, last_closed in due:
-        _say(f"  file {file_number}: care ended {last_closed.isoformat()}")
+        say(f"  file {file_number}: care ended {last_closed.isoformat()}")
     return 0
 
 
 def cmd_retention_destroy(ns: argparse.Namespace) -> int:
     """Destroy one file whose retention period has ended (a tombstone and an audit entry)."""
-    _setup_django()
+    setup_django()
     from django.core.exceptions import ValidationError
 
     from yim.accounts.models import User
@@ -286,22 +265,22 @@ def cmd_retention_destroy(ns: argparse.Namespace) -> int:
 
     youth = Youth.objects.filter(pk=ns.file).first()
     if youth is None:
-        return _fail(f"no file {ns.file}.")
+        return fail(f"no file {ns.file}.")
     by = User.objects.filter(username=ns.by, organisation_id=youth.organisation_id).first()
     if by is None:
-        return _fail(f"no account {ns.by!r} in the file's organisation (--by).")
+        return fail(f"no account {ns.by!r} in the file's organisation (--by).")
     try:
         erase_youth(youth, by=by, basis=ErasureBasis.RETENTION_EXPIRED)
     except ValidationError as refused:
-        return _fail(" ".join(refused.messages))
-    _say(f"File {ns.file} destroyed; a tombstone and an audit entry remain.")
+        return fail(" ".join(refused.messages))
+    say(f"File {ns.file} destroyed; a tombstone and an audit entry remain.")
     return 0
 
 
 def cmd_reminders(ns: argparse.Namespace) -> int:
     """Mail every professional and team lead whose work list has tasks due within a week or
     overdue: how many, and a link to the Start page (never youth data). Run it daily."""
-    _setup_django()
+    setup_django()
     import datetime as dt
 
     from django.conf import settings
@@ -336,26 +315,26 @@ def cmd_reminders(ns: argparse.Namespace) -> int:
         failed += not result.ok
         if not result.ok:
             sys.stderr.write(f"reminder to {user.username} failed: {result.error}\n")
-    _say(f"Reminders sent: {sent}; failed: {failed}.")
+    say(f"Reminders sent: {sent}; failed: {failed}.")
     return 1 if failed else 0
 
 
 def cmd_confirm_access(ns: argparse.Namespace) -> int:
     """The operator confirms a professional's or team lead's access to youth files, for an
     organisation's first team lead (no team lead exists yet who could confirm it)."""
-    _setup_django()
+    setup_django()
     from yim.accounts.models import User
     from yim.audit.log import record
     from yim.audit.models import Action
 
     user = User.objects.filter(username__iexact=ns.username).first()
     if user is None:
-        return _fail(f"no user named {ns.username!r}.")
+        return fail(f"no user named {ns.username!r}.")
     if not user.case_access_pending:
-        _say(f"{user.username!r} needs no confirmation.")
+        say(f"{user.username!r} needs no confirmation.")
         return 0
     if not ns.reason.strip():
-        return _fail("give the reason with --reason (it is written to the audit log).")
+        return fail("give the reason with --reason (it is written to the audit log).")
     user.confirm_case_access(by=None)
     record(
         None,
@@ -365,53 +344,53 @@ def cmd_confirm_access(ns: argparse.Namespace) -> int:
         actor_name="yim confirm-access",
         detail=f"access to youth files confirmed by the operator: {ns.reason.strip()[:300]}",
     )
-    _say(f"Confirmed: {user.username!r} can now open the youth files of their team.")
+    say(f"Confirmed: {user.username!r} can now open the youth files of their team.")
     return 0
 
 
 def cmd_backup(ns: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from yim import ops
 
     try:
         path = ops.backup(Path(ns.path))
     except ops.OperationError as exc:
-        return _fail(str(exc))
-    _say(f"Backup written to {path}")
+        return fail(str(exc))
+    say(f"Backup written to {path}")
     return 0
 
 
 def cmd_restore(ns: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from yim import ops
 
     try:
         kept = ops.restore(Path(ns.path))
     except ops.OperationError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     if kept:
-        _say(f"The previous database was kept at {kept}.")
-    _say(f"Restored {ns.path}.")
+        say(f"The previous database was kept at {kept}.")
+    say(f"Restored {ns.path}.")
     pending = ops.pending_migrations()
     if pending:
-        _say(f"The restored database is {len(pending)} migration(s) behind: run 'yim db upgrade'.")
+        say(f"The restored database is {len(pending)} migration(s) behind: run 'yim db upgrade'.")
     return 0
 
 
 def cmd_check(ns: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from yim import ops
 
     results = ops.deployment_checks()
     for result in results:
-        _say(f"[{'ok' if result.ok else 'FAIL'}] {result.name}: {result.message}")
+        say(f"[{'ok' if result.ok else 'FAIL'}] {result.name}: {result.message}")
     failed = [r for r in results if not r.ok]
-    _say(f"{len(results) - len(failed)} of {len(results)} checks passed.")
+    say(f"{len(results) - len(failed)} of {len(results)} checks passed.")
     return 1 if failed else 0
 
 
 def cmd_manage(ns: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["yim manage", *ns.args])

@@ -179,7 +179,7 @@ def _prepare_schema(yim_cmd):
     import subprocess
     import sys
 
-    code = "from yim.cli import _setup_django, prepare_schema; _setup_django(); prepare_schema()"
+    code = "from yim.cli import prepare_schema, setup_django; setup_django(); prepare_schema()"
     return subprocess.run(
         [sys.executable, "-c", code], env=yim_cmd.env, capture_output=True, text=True
     )

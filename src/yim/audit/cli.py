@@ -7,27 +7,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-
-def _say(message: str) -> None:
-    from yim.cli import _say as say
-
-    say(message)
-
-
-def _fail(message: str, code: int = 1) -> int:
-    from yim.cli import _fail as fail
-
-    return fail(message, code)
-
-
-def _setup_django() -> None:
-    from yim.cli import _setup_django as setup
-
-    setup()
+from yim.commandline import fail, say, setup_django
 
 
 def cmd_audit_verify(ns: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from yim.audit.models import check_anchors, current_anchor, read_anchors, verify_chain
 
     anchors = []
@@ -36,21 +20,21 @@ def cmd_audit_verify(ns: argparse.Namespace) -> int:
         try:
             anchors = read_anchors(path.read_text(encoding="utf-8"), str(path))
         except OSError as exc:
-            return _fail(f"cannot read the anchor file {path}: {exc.strerror}")
+            return fail(f"cannot read the anchor file {path}: {exc.strerror}")
         except (UnicodeDecodeError, ValueError) as exc:
-            return _fail(str(exc))
+            return fail(str(exc))
     checked, problems = verify_chain()
     problems += check_anchors(anchors)
     for problem in problems:
-        _say(f"audit event {problem.event_id}: {problem.problem}")
+        say(f"audit event {problem.event_id}: {problem.problem}")
     if problems:
-        return _fail(f"the audit log is NOT intact: {len(problems)} problem(s) in {checked} rows.")
-    _say(f"The audit log is intact: {checked} rows verified.")
+        return fail(f"the audit log is NOT intact: {len(problems)} problem(s) in {checked} rows.")
+    say(f"The audit log is intact: {checked} rows verified.")
     if anchors:
-        _say(f"All {len(anchors)} anchor(s) from {ns.anchors} match.")
+        say(f"All {len(anchors)} anchor(s) from {ns.anchors} match.")
     head = current_anchor()
     if head:
-        _say(
+        say(
             f"Head: event {head.event_id}, hash {head.row_hash} "
             "(anchor it with 'yim audit anchor' to detect removal of the newest rows)."
         )
@@ -58,22 +42,22 @@ def cmd_audit_verify(ns: argparse.Namespace) -> int:
 
 
 def cmd_audit_anchor(ns: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from yim.audit.models import current_anchor
 
     anchor = current_anchor()
     if anchor is None:
-        return _fail("the audit log is empty: nothing to anchor yet.")
+        return fail("the audit log is empty: nothing to anchor yet.")
     if ns.append:
         path = Path(ns.append)
         try:
             with path.open("a", encoding="utf-8") as out:
                 out.write(anchor.to_line() + "\n")
         except OSError as exc:
-            return _fail(f"cannot write the anchor file {path}: {exc.strerror}")
-        _say(f"Anchored event {anchor.event_id} in {path}.")
+            return fail(f"cannot write the anchor file {path}: {exc.strerror}")
+        say(f"Anchored event {anchor.event_id} in {path}.")
     else:
-        _say(anchor.to_line())
+        say(anchor.to_line())
     return 0
 
 

@@ -47,6 +47,18 @@ def start(kind: str, owner: Any, params: dict[str, Any], *, as_of: dt.date | Non
     return job
 
 
+def visible_job(user: Any, job_id: int) -> Job | None:
+    """The job, if ``user`` may see it: a job is its owner's, and its kind may ask whether the
+    owner still has the job's scope (a role, team or organisation may have changed since)."""
+    job = Job.objects.filter(pk=job_id, owner=user).first()
+    if job is None:
+        return None
+    kind = kinds.get(job.kind)
+    if kind.may_view is not None and not kind.may_view(user, job.params):
+        return None
+    return job
+
+
 def latest(owner: Any, kind: str, params: dict[str, Any]) -> Job | None:
     """The owner's most recent job of this kind on exactly these parameters, if any."""
     return (

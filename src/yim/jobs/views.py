@@ -17,11 +17,8 @@ PAGE_SIZE = 25
 
 
 def _own_job(request: AuthenticatedHttpRequest, job_id: int) -> Job:
-    job = Job.objects.filter(pk=job_id, owner=request.user).first()
+    job = runner.visible_job(request.user, job_id)
     if job is None:
-        raise Http404
-    kind = kinds.get(job.kind)
-    if kind.may_view is not None and not kind.may_view(request.user, job.params):
         raise Http404
     return job
 

@@ -35,7 +35,6 @@ from yim.core.errors import StaleEdit
 from yim.monitoring import feedback, instruments
 from yim.monitoring.models import Assessment, StaleAnswers, Wave, wave_slots
 from yim.monitoring.scoring import Instrument
-from yim.monitoring.views import latest_trajectory
 
 router = Router(tags=["monitoring"])
 
@@ -217,7 +216,7 @@ class AssessmentIn(Schema):
 def save_assessment(request: HttpRequest, youth_id: int, body: AssessmentIn) -> Any:
     user = caller(request)
     youth = youth_in_scope(user, youth_id, may=policy.can_fill_in_questionnaires)
-    trajectory = latest_trajectory(youth)
+    trajectory = youth.current_trajectory()
     if trajectory is None:
         return field_error("__all__", _("This youth has no trajectory yet."))
     try:

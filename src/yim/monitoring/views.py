@@ -34,13 +34,6 @@ def _staff_youth_or_404(request: AuthenticatedHttpRequest, pk: int) -> Youth:
     return youth
 
 
-def latest_trajectory(youth: Youth) -> Trajectory | None:
-    """The open trajectory, else the most recent one (its closure and follow-up waves):
-    the model's rule, :meth:`Youth.current_trajectory`, under the name the monitoring and
-    portal pages import."""
-    return youth.current_trajectory()
-
-
 def _start_form(trajectory: Trajectory, data: Any = None) -> StartAssessmentForm:
     language = get_language() or "nl"
     choices = [
@@ -62,7 +55,7 @@ def _slot_label(slot: Any) -> str:
 @require_GET
 def youth_monitoring_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     youth = _staff_youth_or_404(request, pk)
-    trajectory = latest_trajectory(youth)
+    trajectory = youth.current_trajectory()
     record(request.user, Action.VIEW, request=request, youth=youth, detail="monitoring")
     assessments = (
         Assessment.objects.filter(youth=youth, wave__isnull=False)
@@ -91,7 +84,7 @@ def youth_monitoring_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
 @require_POST
 def start_assessment_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     youth = _staff_youth_or_404(request, pk)
-    trajectory = latest_trajectory(youth)
+    trajectory = youth.current_trajectory()
     if trajectory is None:
         raise Http404
     form = _start_form(trajectory, request.POST)

@@ -82,6 +82,7 @@ from yim.policy.portal import (
     visible_scopes,
 )
 from yim.policy.research import (
+    EVIDENCE_SCOPE_FIELDS,
     can_change_qualitative_coding,
     can_join_qualitative_project,
     can_manage_qualitative_codebook,
@@ -94,8 +95,10 @@ from yim.policy.research import (
     evidence_scope,
     evidence_teams,
     get_project_or_404,
+    may_download_research_export,
     meta_analysis_runs,
     qualitative_projects,
+    still_has_evidence_scope,
 )
 from yim.policy.staff import (
     accounts_awaiting_confirmation,
@@ -121,6 +124,7 @@ from yim.policy.staff import (
 
 __all__ = [
     "BREAK_GLASS_SESSION_KEY",
+    "EVIDENCE_SCOPE_FIELDS",
     "OWN_FILE_FROM_AGE",
     "PARENTS_SEE_NOTHING_FROM",
     "PORTAL_SCOPES",
@@ -188,6 +192,7 @@ __all__ = [
     "managed_portal_links",
     "managed_teams",
     "managed_users",
+    "may_download_research_export",
     "meta_analysis_runs",
     "own_file_access_log",
     "own_files",
@@ -198,6 +203,7 @@ __all__ = [
     "qualitative_projects",
     "staff_in_scope",
     "staff_trajectory_queryset",
+    "still_has_evidence_scope",
     "team_overview_queryset",
     "trajectory_queryset",
     "visible_programmes",

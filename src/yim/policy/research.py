@@ -3,7 +3,7 @@ their members only) and the evidence-from-practice figures (aggregates, no youth
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
@@ -153,6 +153,25 @@ def evidence_scope(user: User, team_id: int | None = None) -> dict[str, int]:
             raise Http404
         return {"team_id": team_id}
     return {"organisation_id": int(user.organisation_id or 0)}
+
+
+#: The filters of an evidence ``Scope`` that say whose trajectories it covers.
+EVIDENCE_SCOPE_FIELDS = ("team_id", "organisation_id", "professional_id")
+
+
+def still_has_evidence_scope(user: User, params: dict[str, Any]) -> bool:
+    """A kept result (background work) was computed for a scope; its owner sees it only while
+    that is still their scope — their role, team or organisation may have changed since."""
+    try:
+        filters = evidence_scope(user, params.get("team_id"))
+    except Http404:  # no evidence any more, or the team is no longer theirs
+        return False
+    return all(params.get(name) == filters.get(name) for name in EVIDENCE_SCOPE_FIELDS)
+
+
+def may_download_research_export(user: User, params: dict[str, Any]) -> bool:
+    """A research export (pseudonymised rows): a researcher, still in the export's scope."""
+    return can_use_research(user) and still_has_evidence_scope(user, params)
 
 
 def evidence_programmes(user: User) -> QuerySet:

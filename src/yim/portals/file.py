@@ -21,7 +21,6 @@ from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
 from yim.monitoring.charts import domain_chart_svgs
 from yim.monitoring.models import Assessment, RespondentRole, SharingScope
-from yim.monitoring.views import latest_trajectory
 from yim.portals.access import portal_youth_or_404
 from yim.portals.placements import final_decisions, safety_plans
 from yim.trajectories.models import Meeting, NetworkPerson
@@ -43,7 +42,7 @@ def scope_view(request: AuthenticatedHttpRequest, youth_id: int, scope: str) -> 
             status=403,
         )
     record(request.user, Action.VIEW, request=request, youth=youth, detail=f"portal {scope}")
-    trajectory = latest_trajectory(youth)
+    trajectory = youth.current_trajectory()
     context: dict[str, Any] = {"youth": youth, "scope": scope, "scope_label": label}
     if scope == "meetings":
         meetings = Meeting.objects.filter(trajectory__youth=youth).order_by("-held_on", "-pk")

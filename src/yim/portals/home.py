@@ -16,7 +16,6 @@ from yim.audit.log import record
 from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
 from yim.monitoring.models import JimSharingScope, SharingScope
-from yim.monitoring.views import latest_trajectory
 from yim.portals.access import (
     can_see_placements,
     decisions_asking_advice,
@@ -43,7 +42,7 @@ def index_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 def youth_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpResponse:
     youth = portal_youth_or_404(request, youth_id)
     user = request.user
-    trajectory = latest_trajectory(youth)
+    trajectory = youth.current_trajectory()
     record(user, Action.VIEW, request=request, youth=youth, detail="portal home")
     context: dict[str, Any] = {
         "youth": youth,

@@ -21,7 +21,6 @@ from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
 from yim.monitoring import instruments
 from yim.monitoring.models import Assessment, RespondentRole, Wave, respondent_role_of, wave_slots
-from yim.monitoring.views import latest_trajectory
 from yim.portals.access import portal_youth_or_404
 from yim.trajectories.models import Attendee, Trajectory
 
@@ -97,7 +96,7 @@ def start_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpResponse
     youth = portal_youth_or_404(request, youth_id)
     if not policy.can_fill_in_questionnaires(request.user, youth):
         raise Http404
-    trajectory = latest_trajectory(youth)
+    trajectory = youth.current_trajectory()
     code = request.POST.get("instrument", "")
     if trajectory is None or code not in trajectory.programme.instruments:
         raise Http404

@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from yim import policy
 from yim.jobs import kinds
 from yim.jobs.kinds import Progress
 from yim.monitoring import instruments
@@ -28,7 +29,7 @@ from yim.research.evidence.risk import (
     risk_frame,
 )
 from yim.research.evidence.summary import EvidenceError
-from yim.research.evidence_jobs import may_view, registry_state, scope_of
+from yim.research.evidence_jobs import registry_state, scope_of
 from yim.research.evidence_views import EVIDENCE_MODERATORS, EVIDENCE_RISK
 
 MODERATOR_LABELS = {
@@ -104,7 +105,7 @@ RISK = kinds.register(
         result_template="research/_risk_result.html",
         user_errors=(EvidenceError,),
         context=risk_context,
-        may_view=may_view,
+        may_view=policy.still_has_evidence_scope,
     )
 )
 
@@ -117,6 +118,6 @@ MODERATORS = kinds.register(
         result_template="research/_moderators_result.html",
         user_errors=(EvidenceError,),
         context=moderators_context,
-        may_view=may_view,
+        may_view=policy.still_has_evidence_scope,
     )
 )

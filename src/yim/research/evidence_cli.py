@@ -17,6 +17,7 @@ import json
 import sys
 from typing import Any
 
+from yim.commandline import schema_is_current
 from yim.research.evidence import DEFAULT_THRESHOLD
 
 EXIT_OK = 0
@@ -42,6 +43,30 @@ def _threshold(text: str) -> int:
     return value
 
 
+def add_scope_arguments(
+    parser: argparse.ArgumentParser,
+    *,
+    threshold_help: str = f"smallest count shown (default {DEFAULT_THRESHOLD})",
+) -> None:
+    """The question every ``yim evidence`` action asks: as of which day, for which team or
+    organisation, and the smallest count it shows."""
+    parser.add_argument(
+        "--as-of",
+        dest="as_of",
+        type=_day,
+        metavar="DATE",
+        help="use what was recorded up to this day, YYYY-MM-DD (default: today in Amsterdam)",
+    )
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument("--team", metavar="NAME", help="only the trajectories of this team")
+    scope.add_argument(
+        "--organisation", metavar="NAME", help="only the trajectories of this organisation"
+    )
+    parser.add_argument(
+        "--threshold", type=_threshold, default=DEFAULT_THRESHOLD, help=threshold_help
+    )
+
+
 def add_evidence_parser(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> argparse.ArgumentParser:
@@ -59,50 +84,23 @@ def add_evidence_parser(
             "than the threshold are withheld (null), never shown as 0."
         ),
     )
-    summary.add_argument(
-        "--as-of",
-        dest="as_of",
-        type=_day,
-        metavar="DATE",
-        help="count what was recorded up to this day, YYYY-MM-DD (default: today in Amsterdam)",
-    )
-    scope = summary.add_mutually_exclusive_group()
-    scope.add_argument("--team", metavar="NAME", help="only the trajectories of this team")
-    scope.add_argument(
-        "--organisation", metavar="NAME", help="only the trajectories of this organisation"
-    )
-    summary.add_argument(
-        "--threshold",
-        type=_threshold,
-        default=DEFAULT_THRESHOLD,
-        help=f"smallest count shown (default {DEFAULT_THRESHOLD})",
-    )
+    add_scope_arguments(summary)
     summary.add_argument("--format", choices=("json", "text"), default="text", help="json or text")
     summary.set_defaults(func=cmd_evidence_summary)
     _add_model_parsers(actions)
     from yim.research.export.cli import add_export_parser
 
-    add_export_parser(actions, _day, _threshold)
+    add_export_parser(actions)
     return evidence
 
 
 def cmd_evidence_summary(ns: argparse.Namespace) -> int:
     """Handler of ``yim evidence summary``; returns the exit status."""
-    from yim.cli import _setup_django
-
-    _setup_django()
+    if not schema_is_current("yim evidence summary"):
+        return EXIT_INPUT
     from django.utils import translation
 
-    from yim import ops
     from yim.research.evidence.summary import EvidenceError, resolve_scope, summarise
-
-    pending = ops.pending_migrations()
-    if pending:
-        sys.stderr.write(
-            f"yim evidence summary: the database schema is behind ({len(pending)} migrations "
-            "pending): run 'yim db upgrade' first.\n"
-        )
-        return EXIT_INPUT
 
     # The yim command speaks English, like its other commands (the pages are Dutch first).
     with translation.override("en"):
@@ -224,24 +222,7 @@ def _add_model_parsers(actions: argparse._SubParsersAction[argparse.ArgumentPars
         ),
     )
     for parser, func in ((risk, cmd_evidence_risk), (moderators, cmd_evidence_moderators)):
-        parser.add_argument(
-            "--as-of",
-            dest="as_of",
-            type=_day,
-            metavar="DATE",
-            help="use what was recorded up to this day, YYYY-MM-DD (default: today in Amsterdam)",
-        )
-        scope = parser.add_mutually_exclusive_group()
-        scope.add_argument("--team", metavar="NAME", help="only the trajectories of this team")
-        scope.add_argument(
-            "--organisation", metavar="NAME", help="only the trajectories of this organisation"
-        )
-        parser.add_argument(
-            "--threshold",
-            type=_threshold,
-            default=DEFAULT_THRESHOLD,
-            help=f"smallest count shown (default {DEFAULT_THRESHOLD})",
-        )
+        add_scope_arguments(parser)
         parser.add_argument(
             "--format", choices=("json", "text"), default="text", help="json or text"
         )
@@ -249,27 +230,16 @@ def _add_model_parsers(actions: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def _run_model(ns: argparse.Namespace, name: str, render: Any) -> int:
-    from yim.cli import _setup_django
-
-    _setup_django()
+    if not schema_is_current(f"yim evidence {name}"):
+        return EXIT_INPUT
     # The models import Django's: only after the setup above.
     from django.utils import translation
 
     from yim.research.evidence.moderator_frame import fit_moderators
     from yim.research.evidence.risk import fit_risk_trajectories
-
-    fit = fit_risk_trajectories if name == "risk" else fit_moderators
-
-    from yim import ops
     from yim.research.evidence.summary import EvidenceError
 
-    pending = ops.pending_migrations()
-    if pending:
-        sys.stderr.write(
-            f"yim evidence {name}: the database schema is behind ({len(pending)} migrations "
-            "pending): run 'yim db upgrade' first.\n"
-        )
-        return EXIT_INPUT
+    fit = fit_risk_trajectories if name == "risk" else fit_moderators
     with translation.override("en"):
         try:
             result = fit(

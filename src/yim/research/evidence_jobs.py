@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -27,8 +26,6 @@ from yim.research.evidence_views import EVIDENCE_SUMMARY, chart_of, figures_cont
 #: The apps whose records the evidence definitions read.
 REGISTRY_APPS = ("trajectories", "monitoring", "programmes")
 
-_SCOPE_FIELDS = ("team_id", "organisation_id", "professional_id")
-
 
 def scope_of(params: dict[str, Any]) -> Scope:
     return Scope(
@@ -37,7 +34,11 @@ def scope_of(params: dict[str, Any]) -> Scope:
         referred_from=(
             dt.date.fromisoformat(params["referred_from"]) if params.get("referred_from") else None
         ),
-        **{name: params[name] for name in _SCOPE_FIELDS if params.get(name) is not None},
+        **{
+            name: params[name]
+            for name in policy.EVIDENCE_SCOPE_FIELDS
+            if params.get(name) is not None
+        },
     )
 
 
@@ -53,17 +54,6 @@ def registry_state(params: dict[str, Any]) -> str:
     return fingerprint(*REGISTRY_APPS)
 
 
-def may_view(user: Any, params: dict[str, Any]) -> bool:
-    """The owner still sees this scope: their role or team may have changed since."""
-    if not policy.can_see_evidence(user):
-        return False
-    try:
-        filters = policy.evidence_scope(user, params.get("team_id"))
-    except Http404:  # the team is no longer theirs
-        return False
-    return all(params.get(name) == filters.get(name) for name in _SCOPE_FIELDS)
-
-
 def result_context(result: dict[str, Any]) -> dict[str, Any]:
     return figures_context(result["figures"], result.get("chart"))
 
@@ -77,6 +67,6 @@ SUMMARY = kinds.register(
         result_template="research/_evidence_figures.html",
         user_errors=(EvidenceError,),
         context=result_context,
-        may_view=may_view,
+        may_view=policy.still_has_evidence_scope,
     )
 )

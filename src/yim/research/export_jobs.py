@@ -77,16 +77,6 @@ def discard_archive(result: dict[str, Any]) -> None:
         archive_path(result).unlink(missing_ok=True)
 
 
-def may_view(user: Any, params: dict[str, Any]) -> bool:
-    if not policy.can_use_research(user):
-        return False
-    try:
-        filters = policy.evidence_scope(user, params.get("team_id"))
-    except Http404:
-        return False
-    return all(params.get(name) == filters.get(name) for name in ("team_id", "organisation_id"))
-
-
 EXPORT = kinds.register(
     kinds.JobKind(
         name=RESEARCH_EXPORT,
@@ -95,7 +85,7 @@ EXPORT = kinds.register(
         state=lambda params: fingerprint("trajectories", "monitoring"),
         result_template="research/_export_result.html",
         user_errors=(ExportError,),
-        may_view=may_view,
+        may_view=policy.may_download_research_export,
         discard=discard_archive,
     )
 )

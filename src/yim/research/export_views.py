@@ -26,9 +26,9 @@ from yim.audit.log import record
 from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
 from yim.jobs import runner
-from yim.jobs.models import Job, JobStatus
+from yim.jobs.models import JobStatus
 from yim.research.export import FORMATS, ExportError, export_key
-from yim.research.export_jobs import RESEARCH_EXPORT, archive_path, may_view
+from yim.research.export_jobs import RESEARCH_EXPORT, archive_path
 
 FREE_TEXT_LABELS = {
     "referral_reason": gettext_lazy("Reason for referral"),
@@ -112,10 +112,13 @@ def export_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def download_view(request: AuthenticatedHttpRequest, job_id: int) -> FileResponse:
     """The archive of a finished export: its owner's, while they may still see its scope."""
-    job = Job.objects.filter(
-        pk=job_id, owner=request.user, kind=RESEARCH_EXPORT, status=JobStatus.SUCCEEDED
-    ).first()
-    if job is None or job.result is None or not may_view(request.user, job.params):
+    job = runner.visible_job(request.user, job_id)
+    if (
+        job is None
+        or job.kind != RESEARCH_EXPORT
+        or job.status != JobStatus.SUCCEEDED
+        or job.result is None
+    ):
         raise Http404
     path = archive_path(job.result)
     if not path.exists():

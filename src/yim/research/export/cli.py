@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from yim.commandline import schema_is_current
 from yim.research.evidence import DEFAULT_THRESHOLD
 
 EXIT_OK = 0
@@ -23,11 +24,9 @@ EXIT_INPUT = 2
 
 def add_export_parser(
     actions: argparse._SubParsersAction[argparse.ArgumentParser],
-    day: object,
-    threshold: object,
 ) -> argparse.ArgumentParser:
-    """Register ``export`` on the ``evidence`` actions (``day``, ``threshold``: the argument
-    types of ``yim evidence summary``)."""
+    """Register ``export`` on the ``evidence`` actions."""
+    from yim.research.evidence_cli import add_scope_arguments
     from yim.research.export.free_text import FREE_TEXT
 
     export = actions.add_parser(
@@ -47,18 +46,6 @@ def add_export_parser(
         "--format", choices=("csv", "parquet"), default="csv", help="csv or parquet"
     )
     export.add_argument(
-        "--as-of",
-        dest="as_of",
-        type=day,  # type: ignore[arg-type]
-        metavar="DATE",
-        help="what was recorded up to this day, YYYY-MM-DD (default: today in Amsterdam)",
-    )
-    scope = export.add_mutually_exclusive_group()
-    scope.add_argument("--team", metavar="NAME", help="only the trajectories of this team")
-    scope.add_argument(
-        "--organisation", metavar="NAME", help="only the trajectories of this organisation"
-    )
-    export.add_argument(
         "--include-free-text",
         dest="include",
         nargs="+",
@@ -66,11 +53,11 @@ def add_export_parser(
         metavar="COLUMN",
         help="free-text columns to add (left out otherwise): " + ", ".join(FREE_TEXT),
     )
-    export.add_argument(
-        "--threshold",
-        type=threshold,  # type: ignore[arg-type]
-        default=DEFAULT_THRESHOLD,
-        help=f"smallest count shown in the aggregate table (default {DEFAULT_THRESHOLD})",
+    add_scope_arguments(
+        export,
+        threshold_help=(
+            f"smallest count shown in the aggregate table (default {DEFAULT_THRESHOLD})"
+        ),
     )
     export.set_defaults(func=cmd_evidence_export)
     return export
@@ -78,12 +65,10 @@ def add_export_parser(
 
 def cmd_evidence_export(ns: argparse.Namespace) -> int:
     """Handler of ``yim evidence export``; returns the exit status."""
-    from yim.cli import _setup_django
-
-    _setup_django()
+    if not schema_is_current("yim evidence export"):
+        return EXIT_INPUT
     from django.utils import timezone, translation
 
-    from yim import ops
     from yim.research.evidence.summary import EvidenceError, resolve_scope
     from yim.research.export import (
         ExportError,
@@ -93,13 +78,6 @@ def cmd_evidence_export(ns: argparse.Namespace) -> int:
         write_export,
     )
 
-    pending = ops.pending_migrations()
-    if pending:
-        sys.stderr.write(
-            f"yim evidence export: the database schema is behind ({len(pending)} migrations "
-            "pending): run 'yim db upgrade' first.\n"
-        )
-        return EXIT_INPUT
     with translation.override("en"):
         try:
             scope = resolve_scope(ns.as_of, team=ns.team, organisation=ns.organisation)
