@@ -114,6 +114,34 @@ def test_break_the_glass_reads_the_trajectory_but_does_not_write(records, client
     assert client.get(f"/trajectories/{records.trajectory.pk}/referral/").status_code == 404
 
 
+def test_the_youth_page_and_the_trajectory_pages_record_the_same_capacity(
+    records,  # noqa: F811
+    client_for,
+):
+    """One rule (policy.capacity): a reader from another team acts by break-the-glass, with
+    the session's reason, on the youth page and the trajectory pages alike; the youth's own
+    team acts in its role."""
+    reader = client_for("other_team_professional")
+    reader.post(
+        "/youth/break-glass/",
+        {"youth_id": records.youth.pk, "reason": "Crisis call at night, file needed now."},
+    )
+    own = client_for("professional")
+    rows = []
+    for client in (reader, own):
+        for path in (f"/youth/{records.youth.pk}/", f"/trajectories/{records.trajectory.pk}/"):
+            assert client.get(path).status_code == 200
+            event = AuditEvent.objects.filter(youth_id=records.youth.pk).latest("id")
+            rows.append((event.capacity, event.break_glass_reason))
+    reason = "Crisis call at night, file needed now."
+    assert rows == [
+        ("break_glass", reason),
+        ("break_glass", reason),
+        ("professional", ""),
+        ("professional", ""),
+    ]
+
+
 def test_every_page_view_is_audited_with_the_youth(records, client_for):  # noqa: F811
     client = client_for("professional")
     for template in PAGES:

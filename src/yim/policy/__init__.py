@@ -53,7 +53,9 @@ from yim.policy.base import (
     staff_in_scope,
 )
 from yim.policy.break_glass import (
+    BREAK_GLASS,
     BREAK_GLASS_SESSION_KEY,
+    Capacity,
     break_glass_ids,
     can_break_glass,
     capacity,
@@ -123,6 +125,7 @@ from yim.policy.staff import (
 )
 
 __all__ = [
+    "BREAK_GLASS",
     "BREAK_GLASS_SESSION_KEY",
     "EVIDENCE_SCOPE_FIELDS",
     "OWN_FILE_FROM_AGE",
@@ -130,6 +133,7 @@ __all__ = [
     "PORTAL_SCOPES",
     "REFUSED_LAST_ADMIN",
     "REFUSED_SELF",
+    "Capacity",
     "account_change_refusal",
     "accounts_awaiting_confirmation",
     "active",

@@ -127,18 +127,23 @@ def _render_youth_detail(
     detail: str = "",
 ) -> HttpResponse:
     """The youth page (audited as a view); a refused invitation form is shown again as typed."""
-    grants = request.session.get(policy.BREAK_GLASS_SESSION_KEY, {})
-    via_break_glass = str(youth.pk) in grants and youth.team_id != request.user.team_id
-    reason = grants.get(str(youth.pk), "") if via_break_glass else ""
-    capacity = policy.capacity(request.user, youth, break_glass=via_break_glass)
-    _audit(request, Action.VIEW, youth, youth, detail, capacity=capacity, break_glass_reason=reason)
+    capacity = policy.capacity(request, youth)
+    _audit(
+        request,
+        Action.VIEW,
+        youth,
+        youth,
+        detail,
+        capacity=capacity.name,
+        break_glass_reason=capacity.break_glass_reason,
+    )
     can_invite = policy.can_invite_portal_user(request.user, youth)
     invitations = (
         Invitation.objects.filter(youth=youth).order_by("-created_at")[:10] if can_invite else []
     )
     context: dict[str, object] = {
         "youth": youth,
-        "via_break_glass": via_break_glass,
+        "via_break_glass": capacity.via_break_glass,
         "can_invite": can_invite,
         "invitation_form": invitation_form or InvitationForm(youth=youth),
         "invitations": invitations,
@@ -188,16 +193,15 @@ def break_glass_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     grants = dict(request.session.get(policy.BREAK_GLASS_SESSION_KEY, {}))
     grants[str(youth.pk)] = form.cleaned_data["reason"]
     request.session[policy.BREAK_GLASS_SESSION_KEY] = grants
-    granted = "break-the-glass access granted for this session"
-    reason = form.cleaned_data["reason"]
+    capacity = policy.capacity(request, youth)
     _audit(
         request,
         Action.VIEW,
         youth,
         youth,
-        granted,
-        capacity="break_glass",
-        break_glass_reason=reason,
+        "break-the-glass access granted for this session",
+        capacity=capacity.name,
+        break_glass_reason=capacity.break_glass_reason,
     )
     return redirect("web:youth_detail", pk=youth.pk)
 

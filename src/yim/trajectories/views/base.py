@@ -93,8 +93,7 @@ def audit(
     obj: Model | None = None,
     detail: str = "",
 ) -> None:
-    via_break_glass = youth.team_id != request.user.team_id
-    grants = request.session.get(policy.BREAK_GLASS_SESSION_KEY, {})
+    capacity = policy.capacity(request, youth)
     record(
         request.user,
         action,
@@ -102,8 +101,8 @@ def audit(
         youth=youth,
         obj=obj,
         detail=detail,
-        capacity=policy.capacity(request.user, youth, break_glass=via_break_glass),
-        break_glass_reason=grants.get(str(youth.pk), "") if via_break_glass else "",
+        capacity=capacity.name,
+        break_glass_reason=capacity.break_glass_reason,
     )
 
 
