@@ -49,3 +49,34 @@ def test_a_youth_under_12_has_no_access_log_yet(world, client_for):
     assert client.get("/my-file/views/").status_code == 404
     names = [name for name, _label in client.get("/home/").context["nav_items"]]
     assert "web:own_access_log" not in names
+
+
+def test_a_caseload_list_that_showed_the_youth_appears_in_their_log(world, client_for):
+    client_for("professional").get("/youth/")
+    response = client_for("youth_user").get("/my-file/views/")
+    events = list(response.context["page"].object_list)
+    assert [(e.actor_name, e.action) for e in events] == [("prof", "list")]
+
+
+def test_a_search_that_did_not_show_the_youth_stays_out_of_their_log(world, client_for):
+    client_for("professional").get("/youth/", {"q": "nobody by this name"})
+    client_for("other_team_professional").get("/youth/")  # another team's caseload
+    assert list(client_for("youth_user").get("/my-file/views/").context["page"].object_list) == []
+
+
+def test_a_search_that_showed_the_youth_appears_in_their_log(world, client_for):
+    client_for("professional").get("/youth/", {"q": world.youth_file.display_name[:3]})
+    events = client_for("youth_user").get("/my-file/views/").context["page"].object_list
+    assert [e.action for e in events] == ["list"]
+
+
+def test_the_youth_listed_are_part_of_the_audit_rows_hash(world, client_for):
+    """Removing the youth from a list row behind the application's back breaks the chain."""
+    from yim.audit.models import AuditEvent, verify_chain
+
+    client_for("professional").get("/youth/")
+    event = AuditEvent.objects.exclude(listed=None).latest("id")
+    assert event.listed == f",{world.youth_file.pk},"
+    assert verify_chain()[1] == []
+    event.listed = None
+    assert event.compute_hash() != event.row_hash

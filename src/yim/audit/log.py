@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
-from yim.audit.models import AuditEvent
+from yim.audit.models import AuditEvent, listed_text
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -69,8 +69,11 @@ def record(
     break_glass_reason: str = "",
     organisation_id: int | None = None,
     actor_name: str | None = None,
+    listed: Iterable[int] = (),
 ) -> AuditEvent:
-    """Append one event. ``actor`` may be None for anonymous events (a failed sign-in)."""
+    """Append one event. ``actor`` may be None for anonymous events (a failed sign-in).
+    ``listed``: the youth a list or search showed (their names, at least), so that each of
+    them finds this read in "who viewed my file"."""
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     if obj is not None:
         object_type = obj._meta.model_name
@@ -94,6 +97,7 @@ def record(
         organisation_id=organisation_id,
         ip=client_ip(request),
         detail=detail[:300],
+        listed=listed_text(listed),
     )
     event.save()
     return event

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -45,6 +46,17 @@ class Action(models.TextChoices):
     TEAM_RENAME = "team.rename", _("renamed a team")
 
 
+def listed_text(youth_ids: Iterable[int]) -> str | None:
+    """The ``listed`` column for these youth: ids between commas, found by ``,<id>,``."""
+    ids = sorted({int(pk) for pk in youth_ids})
+    return "," + ",".join(map(str, ids)) + "," if ids else None
+
+
+def listed_filter(youth_id: int) -> models.Q:
+    """Events whose list or search showed this youth."""
+    return models.Q(listed__contains=f",{int(youth_id)},")
+
+
 class AuditEvent(models.Model):
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -65,6 +77,10 @@ class AuditEvent(models.Model):
     organisation_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     ip = models.GenericIPAddressField(_("from"), null=True, blank=True)
     detail = models.CharField(_("detail"), max_length=300, blank=True)
+    #: The youth whose names a list or search showed (``,3,17,``): "who viewed my file"
+    #: finds them there. Null for every other event (and for rows written before it existed),
+    #: so their hashes stay as they were.
+    listed = models.TextField(_("youth listed"), null=True, blank=True)  # noqa: DJ001
     prev_hash = models.CharField(max_length=64)
     row_hash = models.CharField(max_length=64, unique=True)
 
@@ -106,6 +122,8 @@ class AuditEvent(models.Model):
             "detail": self.detail,
             "prev_hash": self.prev_hash,
         }
+        if self.listed:
+            payload["listed"] = self.listed
         return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from yim.accounts.models import Role
 from yim.policy.base import (
@@ -54,11 +54,17 @@ def own_file_access_log(user: User) -> QuerySet[AuditEvent]:
     The youth (12+, who has a right of access) sees every event about their file by someone
     else; JIMs and parents never see this log.
     """
-    from yim.audit.models import AuditEvent
+    from yim.audit.models import AuditEvent, listed_filter
 
     if not active(user) or user.role != Role.YOUTH:
         return AuditEvent.objects.none()
-    return AuditEvent.objects.filter(youth_id__in=own_files(user)).exclude(actor_id=user.pk)
+    files = own_files(user)
+    if not files:
+        return AuditEvent.objects.none()
+    about = Q(youth_id__in=files)
+    for pk in files:  # a list or search page that showed the youth's name
+        about |= listed_filter(pk)
+    return AuditEvent.objects.filter(about).exclude(actor_id=user.pk)
 
 
 def can_see_own_file(user: User, youth: Youth) -> bool:

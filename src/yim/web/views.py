@@ -102,6 +102,7 @@ def _render_youth_list(
         request,
         Action.LIST,
         detail=f"youth list page {page.number}" + (" (search)" if query else ""),
+        listed=[youth.pk for youth in page.object_list],
     )
     return render(
         request,

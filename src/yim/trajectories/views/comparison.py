@@ -44,8 +44,13 @@ def comparison_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         .order_by("-referred_on", "-pk")
     )
     page = Paginator(trajectories, 50).get_page(request.GET.get("page"))
-    record(request.user, Action.LIST, request=request,
-           detail=f"comparison trajectories page {page.number}")  # fmt: skip
+    record(
+        request.user,
+        Action.LIST,
+        request=request,
+        detail=f"comparison trajectories page {page.number}",
+        listed=[trajectory.youth_id for trajectory in page.object_list],
+    )
     return render(
         request,
         "trajectories/comparison_list.html",

@@ -83,7 +83,13 @@ def overview_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     sort = filters.get("sort") or "next_evaluation"
     rows.sort(key=_sort_key(sort), reverse=bool(filters.get("descending")))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    record(user, Action.LIST, request=request, detail=f"team overview page {page.number}")
+    record(
+        user,
+        Action.LIST,
+        request=request,
+        detail=f"team overview page {page.number}",
+        listed=[row.trajectory.youth_id for row in page.object_list],
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
