@@ -119,6 +119,13 @@ def test_team_lead_searches_the_log_of_their_team_only(world, client_for):
     assert {e.youth_id for e in rows} == {world.youth_file.pk}
 
 
+def test_the_log_names_records_in_the_pages_language_not_by_code(world, client_for):
+    record(world.professional, "view", youth=world.youth_file, obj=world.youth_file)
+    html = client_for("team_lead").get("/audit/").content.decode()
+    assert f"Jongere {world.youth_file.pk}" in html
+    assert f"youth {world.youth_file.pk}" not in html
+
+
 def test_admin_sees_the_whole_organisation_but_not_other_organisations(world, client_for):
     record(world.other_team_professional, "view", youth=world.other_youth_file)
     record(world.foreign_professional, "view", youth=world.foreign_youth_file)

@@ -13,9 +13,11 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
+from functools import cache
 
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 GENESIS_HASH = "0" * 64
@@ -138,8 +140,29 @@ class AuditEvent(models.Model):
         except ValueError:
             return self.capacity
 
+    @property
+    def object_label(self) -> str:
+        """The record in words of the page's language (*Plaatsingsbesluit 152*), not the
+        model's code name."""
+        if not self.object_type:
+            return ""
+        model = _models_by_name().get(self.object_type)
+        name = capfirst(str(model._meta.verbose_name)) if model else self.object_type
+        return f"{name} {self.object_id}".strip()
+
     def compute_hash(self) -> str:
         return hashlib.sha256(self.canonical().encode()).hexdigest()
+
+
+@cache
+def _models_by_name() -> dict[str, type[models.Model]]:
+    """Every installed model by its ``model_name``, as audit rows name them."""
+    from django.apps import apps
+
+    found: dict[str, type[models.Model]] = {}
+    for model in apps.get_models():
+        found.setdefault(model._meta.model_name or "", model)
+    return found
 
 
 def _lock_chain() -> None:
