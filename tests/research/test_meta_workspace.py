@@ -142,3 +142,57 @@ def test_only_researchers_reach_the_workspace(world, client_for, persona):
     client = client_for(persona)
     assert client.get("/research/meta/").status_code == 404
     assert client.get("/research/meta/new/").status_code == 404
+
+
+def test_choosing_a_file_offers_its_column_names_to_the_column_fields(world, client_for):
+    client = client_for("researcher")
+    page = client.get("/research/meta/new/").content.decode()
+    assert 'hx-post="/research/meta/columns/"' in page
+    assert page.count('list="meta-column-names"') == 6  # yi, vi, r, n, study, es_id
+    csv = (REFERENCE / "molloy2014.csv").read_bytes()
+    response = client.post("/research/meta/columns/", {"data_file": _upload("m.csv", csv)})
+    assert response.status_code == 200
+    header = csv.decode().splitlines()[0].replace('"', "").split(",")
+    assert response.context["columns"] == header
+    html = response.content.decode()
+    assert '<datalist id="meta-column-names">' in html
+    assert all(f'<option value="{name}">' in html for name in header)
+
+
+def test_the_column_names_of_a_spreadsheet_are_offered_too(world, client_for):
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["studie", "r", "n"])
+    sheet.append(["A", 0.2, 40])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    upload = SimpleUploadedFile("s.xlsx", buffer.getvalue())
+    response = client_for("researcher").post("/research/meta/columns/", {"data_file": upload})
+    assert response.context["columns"] == ["studie", "r", "n"]
+
+
+def test_a_file_that_cannot_be_read_is_named_and_nothing_is_offered(world, client_for):
+    client = client_for("researcher")
+    refused = client.post("/research/meta/columns/", {"data_file": _upload("x.pdf", b"%PDF-1.4")})
+    assert refused.context["columns"] == [] and refused.context["problems"]
+    assert "<datalist" not in refused.content.decode()
+    empty = client.post("/research/meta/columns/", {"data_file": _upload("e.csv", b"")})
+    assert empty.context["columns"] == [] and empty.context["problems"]
+
+
+@pytest.mark.parametrize("persona", [p for p in ALL_PERSONAS if p != "researcher"])
+def test_only_researchers_read_column_names(world, client_for, persona):
+    upload = _upload("m.csv", b"study,r,n\nA,0.1,20\n")
+    response = client_for(persona).post("/research/meta/columns/", {"data_file": upload})
+    assert response.status_code == 404
+
+
+def test_the_estimators_are_named_in_words(world, client_for):
+    page = client_for("researcher").get("/research/meta/new/", HTTP_ACCEPT_LANGUAGE="en")
+    html = page.content.decode()
+    assert "REML: restricted maximum likelihood (recommended)" in html
+    assert "DL: DerSimonian–Laird" in html

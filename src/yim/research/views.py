@@ -12,13 +12,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yim import policy
 from yim.audit.log import record
 from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
-from yim.research.forms import MetaAnalysisForm
+from yim.research.forms import COLUMN_LIST_ID, MetaAnalysisForm, TableUploadForm
 from yim.research.models import MetaAnalysisRun
 
 # The stored report is a standalone document with its own inline CSS: it is served with a
@@ -108,6 +108,34 @@ def meta_new_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     return render(
         request, "research/meta_new.html", {"form": form, "problems": problems}, status=status
+    )
+
+
+@login_required
+@require_POST
+def meta_columns_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The column names of the file just chosen, offered to the column fields of the form
+    (fetched by htmx when a file is chosen; nothing is kept)."""
+    from yim.stats.meta.dataset import DataError
+    from yim.stats.meta.reading import column_names
+
+    if not policy.can_use_research(request.user):
+        raise Http404
+    form = TableUploadForm(request.POST, request.FILES)
+    columns: list[str] = []
+    problems: list[str] = []
+    if form.is_valid():
+        upload = form.cleaned_data["data_file"]
+        try:
+            columns = column_names(upload.read(), upload.name)
+        except DataError as exc:
+            problems = [str(problem) for problem in exc.problems]
+    else:
+        problems = [str(error) for error in form.errors.get("data_file", [])]
+    return render(
+        request,
+        "research/_meta_columns.html",
+        {"columns": columns, "problems": problems, "list_id": COLUMN_LIST_ID},
     )
 
 

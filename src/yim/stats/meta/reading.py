@@ -232,21 +232,10 @@ def _read_parquet(data: bytes | Path, max_rows: int | None) -> pd.DataFrame:
     return frame
 
 
-def load_table(
-    source: str | Path | bytes,
-    filename: str | None = None,
-    *,
-    max_bytes: int | None = MAX_BYTES,
-    max_rows: int | None = MAX_ROWS,
+def _read_frame(
+    source: str | Path | bytes, filename: str | None, max_bytes: int | None, max_rows: int | None
 ) -> pd.DataFrame:
-    """Read a CSV, XLSX or Parquet file (a path, or the uploaded bytes plus their ``filename``).
-
-    The format follows the file name's extension (.csv, .tsv, .txt, .xlsx, .parquet or .pq).
-    The returned frame's index is the spreadsheet row number of each data row, so messages
-    from :func:`~yim.stats.meta.dataset.prepare` point at the row the researcher sees in
-    Excel. ``max_bytes`` and ``max_rows`` (the upload limits by default) may be ``None``:
-    no limit.
-    """
+    """The file's table as read, its column names stripped (no checks of the content yet)."""
     data, path_name = _source(source, max_bytes)
     name = filename or path_name
     if name is None:
@@ -269,6 +258,34 @@ def load_table(
             ]
         )
     frame.columns = pd.Index([str(c).strip() for c in frame.columns])
+    return frame
+
+
+def column_names(
+    source: str | Path | bytes, filename: str | None = None, *, max_bytes: int | None = MAX_BYTES
+) -> list[str]:
+    """The names in a table file's header, read without the rows below the first (a page
+    offers them to choose from); the same formats and limits as :func:`load_table`."""
+    frame = _read_frame(source, filename, max_bytes, max_rows=1)
+    return [c for c in frame.columns if c and not c.startswith("Unnamed: ")]
+
+
+def load_table(
+    source: str | Path | bytes,
+    filename: str | None = None,
+    *,
+    max_bytes: int | None = MAX_BYTES,
+    max_rows: int | None = MAX_ROWS,
+) -> pd.DataFrame:
+    """Read a CSV, XLSX or Parquet file (a path, or the uploaded bytes plus their ``filename``).
+
+    The format follows the file name's extension (.csv, .tsv, .txt, .xlsx, .parquet or .pq).
+    The returned frame's index is the spreadsheet row number of each data row, so messages
+    from :func:`~yim.stats.meta.dataset.prepare` point at the row the researcher sees in
+    Excel. ``max_bytes`` and ``max_rows`` (the upload limits by default) may be ``None``:
+    no limit.
+    """
+    frame = _read_frame(source, filename, max_bytes, max_rows)
     problems = [
         Problem(1, str(c), "this column name occurs more than once in the header")
         for c in frame.columns[frame.columns.duplicated()].unique()
