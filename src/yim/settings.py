@@ -124,6 +124,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # Above this many trajectories in scope the evidence page does not calculate while you wait:
 # it offers the calculation as background work, with progress (docs/evidence.md).
 EVIDENCE_INLINE_LIMIT = env_int("YIM_EVIDENCE_INLINE_LIMIT", 20000, minimum=0)
+# A meta-analysis file larger than this (bytes) is fitted as background work, with progress;
+# a smaller one while the page waits (docs/research.md).
+META_INLINE_BYTES = env_int("YIM_META_INLINE_BYTES", 1_000_000, minimum=0)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -206,7 +209,7 @@ PASSWORD_HASHERS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "yim.accounts.passwords.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

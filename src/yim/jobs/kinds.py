@@ -39,6 +39,9 @@ class JobKind:
     #: Removes what a result keeps outside the database (an export's archive) when the job
     #: is pruned.
     discard: Callable[[dict[str, Any]], None] | None = None
+    #: Whether the same question can be asked again (no: the input was an upload that is
+    #: not kept after the run).
+    repeatable: bool = True
 
 
 _KINDS: dict[str, JobKind] = {}

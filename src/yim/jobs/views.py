@@ -56,6 +56,8 @@ def progress_view(request: AuthenticatedHttpRequest, job_id: int) -> HttpRespons
 def again_view(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
     """Run the same question again on today's registry state."""
     job = _own_job(request, job_id)
+    if not kinds.get(job.kind).repeatable:
+        raise Http404
     fresh = runner.start(job.kind, request.user, job.params, as_of=job.as_of)
     return redirect("jobs:job", job_id=fresh.pk)
 

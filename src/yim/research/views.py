@@ -11,13 +11,12 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yim import policy
-from yim.audit.log import record
-from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
+from yim.jobs import runner
+from yim.research import meta_jobs
 from yim.research.forms import COLUMN_LIST_ID, MetaAnalysisForm, TableUploadForm
 from yim.research.models import MetaAnalysisRun
 
@@ -47,40 +46,6 @@ def meta_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "research/meta_list.html", {"page": page})
 
 
-def _fit_upload(form: MetaAnalysisForm) -> tuple[dict[str, object], str] | list[str]:
-    """Run the engine on the uploaded file; the JSON fit and report, or the problems found."""
-    from yim.stats.meta.dataset import DataError, load_table, prepare
-    from yim.stats.meta.errors import ConvergenceError, MetaAnalysisError
-    from yim.stats.meta.report import fit_from_options, render_html, to_json_dict
-
-    data = form.cleaned_data
-    upload = data["data_file"]
-    from_r = data["input_kind"] == "r"
-    random = f"{data['study']}/{data['es_id']}" if data.get("es_id") else None
-    try:
-        table = load_table(upload.read(), upload.name)
-        prepared = prepare(
-            table,
-            yi=None if from_r else data["yi"],
-            vi=None if from_r else data["vi"],
-            r=data["r"] if from_r else None,
-            n=data["n"] if from_r else None,
-            study=data["study"],
-            es_id=data.get("es_id") or None,
-            random=random,
-            mods=data.get("mods") or None,
-        )
-        fit = fit_from_options(prepared, method=data["method"], test=data["test"], random=random)
-    except DataError as exc:
-        return [str(problem) for problem in exc.problems]
-    except ConvergenceError as exc:
-        return [_("The model did not converge: %(detail)s") % {"detail": exc}]
-    except MetaAnalysisError as exc:
-        return [str(exc)]
-    result = json.loads(json.dumps(to_json_dict(fit), allow_nan=False))
-    return result, render_html(fit, title=data["title"])
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def meta_new_view(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -89,21 +54,25 @@ def meta_new_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = MetaAnalysisForm(request.POST or None, request.FILES or None)
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
-        outcome = _fit_upload(form)
-        if isinstance(outcome, list):
-            problems = outcome
+        upload = form.cleaned_data["data_file"]
+        options = {k: v for k, v in form.cleaned_data.items() if k != "data_file"}
+        if meta_jobs.is_large(upload):
+            params = {
+                "owner_id": request.user.pk,
+                "upload": meta_jobs.keep_upload(upload),
+                "filename": upload.name,
+                "options": options,
+            }
+            job = runner.start(meta_jobs.META_FIT, request.user, params)
+            return redirect("jobs:job", job_id=job.pk)
+        try:
+            result, report = meta_jobs.fit_table(upload.read(), upload.name, options)
+        except meta_jobs.MetaFitRefused as refused:
+            problems = refused.messages
         else:
-            result, report = outcome
-            options = {k: v for k, v in form.cleaned_data.items() if k != "data_file"}
-            run = MetaAnalysisRun.objects.create(
-                owner=request.user,
-                title=form.cleaned_data["title"],
-                source_filename=form.cleaned_data["data_file"].name[:255],
-                options=options,
-                result=result,
-                report_html=report,
+            run = meta_jobs.save_run(
+                request.user, options, upload.name, result, report, request=request
             )
-            record(request.user, Action.CREATE, request=request, obj=run, detail="meta-analysis")
             return redirect("research:meta_detail", pk=run.pk)
     status = 400 if request.method == "POST" else 200
     return render(
