@@ -16,9 +16,10 @@ intercept and slope per youth and a time-varying JIM. Measured in one run:
    of the fixed effects; then ``yim.stats.lmm`` on the whole domain, and the speed ratio per
    youth;
 2. the whole analysis, ``fit_risk_frame`` over every domain (mixed model, GEE with two
-   covariances, observed means, curves), with the time spent in the mixed model and in the GEE;
-3. with ``--gee-one-fit``: the GEE of one domain as ``risk._gee`` fits it (twice: bias-reduced,
-   then plain robust) against one fit that yields both covariances.
+   covariances, observed means, curves), with the time spent in the mixed model and in the GEE,
+   wall clock and CPU time of this process.
+
+``bench_gee.py`` compares the GEE (yim.stats.gee) with statsmodels' ``GEE``.
 
 Not a test: nothing here asserts a time.
 """
@@ -81,6 +82,23 @@ def _timed(function: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
     return result, time.perf_counter() - start
 
 
+def setup_django() -> None:
+    """Django for the messages' gettext and the app registry only: no database is opened."""
+    data_dir = tempfile.mkdtemp(prefix="yim-bench-risk-")
+    for key, value in {
+        "YIM_DATA_DIR": data_dir,
+        "YIM_DATABASE_URL": f"sqlite:///{data_dir}/unused.sqlite3",
+        "YIM_SECRET_KEY": "benchmark-only-secret-" + "r" * 40,
+        "DJANGO_SETTINGS_MODULE": "yim.settings",
+    }.items():
+        os.environ.setdefault(key, value)
+    import django
+
+    django.setup()
+    print(f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"numpy {np.__version__}")  # fmt: skip
+
+
 def compare_engines(frame: pd.DataFrame, subsample: int) -> None:
     import statsmodels.formula.api as smf
 
@@ -113,75 +131,53 @@ def compare_engines(frame: pd.DataFrame, subsample: int) -> None:
           f"{per_old * n_youth / 60:.1f} min per domain")  # fmt: skip
 
 
-def whole_analysis(frame: pd.DataFrame, skip_gee: bool) -> None:
+def whole_analysis(frame: pd.DataFrame, skip_gee: bool, part: int = 2) -> None:
+    """``fit_risk_frame`` over every domain, wall clock and CPU time of this process, each
+    split into the mixed models, the GEE and the rest."""
     from django.utils import translation
 
     from yim.research.evidence import risk
 
-    spent = {"mixed": 0.0, "gee": 0.0}
+    spent = {"mixed": 0.0, "gee": 0.0, "mixed_cpu": 0.0, "gee_cpu": 0.0}
     original_mixed, original_gee = risk._mixed, risk._gee
 
-    def mixed(data: pd.DataFrame) -> Any:
-        result, seconds = _timed(original_mixed, data)
-        spent["mixed"] += seconds
+    def clocked(key: str, function: Any, data: pd.DataFrame) -> Any:
+        cpu = time.process_time()
+        result, seconds = _timed(function, data)
+        spent[key] += seconds
+        spent[f"{key}_cpu"] += time.process_time() - cpu
         return result
+
+    def mixed(data: pd.DataFrame) -> Any:
+        return clocked("mixed", original_mixed, data)
 
     def gee(data: pd.DataFrame) -> Any:
         if skip_gee:
             raise ValueError("GEE skipped in this benchmark run")
-        result, seconds = _timed(original_gee, data)
-        spent["gee"] += seconds
-        return result
+        return clocked("gee", original_gee, data)
 
     risk._mixed, risk._gee = mixed, gee  # type: ignore[assignment]
     try:
         with translation.override("en"):
+            cpu = time.process_time()
             result, seconds = _timed(risk.fit_risk_frame, frame)
+            cpu = time.process_time() - cpu
     finally:
         risk._mixed, risk._gee = original_mixed, original_gee  # type: ignore[assignment]
-    print(f"2. fit_risk_frame, {len(result.domains)} domains, {result.n_youth:,} youth, "
+    print(f"{part}. fit_risk_frame, {len(result.domains)} domains, {result.n_youth:,} youth, "
           f"{len(frame):,} domain scores" + (" (GEE skipped)" if skip_gee else ""))  # fmt: skip
     rest = seconds - spent["mixed"] - spent["gee"]
-    print(f"   total {seconds:8.1f} s   mixed models {spent['mixed']:6.1f} s   "
+    rest_cpu = cpu - spent["mixed_cpu"] - spent["gee_cpu"]
+    print(f"   wall: total {seconds:7.1f} s   mixed models {spent['mixed']:6.1f} s   "
           f"GEE {spent['gee']:6.1f} s   rest {rest:5.1f} s")  # fmt: skip
+    print(f"   CPU:  total {cpu:7.1f} s   mixed models {spent['mixed_cpu']:6.1f} s   "
+          f"GEE {spent['gee_cpu']:6.1f} s   rest {rest_cpu:5.1f} s")  # fmt: skip
     for fit in result.domains:
         diff = fit.slope_difference
         mixed_text = f"{diff.estimate:+.4f} (SE {diff.se:.4f})" if diff else "-"
         gee_text = f"{fit.gee.estimate:+.4f}" if fit.gee else "-"
         print(f"   {fit.domain:14} converged={fit.converged!s:5} slope difference "
               f"{mixed_text}   GEE {gee_text}")  # fmt: skip
-
-
-def gee_one_fit(frame: pd.DataFrame) -> None:
-    """risk._gee fits the GEE twice (bias-reduced, then plain robust covariance); statsmodels
-    computes both covariances in one fit (``cov_robust_bc`` and ``cov_robust``). Timed on
-    one domain, with the largest difference of the SEs."""
-    import statsmodels.api as sm
-    import statsmodels.formula.api as smf
-
-    from yim.research.evidence import risk
-
-    data = risk._domain_data(frame, frame["domain"].iloc[0])
-    (reduced, robust, _notes), two_fits = _timed(risk._gee, data)
-
-    def one() -> Any:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = smf.gee(
-                risk.FORMULA, "unit", data, cov_struct=sm.cov_struct.Exchangeable(),
-                family=sm.families.Gaussian(),
-            )  # fmt: skip
-            return model.fit(cov_type="bias_reduced")
-
-    single, one_fit = _timed(one)
-    se_robust = np.sqrt(np.diag(single.cov_robust))
-    difference = max(
-        float(np.max(np.abs(se_robust - robust.bse.to_numpy()))),
-        float(np.max(np.abs(single.bse.to_numpy() - reduced.bse.to_numpy()))),
-    )
-    print(f"3. GEE of one domain ({data['unit'].nunique():,} youth): risk._gee (two fits) "
-          f"{two_fits:.1f} s, one fit with both covariances {one_fit:.1f} s; "
-          f"largest |difference| of the SEs {difference:.1e}")  # fmt: skip
 
 
 def main() -> None:
@@ -191,30 +187,14 @@ def main() -> None:
     parser.add_argument("--subsample", type=int, default=2_000)
     parser.add_argument("--skip-gee", action="store_true", help="the mixed models alone")
     parser.add_argument("--skip-whole", action="store_true", help="skip part 2")
-    parser.add_argument("--gee-one-fit", action="store_true", help="part 3: GEE fitted once")
     args = parser.parse_args()
-    # Django for the messages' gettext and the app registry only: no database is opened.
-    data_dir = tempfile.mkdtemp(prefix="yim-bench-lmm-")
-    for key, value in {
-        "YIM_DATA_DIR": data_dir,
-        "YIM_DATABASE_URL": f"sqlite:///{data_dir}/unused.sqlite3",
-        "YIM_SECRET_KEY": "benchmark-only-secret-" + "r" * 40,
-        "DJANGO_SETTINGS_MODULE": "yim.settings",
-    }.items():
-        os.environ.setdefault(key, value)
-    import django
-
-    django.setup()
-    print(f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"numpy {np.__version__}")  # fmt: skip
+    setup_django()
     frame, seconds = _timed(simulate, args.youth, args.domains)
     print(f"simulated {args.youth:,} youth x {len(WAVES)} waves x {args.domains} domains: "
           f"{len(frame):,} rows in {seconds:.1f} s")  # fmt: skip
     compare_engines(frame, args.subsample)
     if not args.skip_whole:
         whole_analysis(frame, args.skip_gee)
-    if args.gee_one_fit:
-        gee_one_fit(frame)
 
 
 if __name__ == "__main__":
