@@ -19,6 +19,14 @@ from yim import policy
 from yim.jobs import kinds
 from yim.jobs.kinds import Progress
 from yim.monitoring import instruments
+from yim.research.comparison_views import (
+    COVARIATE_LABELS,
+    EVIDENCE_COMPARISON,
+    OUTCOME_LABELS,
+)
+from yim.research.evidence.comparison_plot import love_plot_svg
+from yim.research.evidence.comparison_sources import compare_registry, frame_from_params
+from yim.research.evidence.comparison_study import compare_frame
 from yim.research.evidence.moderator_frame import moderator_frame
 from yim.research.evidence.moderators import fit_moderator_frame
 from yim.research.evidence.plots import forest_plot_svg, risk_plot_svg
@@ -119,5 +127,70 @@ MODERATORS = kinds.register(
         user_errors=(EvidenceError,),
         context=moderators_context,
         may_view=policy.still_has_evidence_scope,
+    )
+)
+
+
+def run_comparison(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """A comparison study from the registry (the scope's JIM and comparison cohorts) or from
+    the checked rows of an uploaded file (kept in the parameters)."""
+    trim = params.get("trim")
+    if params.get("source") == "file":
+        progress(0.1, _("Fitting the models"))
+        result = compare_frame(
+            frame_from_params(params),
+            covariates=params["covariates"],
+            outcomes=params["outcomes"],
+            trim_percentile=trim,
+        )
+        labels: dict[str, str] = {}
+    else:
+        scope = scope_of(params)
+        progress(0.05, _("Reading the registry"))
+        result = compare_registry(
+            scope, covariates=params.get("covariates") or None, trim_percentile=trim
+        )
+        labels = {code: str(label) for code, label in COVARIATE_LABELS.items()}
+    progress(0.9, _("Drawing the balance plot"))
+    fit = result.to_json_dict()
+    return {"fit": fit, "plot": love_plot_svg(fit["baseline"], labels) if fit["baseline"] else None}
+
+
+def comparison_context(result: dict[str, Any]) -> dict[str, Any]:
+    fit = result["fit"]
+    registry = fit["source"] == "registry"
+    covariates = COVARIATE_LABELS if registry else {}
+    outcomes = OUTCOME_LABELS if registry else {}
+    return {
+        "fit": fit,
+        "baseline": [(covariates.get(r["covariate"], r["covariate"]), r) for r in fit["baseline"]],
+        "outcomes": [(outcomes.get(o["outcome"], o["outcome"]), o) for o in fit["outcomes"]],
+        "plot": mark_safe(result["plot"]) if result.get("plot") else None,  # noqa: S308 - matplotlib's SVG, its texts escaped
+    }
+
+
+def comparison_state(params: dict[str, Any]) -> str:
+    """The registry's state; an uploaded file's rows never change (no state: never stale)."""
+    return "" if params.get("source") == "file" else registry_state(params)
+
+
+def comparison_may_view(user: Any, params: dict[str, Any]) -> bool:
+    """A registry comparison: while its scope is still the owner's. A file's: while the owner
+    may still see evidence at all (the rows are theirs)."""
+    if params.get("source") == "file":
+        return policy.can_see_evidence(user)
+    return policy.still_has_evidence_scope(user, params)
+
+
+COMPARISON = kinds.register(
+    kinds.JobKind(
+        name=EVIDENCE_COMPARISON,
+        label=gettext_lazy("Comparison study: JIM group against a comparison group"),
+        run=run_comparison,
+        state=comparison_state,
+        result_template="research/_comparison_result.html",
+        user_errors=(EvidenceError,),
+        context=comparison_context,
+        may_view=comparison_may_view,
     )
 )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from yim.research import evidence_views
+from yim.research import comparison_views, evidence_views
 
 app_name = "evidence"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path(
         "moderators/", evidence_views.analysis_view, {"analysis": "moderators"}, name="moderators"
     ),
+    path("comparison/", comparison_views.comparison_view, name="comparison"),
 ]
