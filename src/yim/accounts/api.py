@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from yim.api.convention import caller
+from yim.api.convention import ANY_USER, caller
 
 router = Router(tags=["accounts"])
 
@@ -19,7 +19,7 @@ class MeOut(Schema):
     language: str
 
 
-@router.get("/me", response=MeOut, summary="The signed-in user")
+@router.get("/me", response=MeOut, summary="The signed-in user", openapi_extra=ANY_USER)
 def me(request: HttpRequest) -> MeOut:
     user = caller(request, staff_only=False)
     return MeOut(

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -21,6 +21,7 @@ from ninja.security import HttpBearer
 
 from yim import __version__
 from yim.accounts.models import ApiToken
+from yim.api.convention import document_answers, invalid, request_errors
 
 logger = logging.getLogger("yim.api")
 
@@ -34,7 +35,15 @@ class TokenAuth(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+class YimAPI(NinjaAPI):
+    """The NinjaAPI whose schema states every answer the convention gives (401, 403, 404,
+    409, 413, 422), written once by :func:`yim.api.convention.document_answers`."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        return document_answers(super().get_openapi_schema(*args, **kwargs))
+
+
+api = YimAPI(
     title="yim API",
     version=__version__,
     description="REST API of yim. Authenticate with a personal API token: "
@@ -68,11 +77,9 @@ def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(ValidationError)
 def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    return api.create_response(
-        request,
-        {"detail": _("The request is not valid."), "code": "invalid", "errors": exc.errors},
-        status=422,
-    )
+    """A request ninja could not read: 422 ``invalid`` with the messages per field, in the
+    same shape as a model's refusal (one dialect, not pydantic's list)."""
+    return api.create_response(request, invalid(request_errors(exc.errors)), status=422)
 
 
 #: The machine code of an :class:`HttpError` by its status.
@@ -81,6 +88,11 @@ HTTP_ERROR_CODES = {403: "forbidden", 404: "not_found"}
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:  # ninja could not parse the body (not JSON): refused like the rest
+        errors: dict[str, list[str]] = {
+            NON_FIELD_ERRORS: [_("The request body is not valid JSON.")]
+        }
+        return api.create_response(request, invalid(errors), status=422)
     code = HTTP_ERROR_CODES.get(exc.status_code, "error")
     return error(request, exc.status_code, code, str(exc))
 

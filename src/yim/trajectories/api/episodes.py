@@ -23,6 +23,7 @@ from yim.api.convention import (
     Invalid,
     audited_write,
     caller,
+    states_rules,
     trajectory_in_scope,
     trajectory_record_in_scope,
     youth_in_scope,
@@ -52,6 +53,7 @@ class EpisodeOut(Schema):
     version: int = Field(description="Send this back when changing the episode.")
 
 
+@states_rules(PlacementEpisode)
 class OutcomeIn(Schema):
     """Whether a finalised out-of-home decision was carried out; if so, since when."""
 
@@ -62,6 +64,7 @@ class OutcomeIn(Schema):
     note: str = ""
 
 
+@states_rules(PlacementEpisode)
 class EpisodeIn(Schema):
     """A placement that began without a decision in yim, recorded afterwards."""
 
@@ -71,6 +74,7 @@ class EpisodeIn(Schema):
     note: str = Field(examples=["Placed by the crisis service; known from the GP's letter."])
 
 
+@states_rules(PlacementEpisode)
 class EpisodeChange(Schema):
     """Correct an episode or record its end: the fields sent replace the stored ones."""
 
@@ -93,6 +97,7 @@ class LivingHistoryOut(Schema):
     history: list[LivingOut]
 
 
+@states_rules(LivingSituationRecord)
 class LivingIn(Schema):
     situation: str = Field(examples=["one_parent"])
     since: dt.date

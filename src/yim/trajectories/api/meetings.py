@@ -9,7 +9,13 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
-from yim.api.convention import Invalid, audited_write, caller, trajectory_in_scope
+from yim.api.convention import (
+    Invalid,
+    audited_write,
+    caller,
+    states_rules,
+    trajectory_in_scope,
+)
 from yim.api.pagination import Pagination
 from yim.audit.log import record
 from yim.audit.models import Action
@@ -28,6 +34,7 @@ class MeetingOut(Schema):
     version: int
 
 
+@states_rules(Meeting)
 class MeetingIn(Schema):
     kind: str
     held_on: dt.date

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from yim import policy
-from yim.api.convention import Invalid, audited_write, caller, youth_in_scope
+from yim.api.convention import Invalid, audited_write, caller, states_rules, youth_in_scope
 from yim.audit.log import record
 from yim.audit.models import Action
 from yim.trajectories.models import NetworkPerson, NetworkTie
@@ -41,6 +41,7 @@ class NetworkOut(Schema):
     ties: list[TieOut]
 
 
+@states_rules(NetworkPerson)
 class PersonIn(Schema):
     display_name: str
     relation: str

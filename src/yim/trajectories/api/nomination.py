@@ -24,6 +24,7 @@ from yim.api.convention import (
     audited_write,
     caller,
     field_error,
+    states_rules,
     trajectory_in_scope,
     trajectory_record_in_scope,
 )
@@ -94,6 +95,7 @@ class CandidateIn(Schema):
     )
 
 
+@states_rules(Candidate)
 class ResponseIn(Schema):
     """The candidate's answer. An acceptance closes the open round (JIM found)."""
 
@@ -130,6 +132,7 @@ class StopIn(Schema):
     reason: JimEndReason = Field(examples=["moved"])
 
 
+@states_rules(NoJimOutcome)
 class NoJimIn(Schema):
     recorded_on: dt.date | None = Field(None, description="Default: today.")
     reason: NoJimReason = Field(examples=["all_declined"])

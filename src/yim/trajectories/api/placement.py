@@ -13,6 +13,7 @@ from yim.api.convention import (
     Invalid,
     audited_write,
     caller,
+    states_rules,
     trajectory_in_scope,
     trajectory_record_in_scope,
 )
@@ -41,6 +42,7 @@ class DecisionOut(Schema):
         return bool(decision.consultations.all())
 
 
+@states_rules(PlacementDecision)
 class DecisionIn(Schema):
     placement_type: str
     decided_on: dt.date
@@ -57,6 +59,7 @@ class ConsultationIn(Schema):
     weighing: str
 
 
+@states_rules(PlacementDecision)
 class NoJimReasonIn(Schema):
     no_jim_reason: str = Field(
         min_length=10,
