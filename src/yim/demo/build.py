@@ -18,7 +18,7 @@ from yim.demo.common import Batches, moment, plus
 from yim.demo.story import Story
 from yim.trajectories import models as tm
 
-REFERRAL_REASON = "Threatened out-of-home placement; problems at home and school."
+REFERRAL_REASON = "Dreigende uithuisplaatsing; problemen thuis en op school."
 
 
 def build_story(s: Story, today: date, leads: dict[int, Any], b: Batches) -> None:

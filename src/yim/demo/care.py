@@ -20,13 +20,13 @@ from yim.trajectories import models as tm
 from yim.trajectories.rules import FOLLOW_UP_MONTHS, add_months, consultation_due
 
 GOALS = [
-    "Go to school at least four days a week",
-    "Fewer conflicts at home",
-    "A daytime activity or job",
-    "Stop using cannabis on school days",
-    "Stay with the family instead of being placed",
-    "Repair contact with father",
-    "Keep to the agreements with the probation officer",
+    "Minstens vier dagen per week naar school",
+    "Minder ruzie thuis",
+    "Een dagbesteding of baan",
+    "Geen cannabis op schooldagen",
+    "Thuis blijven wonen in plaats van een plaatsing",
+    "Contact met vader herstellen",
+    "Afspraken met de jeugdreclassering nakomen",
 ]
 PLACEMENT_TYPES = {
     "residential": [("residential", 70), ("semi_secure", 10), ("foster_care", 20)],
@@ -96,7 +96,9 @@ def care_plan(s: Story, explore_on: date, today: date, b: Batches) -> None:
     plan_day = plus(explore_on, rng.randint(1, 10))
     if plan_day <= today:
         plan = b.add(
-            tm.CarePlan(trajectory=s.trajectory, made_on=plan_day, summary="Plan with the youth.")
+            tm.CarePlan(
+                trajectory=s.trajectory, made_on=plan_day, summary="Plan samen met de jongere."
+            )
         )
         for goal in rng.sample(GOALS, rng.randint(2, 4)):
             b.add(tm.Goal(plan=plan, description=goal, status=rng.choice(tm.GoalStatus.values)))
@@ -105,8 +107,8 @@ def care_plan(s: Story, explore_on: date, today: date, b: Batches) -> None:
             tm.SafetyPlan(
                 trajectory=s.trajectory,
                 made_on=plus(s.start, 2),
-                concerns="Violence at home after a conflict.",
-                measures="Five nights at the grandmother's; daily contact by phone.",
+                concerns="Geweld thuis na een conflict.",
+                measures="Vijf nachten bij oma; dagelijks telefonisch contact.",
                 ended_on=plus(s.start, 20) if plus(s.start, 20) <= today else None,
             )
         )
@@ -119,9 +121,9 @@ def meeting(s: Story, kind: str, day: date, b: Batches) -> Any:
     m = b.add(
         tm.Meeting(
             trajectory=s.trajectory, kind=kind, held_on=day,
-            decisions="Agreements reviewed; next steps set.",
-            youth_view="It goes better at school; I want more say about weekends.",
-            jim_input="The JIM will join the school meeting." if with_jim else "",
+            decisions="Afspraken doorgenomen; volgende stappen vastgelegd.",
+            youth_view="Het gaat beter op school; ik wil meer te zeggen hebben over de weekenden.",
+            jim_input="De JIM gaat mee naar het gesprek op school." if with_jim else "",
         )
     )  # fmt: skip
     present = {
@@ -161,9 +163,9 @@ def placement(
     meeting(s, "crisis" if pending else "placement", decided, b)
     kind = weighted(rng, PLACEMENT_TYPES[s.trajectory.requested_placement])
     if s.comparison:
-        no_jim_reason = "Comparison group: care as usual, without the JIM approach."
+        no_jim_reason = "Vergelijkingsgroep: gebruikelijke zorg, zonder de JIM-aanpak."
     elif s.jim is None:
-        no_jim_reason = "No JIM was found (or not yet); see the nomination rounds."
+        no_jim_reason = "Er is (nog) geen JIM gevonden; zie de nominatierondes."
     else:
         no_jim_reason = ""
     lead = leads.get(s.trajectory.team_id)
@@ -175,11 +177,11 @@ def placement(
             trajectory=s.trajectory,
             placement_type="residential" if pending else kind,
             decided_on=decided,
-            options_considered="Ambulatory care with the JIM; foster care; residential care.",
-            rationale="Acute danger at home at night; crisis placement."
+            options_considered="Ambulante hulp met de JIM; pleegzorg; residentiële zorg.",
+            rationale="Acuut gevaar thuis in de nacht; crisisplaatsing."
             if pending
-            else "Safety at home could not be restored in time.",
-            youth_view="I do not want to go, but I understand why.",
+            else "De veiligheid thuis kon niet op tijd worden hersteld.",
+            youth_view="Ik wil niet weg, maar ik begrijp waarom.",
             is_emergency=emergency,
             no_jim_reason=no_jim_reason,
             status="finalised",
@@ -200,8 +202,8 @@ def placement(
     b.add(
         tm.JimConsultation(
             decision=decision, jim=s.jim, consulted_on=consulted,
-            advice="Keep the weekends at my place, whatever is decided.",
-            weighing="Weekend stays with the JIM are part of the placement plan.",
+            advice="Houd de weekenden bij mij, wat er ook besloten wordt.",
+            weighing="Weekendverblijf bij de JIM hoort bij het plaatsingsplan.",
         )
     )  # fmt: skip
     return decision
@@ -256,7 +258,7 @@ def episode(
             placement_type=kind,
             started_on=started,
             ended_on=ended if ended <= today else None,
-            note="" if decision is not None else "Reported at the follow-up after closure.",
+            note="" if decision is not None else "Gemeld bij de follow-up na afsluiting.",
         )
     )
     home = s.living[0][0]

@@ -19,10 +19,10 @@ from yim.trajectories import models as tm
 from yim.trajectories.rules import required_consent
 
 EARLY_END_REASONS = [("nobody_named", 60), ("youth_declined", 25), ("network_unsafe", 15)]
-DECLINE_REASONS = ["No time at the moment", "Feels too heavy", "Lives too far away"]
+DECLINE_REASONS = ["Heeft nu geen tijd", "Voelt te zwaar", "Woont te ver weg"]
 ALTERNATIVES = (
-    "Asked the youth again with the network map; a second round with the parents' "
-    "suggestions; the school's mentor was approached."
+    "Opnieuw met de jongere naar het netwerkschema gekeken; een tweede ronde met de "
+    "suggesties van de ouders; de mentor van school is benaderd."
 )
 #: Recent trajectories that wait in a phase (visible in the demo's work lists).
 WAITING_IN_CONSENT, WAITING_IN_POSITIONING = (3, 8)
@@ -258,7 +258,7 @@ def write_search(s: Story, plan: SearchPlan, b: Batches) -> list[Any]:
             if c.person.is_minor:
                 candidate.minor_confirmed_on = c.response_on
                 candidate.minor_confirmation = (
-                    "Older and steady; the youth trusts them; coached closely."
+                    "Ouder en stabiel; de jongere vertrouwt hem of haar; wordt nauw begeleid."
                 )
             if c.ended_on is not None:
                 candidate.jim_ended_on, candidate.jim_end_reason = c.ended_on, "consent_refused"
@@ -290,8 +290,8 @@ def _write_consent(s: Story, candidate: Any, consent: ConsentPlan, b: Batches) -
                 holder=holder if party == "parent" else None,
                 parent_name=holder.display_name if party == "parent" else "",
                 given_at=moment(consent.day, hour),
-                note={"reluctant_yes": "A grudging yes.", "refused": "Does not want this person "
-                      "involved."}.get(decision, ""),
+                note={"reluctant_yes": "Een aarzelend ja.", "refused": "Wil deze persoon er niet "
+                      "bij hebben."}.get(decision, ""),
             )
         )  # fmt: skip
 

@@ -58,11 +58,11 @@ def measure_risk(
 
 FEEDBACK_TEXTS = {
     "what_helped": [
-        "That my JIM was there.",
-        "We made clear agreements.",
-        "I could say it myself.",
+        "Dat mijn JIM erbij was.",
+        "We hebben duidelijke afspraken gemaakt.",
+        "Ik kon het zelf zeggen.",
     ],
-    "what_should_change": ["Shorter meetings.", "Less talking about me, more with me."],
+    "what_should_change": ["Kortere besprekingen.", "Minder over mij praten, meer met mij."],
 }
 
 

@@ -118,7 +118,7 @@ def _programmes(teams: list[Team]) -> dict[str, Any]:
         name="Selectief met risico-inschatting (synthetisch)",
         organisation=zuid,
         prevention_level=selective.prevention_level,
-        description="Selective prevention with the risk assessment at every wave.",
+        description="Selectieve preventie met de risicotaxatie bij elke meting.",
         phases=list(selective.phases),
         evaluation_interval_months=selective.evaluation_interval_months,
         instruments=["risk_domains", *[i for i in selective.instruments if i != "risk_domains"]],
