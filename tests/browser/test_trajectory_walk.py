@@ -22,6 +22,9 @@ from yim.trajectories.rules import AMSTERDAM
 
 pytestmark = pytest.mark.browser
 
+#: An element within a 390 px phone screen, without a horizontal scroll of its own.
+FITS = "e => e.scrollWidth <= e.clientWidth && e.getBoundingClientRect().right <= 390"
+
 
 @pytest.fixture
 def server(yim_cmd, tmp_path):
@@ -101,6 +104,11 @@ def test_a_professional_walks_a_whole_trajectory(server, page, locale):
     assert re.search(r"/trajectories/\d+/$", page.url)
     trajectory_url = page.url
     assert page.locator("#phase [data-phase]").get_attribute("data-phase") == "referral"
+    # The phase stepper: where the youth is and the suggested next step, within the phone.
+    stepper = page.locator("#stepper")
+    expect(stepper.locator("li[aria-current=step]")).to_have_attribute("data-phase", "referral")
+    expect(page.locator("#next-step [data-step]")).to_have_attribute("data-step", "move")
+    assert stepper.evaluate(FITS), "the stepper is wider than the phone"
     youth_href = page.locator(".breadcrumbs a").first.get_attribute("href")
     assert youth_href and re.fullmatch(r"/youth/\d+/", youth_href)
 
@@ -213,7 +221,9 @@ def test_a_professional_walks_a_whole_trajectory(server, page, locale):
     submit(page, "#consultations form")
     no_form_errors(page)
     assert page.url == decision_url
-    submit(page, "#finalise")
+    submit(page, "#finalise")  # asks first: what finalising does, what is still open
+    expect(page.locator("#consequences")).to_be_visible()
+    submit(page, "#confirm-finalise")
     no_form_errors(page)
     assert page.locator("[data-status]").get_attribute("data-status") == "finalised"
 
@@ -222,6 +232,8 @@ def test_a_professional_walks_a_whole_trajectory(server, page, locale):
     follow(page, "#closure a[href$='/close/']")
     page.select_option("[name=reason]", "goals_achieved")
     page.select_option("[name=jim_relationship]", "continuing")
+    expect(page.locator("#planned-follow-ups li")).to_have_count(3)  # named before closing
+    assert page.locator("#still-open").evaluate(FITS), "the warnings are wider than the phone"
     submit(page)
     no_form_errors(page)
     expect(page.locator("#closure table.data tbody tr")).to_have_count(3)

@@ -111,7 +111,9 @@ def indicated() -> ProgrammeModel:
 
 @pytest.fixture
 def make_case(world, indicated):  # type: ignore[no-untyped-def]
-    def make(age_years: int = 15, started_days_ago: int = 100, programme=None) -> Case:  # type: ignore[no-untyped-def]
+    def make(  # type: ignore[no-untyped-def]
+        age_years: int = 15, started_days_ago: int = 100, programme=None, age_exception_reason=""
+    ) -> Case:
         youth = Youth.objects.create(
             organisation=world.org,
             team=world.team_a,
@@ -129,6 +131,7 @@ def make_case(world, indicated):  # type: ignore[no-untyped-def]
             referral_reason="Threatened placement after school dropout.",
             requested_placement="residential",
             placement_basis="indicated",
+            age_exception_reason=age_exception_reason,
             at=at(start, 9),
             by=world.professional,
         )

@@ -58,7 +58,7 @@ def test_a_party_the_age_rule_does_not_ask_for_answers_422_with_the_models_messa
 
 
 def test_under_12_the_youth_does_not_consent_but_the_parents_do(make_case):
-    case = make_case(age_years=10)
+    case = make_case(age_years=10, age_exception_reason="Younger brother of a youth in care.")
     with_jim(case)
     headers = bearer(case.world.professional)
     refused = consent(case, headers, party="youth", decision="yes")

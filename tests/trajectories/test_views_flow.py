@@ -229,7 +229,7 @@ def test_a_professional_records_a_whole_trajectory_through_the_pages(world, clie
         },
     )
     decision.refresh_from_db()
-    post_ok(client, url, {"action": "finalise", "version": decision.version})
+    post_ok(client, url, {"action": "finalise", "version": decision.version, "confirmed": "1"})
     decision.refresh_from_db()
     assert decision.status == DecisionStatus.FINALISED
 
@@ -243,6 +243,7 @@ def test_a_professional_records_a_whole_trajectory_through_the_pages(world, clie
             "reason": "goals_achieved",
             "jim_relationship": "continuing",
             "note": "",
+            "confirmed": "1",
         },
     )
     trajectory.refresh_from_db()

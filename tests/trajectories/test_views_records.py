@@ -179,7 +179,9 @@ def test_an_emergency_placement_goes_first_and_a_team_lead_confirms_it(records, 
     decision = PlacementDecision.objects.get(placement_type="foster_care")
     path = f"/trajectories/placements/{decision.pk}/"
     assert (
-        professional.post(path, {"action": "finalise", "version": decision.version}).status_code
+        professional.post(
+            path, {"action": "finalise", "version": decision.version, "confirmed": "1"}
+        ).status_code
         == 302
     )
     decision.refresh_from_db()

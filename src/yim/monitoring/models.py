@@ -83,13 +83,15 @@ def wave_slots(trajectory: Trajectory, as_of: dt.date | None = None) -> list[Wav
     Intake at the start; one evaluation wave per evaluation meeting; closure at closure;
     each follow-up from its due date on.
     """
-    from yim.trajectories.models import MeetingKind
+    from yim.trajectories.models import MeetingKind, MeetingStatus
 
     as_of = as_of or timezone.localdate()
     slots = [WaveSlot(WaveKind.INTAKE, 0, trajectory.started_on)]
-    evaluations = trajectory.meetings.filter(kind=MeetingKind.EVALUATION, held_on__lte=as_of)
+    evaluations = trajectory.meetings.filter(
+        kind=MeetingKind.EVALUATION, status=MeetingStatus.HELD, held_on__lte=as_of
+    )
     for number, meeting in enumerate(evaluations.order_by("held_on", "pk"), start=1):
-        slots.append(WaveSlot(WaveKind.EVALUATION, number, meeting.held_on, meeting.pk))
+        slots.append(WaveSlot(WaveKind.EVALUATION, number, meeting.held_day, meeting.pk))
     closure = getattr(trajectory, "closure", None) if trajectory.closed_at else None
     if closure is not None:
         slots.append(WaveSlot(WaveKind.CLOSURE, 0, closure.closed_on))
@@ -295,7 +297,8 @@ class Assessment(models.Model):
                 field="instrument",
             )
         if instrument.use == "meeting":
-            if meeting is None or meeting.trajectory_id != trajectory.pk:
+            # Feedback is about a meeting that took place, never one on the agenda.
+            if meeting is None or meeting.trajectory_id != trajectory.pk or not meeting.is_held:
                 raise MonitoringError(_("Choose the meeting this feedback is about."), "meeting")
             place: dict[str, Any] = {"meeting": meeting}
         else:

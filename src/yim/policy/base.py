@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Exists, OuterRef, QuerySet
 
 from yim.accounts.models import Role
-from yim.trajectories.rules import YOUTH_ALONE_FROM, YOUTH_CONSENTS_FROM, age_on
+from yim.trajectories.rules import YOUTH_ALONE_FROM, YOUTH_CONSENTS_FROM
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -93,6 +93,4 @@ def staff_in_scope(user: User, youth: Youth) -> bool:
 
 
 def age_today(youth: Youth) -> int:
-    from yim.trajectories.models.base import today
-
-    return age_on(youth.date_of_birth, max(today(), youth.date_of_birth))
+    return youth.age_on()

@@ -45,7 +45,10 @@ def scope_view(request: AuthenticatedHttpRequest, youth_id: int, scope: str) -> 
     trajectory = youth.current_trajectory()
     context: dict[str, Any] = {"youth": youth, "scope": scope, "scope_label": label}
     if scope == "meetings":
-        meetings = Meeting.objects.filter(trajectory__youth=youth).order_by("-held_on", "-pk")
+        # Meetings that took place (the agenda is the team's; earlier versions are not shown).
+        meetings = (
+            Meeting.objects.held().filter(trajectory__youth=youth).order_by("-held_on", "-pk")
+        )
         context["page"] = Paginator(meetings, 20).get_page(request.GET.get("page"))
     elif scope == "plan":
         plan = getattr(trajectory, "care_plan", None) if trajectory else None

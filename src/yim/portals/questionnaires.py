@@ -71,7 +71,7 @@ def feedback_meetings(user: Any, trajectory: Trajectory | None) -> list[dict[str
     if not feedback_instruments:
         return []
     code = feedback_instruments[0].code
-    held = trajectory.meetings.filter(held_on__lte=timezone.localdate())
+    held = trajectory.meetings.held().filter(held_on__lte=timezone.localdate())
     if role != RespondentRole.YOUTH:
         # A JIM or parent gives feedback on the meetings they attended, and sees no others.
         held = held.filter(
@@ -107,7 +107,7 @@ def start_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpResponse
     meeting = None
     wave = None
     if instrument.use == "meeting":
-        meeting = trajectory.meetings.filter(pk=_int(request.POST.get("meeting"))).first()
+        meeting = trajectory.meetings.held().filter(pk=_int(request.POST.get("meeting"))).first()
         if meeting is None:
             raise Http404
     else:

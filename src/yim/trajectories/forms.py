@@ -104,6 +104,14 @@ class NewTrajectoryForm(ProgrammeChoiceForm):
     referral_reason = forms.CharField(label=_("Reason for referral"), widget=text_area())
     requested_placement = requested_placement_field()
     placement_basis = placement_basis_field()
+    age_exception_reason = forms.CharField(
+        label=_("Reason for an age outside 12–23"),
+        help_text=_(
+            "Only when the youth was younger than 12 or older than 23 on the referral date."
+        ),
+        widget=text_area(),
+        required=False,
+    )
 
     TRAJECTORY_FIELDS = (
         "programme",
@@ -112,6 +120,7 @@ class NewTrajectoryForm(ProgrammeChoiceForm):
         "referral_reason",
         "requested_placement",
         "placement_basis",
+        "age_exception_reason",
     )
 
 
@@ -138,6 +147,13 @@ class IntakeForm(NewTrajectoryForm):
     field_order = (*YOUTH_FIELDS, *NewTrajectoryForm.TRAJECTORY_FIELDS)
 
 
+class NotADuplicateForm(forms.Form):
+    """At intake, when a youth with the same name and date of birth exists in the
+    organisation: the professional confirms that this is someone else before saving."""
+
+    not_a_duplicate = forms.BooleanField(label=_("This is a different youth"), required=False)
+
+
 class ReferralForm(DomainForm):
     class Meta:
         model = Trajectory
@@ -147,8 +163,13 @@ class ReferralForm(DomainForm):
             "referral_reason",
             "requested_placement",
             "placement_basis",
+            "age_exception_reason",
         ]
-        widgets = {"referred_on": DateInput(), "referral_reason": text_area()}
+        widgets = {
+            "referred_on": DateInput(),
+            "referral_reason": text_area(),
+            "age_exception_reason": text_area(),
+        }
 
 
 class PhaseForm(ActionForm):
@@ -258,6 +279,20 @@ class ResponseForm(ActionForm):
     )
 
 
+class CorrectionReason(forms.Form):
+    """The optional reason of a correction (kept with the earlier version)."""
+
+    reason = forms.CharField(
+        label=_("Reason for the correction"), required=False, widget=text_area(2)
+    )
+
+
+class ResponseCorrectionForm(ResponseForm, CorrectionReason):
+    """A recorded answer corrected (the earlier version is kept)."""
+
+    field_order = ["response", "asked_on", "response_on", "decline_reason", "reason"]
+
+
 class MinorConfirmationForm(ActionForm):
     confirmed_on = forms.DateField(label=_("Confirmed on"), widget=DateInput())
     reason = forms.CharField(label=_("Why a JIM under 18 is suitable"), widget=text_area(2))
@@ -331,6 +366,33 @@ class MeetingForm(DomainForm):
         }
 
 
+class PlannedMeetingForm(DomainForm):
+    """A meeting on the agenda: its kind, the day it is planned for, a note."""
+
+    class Meta:
+        model = Meeting
+        fields = ["kind", "planned_for", "notes"]
+        widgets = {"planned_for": DateInput(), "notes": text_area(2)}
+
+
+class MeetingHeldForm(DomainForm):
+    """A planned meeting recorded as held."""
+
+    class Meta:
+        model = Meeting
+        fields = ["held_on", "youth_view", "jim_input", "decisions", "notes"]
+        widgets = MeetingForm.Meta.widgets
+        help_texts = MeetingForm.Meta.help_texts
+
+
+class MeetingCorrectionForm(MeetingForm, CorrectionReason):
+    pass
+
+
+class PlannedMeetingCorrectionForm(PlannedMeetingForm, CorrectionReason):
+    pass
+
+
 class AttendeeForm(DomainForm):
     class Meta:
         model = Attendee
@@ -361,6 +423,10 @@ class SafetyPlanForm(DomainForm):
             "concerns": text_area(2),
             "measures": text_area(2),
         }
+
+
+class SafetyPlanCorrectionForm(SafetyPlanForm, CorrectionReason):
+    pass
 
 
 # --- placement ------------------------------------------------------------------------------

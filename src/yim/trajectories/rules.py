@@ -23,6 +23,11 @@ YOUTH_CONSENTS_FROM = 12
 YOUTH_ALONE_FROM = 16
 ADULT_AGE = 18
 
+#: The JIM approach is for youth aged 12 to 23 (on the referral date); outside that range a
+#: trajectory needs a recorded reason.
+APPROACH_AGE_FROM = 12
+APPROACH_AGE_TO = 23
+
 #: After an emergency placement the JIM must be consulted within this many days.
 EMERGENCY_CONSULTATION_DAYS = 7
 

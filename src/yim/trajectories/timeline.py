@@ -117,9 +117,9 @@ def timeline_for(youth: Youth) -> list[TimelineEvent]:
             _("No JIM found: %(reason)s") % {"reason": o.get_reason_display()},
             _detail(o.trajectory_id, "nomination"),
         )
-    for m in Meeting.objects.filter(trajectory__youth=youth):
+    for m in Meeting.objects.held().filter(trajectory__youth=youth):
         add(
-            m.held_on,
+            m.held_day,
             "meeting",
             _("Meeting: %(kind)s") % {"kind": m.get_kind_display()},
             reverse("trajectories:meeting", args=[m.pk]),

@@ -2,7 +2,8 @@
 
 For a professional: their own youth's open trajectories — evaluations due (within
 :data:`SOON_DAYS`) or overdue, candidates whose answer is still to be recorded, consent still
-open for the active JIM, JIM consultations after an emergency placement, follow-ups. For a team
+open for the active JIM, JIM consultations after an emergency placement, follow-ups, meetings
+planned within :data:`SOON_DAYS` (or planned and passed, still to record as held). For a team
 lead: the team's emergency placements awaiting confirmation and overdue consultations, and the
 team's figures. Comparison (care-as-usual) trajectories are no casework and never appear
 (the team overview's queryset leaves them out).
@@ -24,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from yim import policy
 from yim.accounts.models import Role
-from yim.trajectories.models import Candidate, FollowUp, Response
+from yim.trajectories.models import Candidate, FollowUp, Meeting, Response
 from yim.trajectories.overview_rows import overview_queryset, overview_row
 
 SOON_DAYS = 14
@@ -80,6 +81,7 @@ def work_list(user: Any, as_of: dt.date | None = None) -> WorkList | None:
             )
     if not lead:
         items += _answers(rows)
+        items += _planned_meetings(rows, soon, as_of)
         items += _follow_ups(user, soon, as_of)
         items += _open_consents(rows[:MAX_ITEMS])
     items.sort(key=lambda i: (not i.overdue, i.due_on or dt.date.max, i.youth))
@@ -109,6 +111,28 @@ def _answers(rows: list[Any]) -> list[WorkItem]:
                 by_pk[c.trajectory_id].youth.display_name,
                 _("Record the response of %(name)s") % {"name": c.person.display_name},
                 reverse("trajectories:candidate", args=[c.pk]),
+            )
+        )
+    return items
+
+
+def _planned_meetings(rows: list[Any], soon: dt.date, as_of: dt.date) -> list[WorkItem]:
+    """Meetings on the agenda within ``soon``; one whose day passed waits to be recorded."""
+    by_pk = {r.trajectory.pk: r.trajectory for r in rows}
+    planned = Meeting.objects.planned().filter(trajectory_id__in=by_pk, planned_for__lte=soon)
+    items: list[WorkItem] = []
+    for m in planned[:MAX_ITEMS]:
+        kind = {"kind": m.get_kind_display()}
+        passed = m.planned_for is not None and m.planned_for < as_of
+        items.append(
+            WorkItem(
+                by_pk[m.trajectory_id].youth.display_name,
+                _("Record the meeting as held: %(kind)s") % kind
+                if passed
+                else _("Meeting planned: %(kind)s") % kind,
+                reverse("trajectories:meeting", args=[m.pk]),
+                m.planned_for,
+                passed,
             )
         )
     return items

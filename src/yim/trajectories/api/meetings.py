@@ -1,10 +1,16 @@
-"""REST endpoints for the meetings of a trajectory."""
+"""REST endpoints for the meetings of a trajectory.
+
+A meeting is recorded as held (the default: ``status`` ``held`` with ``held_on``) or put on
+the agenda (``status`` ``planned`` with ``planned_for``, today or later). The model judges
+both; a refusal answers 422 with the message on its field.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.pagination import paginate
@@ -27,7 +33,9 @@ router = Router(tags=["meetings"])
 class MeetingOut(Schema):
     id: int
     kind: str
-    held_on: dt.date
+    status: str
+    planned_for: dt.date | None
+    held_on: dt.date | None
     youth_view: str
     jim_input: str
     decisions: str
@@ -37,7 +45,9 @@ class MeetingOut(Schema):
 @states_rules(Meeting)
 class MeetingIn(Schema):
     kind: str
-    held_on: dt.date
+    status: str = "held"
+    held_on: dt.date | None = None
+    planned_for: dt.date | None = None
     youth_view: str = ""
     jim_input: str = ""
     decisions: str = ""
@@ -47,7 +57,7 @@ class MeetingIn(Schema):
 @router.get(
     "/trajectories/{trajectory_id}/meetings",
     response=list[MeetingOut],
-    summary="Meetings of a trajectory, newest first",
+    summary="Meetings of a trajectory (held, planned and called off), latest day first",
 )
 @paginate(Pagination)
 def list_meetings(request: HttpRequest, trajectory_id: int) -> Any:
@@ -55,13 +65,17 @@ def list_meetings(request: HttpRequest, trajectory_id: int) -> Any:
     trajectory = trajectory_in_scope(user, trajectory_id)
     record(user, Action.LIST, request=request, youth=trajectory.youth, obj=trajectory,
            detail="api meetings")  # fmt: skip
-    return Meeting.objects.filter(trajectory=trajectory).order_by("-held_on", "-pk")
+    day = Coalesce("held_on", "planned_for")  # the same order on SQLite and PostgreSQL
+    return Meeting.objects.filter(trajectory=trajectory).order_by(day.desc(), "-pk")
 
 
 @router.post(
     "/trajectories/{trajectory_id}/meetings",
     response={201: MeetingOut, 422: Invalid},
-    summary="Record a meeting (the youth's view and the JIM's input apart from the decisions)",
+    summary=(
+        "Record a held meeting (the youth's view and the JIM's input apart from the decisions), "
+        "or plan one (status 'planned', planned_for today or later)"
+    ),
 )
 def add_meeting(request: HttpRequest, trajectory_id: int, payload: MeetingIn) -> Any:
     user = caller(request)

@@ -11,7 +11,7 @@ The modules import each other one way (the ``trajectory-models-one-way`` contrac
     closure | episodes | living | meetings | nomination | placement
     consent                                                    (consent to a JIM)
     network | trajectory | youth
-    queries                     (the trajectory queryset: caseload, overview)
+    queries | revisions         (the trajectory queryset; earlier versions of corrected records)
     base                        (today, event-date checks, TrajectoryPart)
     choices                     (the choices several modules name)
 
@@ -27,6 +27,7 @@ from yim.trajectories.models.choices import (
     Cohort,
     ContactFrequency,
     MeetingKind,
+    MeetingStatus,
     PlacementBasis,
     PlacementType,
     ReferralSource,
@@ -81,6 +82,7 @@ from yim.trajectories.models.placement import (
     PlacementDecision,
 )
 from yim.trajectories.models.retention import ErasureRequest, Tombstone
+from yim.trajectories.models.revisions import RecordKind, Revision
 from yim.trajectories.models.trajectory import PhaseTransition, Trajectory
 from yim.trajectories.models.youth import Gender, LivingSituation, SchoolWorkStatus, Youth
 
@@ -117,6 +119,7 @@ __all__ = [
     "LivingSituationRecord",
     "Meeting",
     "MeetingKind",
+    "MeetingStatus",
     "NetworkPerson",
     "NetworkTie",
     "NoJimOutcome",
@@ -129,10 +132,12 @@ __all__ = [
     "PlacementDecision",
     "PlacementEpisode",
     "PlacementType",
+    "RecordKind",
     "ReferralSource",
     "Relation",
     "Reporter",
     "Response",
+    "Revision",
     "RoundOutcome",
     "SafetyPlan",
     "SchoolWorkStatus",

@@ -79,15 +79,16 @@ class TrajectoryPart(VersionedModel):
     ) -> None:
         """The rule for the dates of a trajectory's records, written once: the date in
         ``field`` lies not in the future, not before the youth's birth, and not before the
-        start of ``trajectory`` (``message`` words the last for an event with a name of its
-        own, e.g. a nomination round)."""
+        start of ``trajectory`` — its referral date, so the steps taken between referral and
+        registration (``started_at``) can be recorded (``message`` words the last for an
+        event with a name of its own)."""
         check_event_date(
             errors,
             field,
             getattr(self, field),
             date_of_birth=trajectory.youth.date_of_birth,
-            not_before=trajectory.started_on,
-            not_before_message=message or _("This date lies before the start of the trajectory."),
+            not_before=trajectory.referred_on,
+            not_before_message=message or _("This date lies before the referral date."),
         )
 
     def _trajectory_closed(self) -> bool:

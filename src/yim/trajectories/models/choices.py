@@ -56,6 +56,15 @@ class MeetingKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class MeetingStatus(models.TextChoices):
+    """A meeting on the agenda (planned), recorded as held, or called off. Only a held
+    meeting has happened: every count, rule and figure reads held meetings only."""
+
+    PLANNED = "planned", _("Planned")
+    HELD = "held", _("Held")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
 class ContactFrequency(models.TextChoices):
     DAILY = "daily", _("Daily")
     WEEKLY = "weekly", _("Weekly")

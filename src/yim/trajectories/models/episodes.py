@@ -112,15 +112,7 @@ class PlacementEpisode(TrajectoryPart):
                 errors.add("started_on", _("Give the day the placement began."))
         elif self.started_on is not None or self.ended_on is not None:
             errors.add("started_on", _("A placement that was not carried out has no dates."))
-        not_before = trajectory.referred_on
-        check_event_date(
-            errors,
-            "started_on",
-            self.started_on,
-            date_of_birth=dob,
-            not_before=not_before,
-            not_before_message=_("This date lies before the referral date."),
-        )
+        self.check_in_trajectory(errors, "started_on", trajectory)
         check_event_date(errors, "ended_on", self.ended_on, date_of_birth=dob)
         if self.ended_on and self.started_on and self.ended_on < self.started_on:
             errors.add("ended_on", _("A placement ends on or after the day it began."))

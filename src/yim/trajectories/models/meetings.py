@@ -7,47 +7,184 @@ decision). Evaluation meetings count for the programme's evaluation cadence.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from yim.core.errors import DomainError
 from yim.core.models import Errors, by_account
 from yim.programmes.phases import Phase
 from yim.trajectories.errors import TrajectoryClosed
-from yim.trajectories.models.base import TrajectoryPart, check_event_date, of_trajectory
-from yim.trajectories.models.choices import MeetingKind
+from yim.trajectories.models.base import TrajectoryPart, check_event_date, of_trajectory, today
+from yim.trajectories.models.choices import MeetingKind, MeetingStatus
+from yim.trajectories.models.revisions import Corrected, RecordKind
 
 
-class Meeting(TrajectoryPart):
+class MeetingQuerySet(models.QuerySet["Meeting"]):
+    def held(self) -> MeetingQuerySet:
+        """Meetings that took place: the only ones any count, rule or figure reads."""
+        return self.filter(status=MeetingStatus.HELD)
+
+    def planned(self) -> MeetingQuerySet:
+        """The agenda: meetings planned and not yet recorded as held, soonest first."""
+        return self.filter(status=MeetingStatus.PLANNED).order_by("planned_for", "pk")
+
+
+class Meeting(Corrected, TrajectoryPart):
+    revision_kind = RecordKind.MEETING
+    revision_fields = (
+        "status",
+        "kind",
+        "planned_for",
+        "held_on",
+        "youth_view",
+        "jim_input",
+        "decisions",
+        "notes",
+    )
+
     trajectory = of_trajectory("meetings")
     kind = models.CharField(_("kind of meeting"), max_length=20, choices=MeetingKind.choices)
-    held_on = models.DateField(_("date"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=MeetingStatus.choices, default=MeetingStatus.HELD
+    )
+    planned_for = models.DateField(_("planned for"), null=True, blank=True)
+    held_on = models.DateField(_("date"), null=True, blank=True)
     decisions = models.TextField(_("decisions"), blank=True)
     youth_view = models.TextField(_("the youth's own view"), blank=True)
     jim_input = models.TextField(_("the JIM's input"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
     recorded_by = by_account()
 
+    objects = MeetingQuerySet.as_manager()
+
     class Meta:
         ordering = ["-held_on", "-pk"]
         verbose_name = _("meeting")
         verbose_name_plural = _("meetings")
-        indexes = [models.Index(fields=["trajectory", "kind", "held_on"])]
+        indexes = [
+            models.Index(fields=["trajectory", "kind", "held_on"]),
+            models.Index(fields=["status", "planned_for"]),
+        ]
+        constraints = [
+            # held_on is set exactly when the meeting was held: a date filter never
+            # mistakes a planned meeting for one that happened.
+            models.CheckConstraint(
+                condition=Q(status=MeetingStatus.HELD, held_on__isnull=False)
+                | (~Q(status=MeetingStatus.HELD) & Q(held_on__isnull=True)),
+                name="held_on_exactly_when_held",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=MeetingStatus.PLANNED) | Q(planned_for__isnull=False),
+                name="planned_meeting_has_its_date",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.held_on}"
+        return f"{self.get_kind_display()} {self.day}"
+
+    @property
+    def day(self) -> dt.date | None:
+        """The day it was held, or else the day it is (was) planned for."""
+        return self.held_on or self.planned_for
+
+    @property
+    def held_day(self) -> dt.date:
+        """The day a held meeting was held (the database keeps it for held meetings only)."""
+        if self.held_on is None:
+            raise ValueError("This meeting was not held: it has no day held.")
+        return self.held_on
+
+    @property
+    def is_held(self) -> bool:
+        return self.status == MeetingStatus.HELD
+
+    @property
+    def is_planned(self) -> bool:
+        return self.status == MeetingStatus.PLANNED
 
     def clean(self) -> None:
         super().clean()
         errors = Errors()
         trajectory = self.trajectory
-        self.check_in_trajectory(errors, "held_on", trajectory)
-        if self.kind == MeetingKind.POSITIONING and trajectory.active_jim is None:
-            errors.add("kind", _("A positioning meeting positions the JIM: record the JIM first."))
+        if self.status == MeetingStatus.HELD:
+            if self.held_on is None:
+                errors.add("held_on", _("Record the date the meeting was held."))
+            self.check_in_trajectory(errors, "held_on", trajectory)
+            if self.kind == MeetingKind.POSITIONING and trajectory.active_jim is None:
+                errors.add(
+                    "kind", _("A positioning meeting positions the JIM: record the JIM first.")
+                )
+        else:
+            self._clean_agenda(errors)
         errors.raise_if_any()
+
+    def _clean_agenda(self, errors: Errors) -> None:
+        """A planned (or called-off) meeting: a date to come, nothing recorded as held."""
+        if self.held_on is not None:
+            errors.add("held_on", _("Only a held meeting has the date it was held."))
+        if self.status != MeetingStatus.PLANNED:
+            return
+        if self.planned_for is None:
+            errors.add("planned_for", _("Give the date the meeting is planned for."))
+        elif self.planned_for < today() and self._planned_for_changed():
+            # A date already on the agenda may pass: the meeting waits to be recorded as
+            # held (or called off); only a newly given date must lie ahead.
+            errors.add(
+                "planned_for",
+                _("A planned meeting does not lie in the past; record it as held instead."),
+            )
+
+    def _planned_for_changed(self) -> bool:
+        if self._state.adding or self.pk is None:
+            return True
+        stored = type(self)._base_manager.filter(pk=self.pk).values_list("status", "planned_for")
+        row = stored.first()
+        return row is None or row != (MeetingStatus.PLANNED, self.planned_for)
+
+    # --- the agenda -----------------------------------------------------------------------
+
+    @classmethod
+    def plan(
+        cls, trajectory: Any, *, kind: str, on: dt.date, notes: str = "", by: Any = None
+    ) -> Meeting:
+        """Put a meeting on the agenda (a date today or later)."""
+        meeting = cls(
+            trajectory=trajectory,
+            kind=kind,
+            status=MeetingStatus.PLANNED,
+            planned_for=on,
+            notes=notes,
+            recorded_by=by,
+        )
+        meeting.save()
+        return meeting
+
+    def record_held(self, *, expected_version: int | None = None, **fields: Any) -> None:
+        """Record a planned meeting as held: ``held_on`` and what was said and decided."""
+        if self.status != MeetingStatus.PLANNED:
+            raise DomainError(_("Only a planned meeting can be recorded as held."), field="held_on")
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.status = MeetingStatus.HELD
+        if expected_version is None:
+            self.save()
+        else:
+            self.save_with_version(expected_version)
+
+    def cancel(self, *, expected_version: int | None = None) -> None:
+        """Call off a planned meeting: it stays on the record as cancelled."""
+        if self.status != MeetingStatus.PLANNED:
+            raise DomainError(_("Only a planned meeting can be called off."), field="status")
+        self.status = MeetingStatus.CANCELLED
+        if expected_version is None:
+            self.save()
+        else:
+            self.save_with_version(expected_version)
 
     def add_attendee(
         self, role: str, name: str = "", present: bool = True, **fields: Any
@@ -184,8 +321,11 @@ class Goal(TrajectoryPart):
             self.delete()
 
 
-class SafetyPlan(TrajectoryPart):
+class SafetyPlan(Corrected, TrajectoryPart):
     """A safety plan for an unsafe situation; it runs in parallel with the search for a JIM."""
+
+    revision_kind = RecordKind.SAFETY_PLAN
+    revision_fields = ("made_on", "concerns", "measures", "ended_on")
 
     trajectory = of_trajectory("safety_plans")
     made_on = models.DateField(_("made on"))

@@ -24,6 +24,7 @@ from yim.core.models import Errors, ValidatedModel, by_account
 from yim.trajectories import rules
 from yim.trajectories.models.base import TrajectoryPart, check_event_date, of_trajectory, today
 from yim.trajectories.models.consent import ConsentRecord, ConsentStatus, HolderConsent
+from yim.trajectories.models.revisions import Corrected, RecordKind
 
 
 class RoundOutcome(models.TextChoices):
@@ -69,12 +70,7 @@ class NominationRound(TrajectoryPart):
         super().clean()
         errors = Errors()
         trajectory = self.trajectory
-        self.check_in_trajectory(
-            errors,
-            "started_on",
-            trajectory,
-            message=_("A round cannot start before the trajectory did."),
-        )
+        self.check_in_trajectory(errors, "started_on", trajectory)
         if self._state.adding:
             if trajectory.active_jim is not None:
                 errors.add(
@@ -119,8 +115,12 @@ class JimEndReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Candidate(TrajectoryPart):
+class Candidate(Corrected, TrajectoryPart):
     """A person the youth named; if they accept, they become the youth's JIM."""
+
+    # A recorded answer is corrected with the earlier version kept (correct_response).
+    revision_kind = RecordKind.CANDIDATE
+    revision_fields = ("asked_on", "response", "response_on", "decline_reason")
 
     round = models.ForeignKey(NominationRound, on_delete=models.CASCADE, related_name="candidates")
     # Denormalised from the round so that "one active JIM per trajectory" is a database rule.
@@ -382,6 +382,42 @@ class Candidate(TrajectoryPart):
             self.save()
             if response == Response.ACCEPTED and self.round.closed_on is None:
                 self.round.close(RoundOutcome.JIM_FOUND, on)
+
+    def correct_response(
+        self,
+        expected_version: int,
+        *,
+        response: str,
+        on: dt.date,
+        asked_on: dt.date | None,
+        decline_reason: str = "",
+        by: Any = None,
+        reason: str = "",
+    ) -> None:
+        """Correct a recorded answer (a wrong date, a mistyped reason, declined or no
+        answer); the answer as it was is kept as an earlier version.
+
+        Whether the person became the JIM is no correction: an acceptance made them the JIM
+        (it closed the round, consent and consultations follow it), so an acceptance stays
+        an acceptance and another answer does not become one here.
+        """
+        if self.response == Response.PENDING:
+            raise DomainError(_("No response has been recorded yet."), field="response")
+        if response == Response.PENDING:
+            raise DomainError(_("Choose a response."), field="response")
+        if (response == Response.ACCEPTED) != (self.response == Response.ACCEPTED):
+            raise DomainError(
+                _(
+                    "Whether this person became the JIM cannot be corrected: record that the "
+                    "JIM stopped, or name the person again in a new round."
+                ),
+                field="response",
+            )
+        self.response = response
+        self.response_on = on
+        self.asked_on = asked_on
+        self.decline_reason = decline_reason if response == Response.DECLINED else ""
+        self.save_correction(expected_version, by=by, reason=reason)
 
     def end_jim(self, *, on: dt.date, reason: str) -> None:
         """The JIM stops. A new nomination round may then start."""

@@ -6,14 +6,14 @@ rows. ``Trajectory.objects`` is this queryset (re-exported from
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.db import models
 from django.db.models import Exists, Max, Min, OuterRef, Prefetch, Q
 
 from yim.trajectories.models.base import today
-from yim.trajectories.models.choices import MeetingKind
+from yim.trajectories.models.choices import MeetingKind, MeetingStatus
 
 if TYPE_CHECKING:
     from yim.trajectories.models.trajectory import Trajectory  # noqa: F401
@@ -40,31 +40,55 @@ class TrajectoryQuerySet(models.QuerySet["Trajectory"]):
         (``has_overdue_consultation``, ``has_overdue_follow_up``), whether an emergency waits
         for a team lead's confirmation (``has_unconfirmed_emergency``), and the evaluation
         meetings (one prefetch, ``evaluation_meetings``, read by :meth:`evaluations_due`)."""
-        # Placement decisions, follow-ups and meetings sit in the model modules above this
-        # one: the app registry hands their managers over without an import cycle.
-        decisions = apps.get_model("trajectories", "PlacementDecision").objects
-        follow_ups = apps.get_model("trajectories", "FollowUp").objects
-        meetings = apps.get_model("trajectories", "Meeting").objects
-        as_of = as_of or today()
-        evaluations = meetings.filter(kind=MeetingKind.EVALUATION).only(
-            "pk", "trajectory_id", "held_on"
-        )
-        mine = OuterRef("pk")
+        # Meetings sit in a model module above this one (see held_evaluations()).
+        evaluations = held_evaluations().only("pk", "trajectory_id", "held_on")
         return (
             self.with_mentor_dates()
+            .with_due_flags(as_of)
             .annotate(
                 last_evaluation_on=Max(
-                    "meetings__held_on", filter=Q(meetings__kind=MeetingKind.EVALUATION)
-                ),
-                has_overdue_consultation=Exists(
-                    decisions.consultation_overdue(as_of).filter(trajectory=mine)
-                ),
-                has_overdue_follow_up=Exists(follow_ups.overdue(as_of).filter(trajectory=mine)),
-                has_unconfirmed_emergency=Exists(
-                    decisions.awaiting_confirmation().filter(trajectory=mine)
+                    "meetings__held_on",
+                    filter=Q(
+                        meetings__kind=MeetingKind.EVALUATION,
+                        meetings__status=MeetingStatus.HELD,
+                    ),
                 ),
             )
             .prefetch_related(
                 Prefetch("meetings", queryset=evaluations, to_attr="evaluation_meetings")
             )
         )
+
+    def with_due_flags(self, as_of: dt.date | None = None) -> TrajectoryQuerySet:
+        """Annotate, as subqueries (no join, no grouping), whether on ``as_of`` (default
+        today) a JIM consultation after an emergency or a follow-up is overdue
+        (``has_overdue_consultation``, ``has_overdue_follow_up``) and whether an emergency
+        waits for a team lead's confirmation (``has_unconfirmed_emergency``): the team
+        overview filters on them in the database."""
+        # Placement decisions and follow-ups sit in the model modules above this one: the
+        # app registry hands their managers over without an import cycle.
+        decisions = apps.get_model("trajectories", "PlacementDecision").objects
+        follow_ups = apps.get_model("trajectories", "FollowUp").objects
+        as_of = as_of or today()
+        mine = OuterRef("pk")
+        return self.annotate(
+            has_overdue_consultation=Exists(
+                decisions.consultation_overdue(as_of).filter(trajectory=mine)
+            ),
+            has_overdue_follow_up=Exists(follow_ups.overdue(as_of).filter(trajectory=mine)),
+            has_unconfirmed_emergency=Exists(
+                decisions.awaiting_confirmation().filter(trajectory=mine)
+            ),
+        )
+
+
+def held_evaluations() -> models.QuerySet[Any]:
+    """The evaluation meetings that count for the schedule (held ones; planned or cancelled
+    ones do not): what :meth:`Trajectory.evaluations_due` reads, prefetched or not.
+
+    A meeting has a ``held_on`` date exactly when it is held (a check constraint on
+    Meeting), so "held" is asked as ``held_on`` not null: the database then reads the
+    (trajectory, kind, held_on) index alone, where a condition on ``status`` lets SQLite's
+    planner pick the (status, planned_for) index and scan every held meeting."""
+    meetings = apps.get_model("trajectories", "Meeting").objects
+    return meetings.filter(kind=MeetingKind.EVALUATION, held_on__isnull=False).order_by()

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from yim.accounts.models import Role, Team
@@ -36,6 +37,7 @@ from yim.trajectories.models.choices import OUT_OF_HOME as OUT_OF_HOME  # re-exp
 from yim.trajectories.models.choices import (
     Cohort,
     MeetingKind,
+    MeetingStatus,
     PlacementBasis,
     PlacementType,
     ReferralSource,
@@ -85,6 +87,14 @@ class Trajectory(VersionedModel):
         _("referred by"), max_length=30, choices=ReferralSource.choices
     )
     referral_reason = models.TextField(_("reason for referral"))
+    age_exception_reason = models.TextField(
+        _("reason for an age outside 12–23"),
+        blank=True,
+        default="",
+        help_text=_(
+            "Only when the youth was younger than 12 or older than 23 on the referral date."
+        ),
+    )
     requested_placement = models.CharField(
         _("placement requested or indicated"),
         max_length=20,
@@ -146,8 +156,12 @@ class Trajectory(VersionedModel):
             and rules.amsterdam_day(self.started_at) < (self.referred_on)
         ):
             errors.add(
-                "referred_on", _("The referral date lies after the start of the trajectory.")
+                "referred_on",
+                _("The referral date lies after the day the trajectory was registered (%(day)s).")
+                % {"day": date_format(self.started_on, "SHORT_DATE_FORMAT")},
             )
+        if dob is not None and "referred_on" not in errors:
+            self._check_age_at_referral(errors, dob)
         if youth and self.team_id and self.team.organisation_id != youth.organisation_id:
             errors.add("team", _("The team belongs to another organisation than the youth."))
         if self.professional_id:
@@ -168,6 +182,30 @@ class Trajectory(VersionedModel):
                 "placement_basis", _("Say whether the placement was requested or indicated.")
             )
         errors.raise_if_any()
+
+    def _check_age_at_referral(self, errors: Errors, dob: dt.date) -> None:
+        """The JIM approach is for youth of 12 to 23 on the referral date; outside that range
+        a JIM trajectory needs a reason. Judged when the trajectory is opened and when its
+        referral date or the reason changes, so an older record is not blocked later."""
+        if self.cohort == Cohort.COMPARISON or self.age_exception_reason.strip():
+            return
+        if not isinstance(self.referred_on, dt.date) or self.referred_on < dob:
+            return
+        unchanged = Trajectory._base_manager.filter(
+            pk=self.pk, referred_on=self.referred_on, age_exception_reason=self.age_exception_reason
+        )
+        if not self._state.adding and unchanged.exists():
+            return
+        age = rules.age_on(dob, self.referred_on)
+        if not rules.APPROACH_AGE_FROM <= age <= rules.APPROACH_AGE_TO:
+            errors.add(
+                "age_exception_reason",
+                _(
+                    "The JIM approach is for youth aged 12 to 23; give a reason to register "
+                    "a youth who was %(age)s on the referral date."
+                )
+                % {"age": age},
+            )
 
     def closed_in_database(self) -> bool:
         if self.pk is None:
@@ -302,6 +340,15 @@ class Trajectory(VersionedModel):
             raise DomainError(_("Follow-up comes after closure."), field="phase")
         return self.advance_to(target, at=at, by=by, note=note)
 
+    def move_refusal(self, phase: str) -> DomainError | None:
+        """Why a move to ``phase`` would be refused now, or None: the rules of
+        :meth:`advance_to`, asked without moving (the phase stepper shows them)."""
+        try:
+            self._check_move(Phase(phase))
+        except DomainError as refusal:
+            return refusal
+        return None
+
     def _check_move(self, phase: Phase) -> None:
         if phase == self.phase:
             raise DomainError(_("The trajectory is already in this phase."), field="phase")
@@ -382,12 +429,14 @@ class Trajectory(VersionedModel):
                 closure.save(validate=False)
             finally:
                 del self._closure_pending
-            for months in rules.FOLLOW_UP_MONTHS:
-                self.follow_ups.create(
-                    months=months,
-                    due_on=rules.add_months(closure.closed_on, months),
-                )
+            for months, due_on in self.follow_up_plan(closure.closed_on):
+                self.follow_ups.create(months=months, due_on=due_on)
         return closure
+
+    @staticmethod
+    def follow_up_plan(closed_on: dt.date) -> list[tuple[int, dt.date]]:
+        """The follow-ups a closure on ``closed_on`` plans: (months after, due day)."""
+        return [(months, rules.add_months(closed_on, months)) for months in rules.FOLLOW_UP_MONTHS]
 
     @staticmethod
     def closing_moment(closed_on: dt.date) -> dt.datetime:
@@ -406,6 +455,8 @@ class Trajectory(VersionedModel):
 
     @property
     def started_on(self) -> dt.date:
+        """The day of registration (Amsterdam); the records' dates, the time to a JIM and
+        the evaluation schedule count from the earlier referral date (``referred_on``)."""
         return rules.amsterdam_day(self.started_at)
 
     @property
@@ -452,17 +503,17 @@ class Trajectory(VersionedModel):
 
     @property
     def time_to_mentor(self) -> dt.timedelta | None:
-        """From the start of the trajectory to the first JIM's acceptance; None while searching."""
+        """From the referral date to the first JIM's acceptance; None while searching."""
         found = self.jim_found_on
         if found is None:
             return None
-        return dt.timedelta(days=max((found - self.started_on).days, 0))
+        return dt.timedelta(days=max((found - self.referred_on).days, 0))
 
     def mentor_search(self, as_of: dt.date | None = None) -> rules.MentorSearch:
         """A Kaplan–Meier row: days to the first JIM, or censored at closure / ``as_of``."""
         as_of = as_of or today()
         censored = rules.amsterdam_day(self.closed_at) if self.closed_at else as_of
-        return rules.mentor_search(self.started_on, self.jim_found_on, min(censored, as_of))
+        return rules.mentor_search(self.referred_on, self.jim_found_on, min(censored, as_of))
 
     def phase_history(self) -> list[PhaseTransition]:
         return list(self.transitions.order_by("entered_at", "pk"))
@@ -489,18 +540,20 @@ class Trajectory(VersionedModel):
     # --- evaluations and flags ----------------------------------------------------------
 
     def evaluations_due(self, as_of: dt.date | None = None) -> list[rules.EvaluationDue]:
-        """The evaluation schedule by the programme's cadence, from the start of the trajectory."""
+        """The evaluation schedule by the programme's cadence, from the referral date."""
         as_of = as_of or today()
         prefetched = getattr(self, "evaluation_meetings", None)  # see with_overview()
         if prefetched is not None:
             held = [meeting.held_on for meeting in prefetched]
         else:
             held = list(
-                self.meetings.filter(kind=MeetingKind.EVALUATION).values_list("held_on", flat=True)
+                self.meetings.filter(
+                    kind=MeetingKind.EVALUATION, status=MeetingStatus.HELD
+                ).values_list("held_on", flat=True)
             )
         end = rules.amsterdam_day(self.closed_at) if self.closed_at else None
         return rules.evaluation_schedule(
-            self.started_on, held, self.programme.evaluation_interval_months, as_of, end
+            self.referred_on, held, self.programme.evaluation_interval_months, as_of, end
         )
 
     def next_evaluation_due(self, as_of: dt.date | None = None) -> dt.date | None:

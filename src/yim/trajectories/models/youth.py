@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Trim
 from django.utils.translation import gettext_lazy as _
 
 from yim.accounts.models import Organisation, Team
 from yim.core.models import Errors, VersionedModel
-from yim.trajectories.models.base import check_event_date
+from yim.trajectories import rules
+from yim.trajectories.models.base import check_event_date, today
 
 if TYPE_CHECKING:
     from yim.trajectories.models.trajectory import Trajectory
@@ -93,6 +96,33 @@ class Youth(VersionedModel):
         ):
             errors.add("team", _("The team belongs to another organisation."))
         errors.raise_if_any()
+
+    def age_on(self, day: dt.date | None = None) -> int:
+        """The youth's age in completed years on ``day`` (default today, Amsterdam); shown
+        wherever the date of birth is. Before the birth (a date of birth that is refused
+        on save) the age is 0."""
+        day = day or today()
+        return rules.age_on(self.date_of_birth, max(day, self.date_of_birth))
+
+    @property
+    def age(self) -> int:
+        """The youth's age today (Amsterdam), for templates: ``{{ youth.age }}``."""
+        return self.age_on()
+
+    @classmethod
+    def possible_duplicates(
+        cls, *, organisation_id: int, display_name: str, date_of_birth: dt.date
+    ) -> models.QuerySet[Youth]:
+        """Youth of the organisation with the same name (trimmed, case-insensitive) and the
+        same date of birth: shown at intake before a new youth is saved. The caller decides
+        what the user may see of each (their team's youth, or only that one exists)."""
+        return (
+            cls.objects.filter(organisation_id=organisation_id, date_of_birth=date_of_birth)
+            .annotate(trimmed_name=Trim("display_name"))
+            .filter(trimmed_name__iexact=display_name.strip())
+            .select_related("team")
+            .order_by("pk")
+        )
 
     @staticmethod
     def comparison_only() -> models.Q:

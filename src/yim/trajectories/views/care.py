@@ -1,6 +1,13 @@
-"""Meetings with their attendees, the care plan with its goals, and safety plans."""
+"""Meetings with their attendees (planned ahead, recorded as held, corrected), the care plan
+with its goals, and safety plans.
+
+A correction of a meeting or a safety plan keeps the version before it (shown under
+"Earlier versions"); a correction over someone else's newer change is refused (stale).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -11,12 +18,18 @@ from django.views.decorators.http import require_http_methods
 
 from yim import policy
 from yim.audit.models import Action
+from yim.core.forms import ActionForm
 from yim.core.http import AuthenticatedHttpRequest
 from yim.trajectories.forms import (
     AttendeeForm,
     CarePlanForm,
     GoalForm,
+    MeetingCorrectionForm,
     MeetingForm,
+    MeetingHeldForm,
+    PlannedMeetingCorrectionForm,
+    PlannedMeetingForm,
+    SafetyPlanCorrectionForm,
     SafetyPlanForm,
 )
 from yim.trajectories.models import (
@@ -25,6 +38,7 @@ from yim.trajectories.models import (
     Goal,
     Meeting,
     MeetingKind,
+    MeetingStatus,
     SafetyPlan,
     Trajectory,
 )
@@ -43,15 +57,28 @@ from yim.trajectories.views.base import (
 @login_required
 @require_http_methods(["GET", "POST"])
 def meeting_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Record a held meeting, or (``?plan=1``) put one on the agenda."""
     trajectory = get_trajectory(request, pk, edit=True)
     kind = request.GET.get("kind", "")
+    kind = kind if kind in MeetingKind.values else ""
+    if request.GET.get("plan"):
+        planned = Meeting(
+            trajectory=trajectory, recorded_by=request.user, status=MeetingStatus.PLANNED
+        )
+        return edit_page(
+            request,
+            PlannedMeetingForm(request.POST or None, instance=planned, initial={"kind": kind}),
+            trajectory=trajectory,
+            detail="meeting planned",
+            created=True,
+            done=trajectory_url(trajectory, "agenda"),
+            title=_("Plan a meeting"),
+            intro=_("A planned meeting is on the agenda; record it as held once it took place."),
+        )
     form = MeetingForm(
         request.POST or None,
         instance=Meeting(trajectory=trajectory, recorded_by=request.user),
-        initial={
-            "held_on": today(),
-            "kind": kind if kind in MeetingKind.values else "",
-        },
+        initial={"held_on": today(), "kind": kind},
     )
     return edit_page(
         request,
@@ -68,28 +95,62 @@ def meeting_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 @login_required
 @require_http_methods(["GET", "POST"])
 def meeting_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """A meeting: its record (editable) and who attended."""
+    """A meeting: its record, who attended and its earlier versions. A planned meeting is
+    recorded as held or called off here; a correction keeps the version before it."""
     writing = request.method == "POST"
     meeting, trajectory = get_part(request, Meeting, pk, edit=writing, via="trajectory")
     action = request.POST.get("action", "")
-    form = MeetingForm(request.POST if action == "meeting" else None, instance=meeting)
+    data = request.POST if writing else None
+    planned = meeting.status == MeetingStatus.PLANNED
+    correction_form = PlannedMeetingCorrectionForm if planned else MeetingCorrectionForm
+    form = correction_form(data if action == "meeting" else None, instance=meeting)
+    held_form = MeetingHeldForm(
+        data if action == "held" else None,
+        instance=meeting,
+        initial={"held_on": today()},
+        prefix="held",
+    )
+    cancel_form = ActionForm(
+        data if action == "cancel" else None, initial={"version": meeting.version}, prefix="cancel"
+    )
     attendee_form = AttendeeForm(
-        request.POST if action == "attendee" else None,
+        data if action == "attendee" else None,
         instance=Attendee(meeting=meeting),
         prefix="attendee",
     )
-    posted = {"meeting": (form, "meeting"), "attendee": (attendee_form, "meeting attendee")}
+
+    def correct() -> Meeting:
+        return meeting.save_correction(
+            form.cleaned_data["version"], by=request.user, reason=form.cleaned_data["reason"]
+        )
+
+    def held() -> Meeting:
+        meeting.record_held(expected_version=held_form.cleaned_data["version"])
+        return meeting
+
+    def cancel() -> Meeting:
+        meeting.cancel(expected_version=cancel_form.cleaned_data["version"])
+        return meeting
+
+    posted: dict[str, tuple[Any, Any, str]] = {
+        "meeting": (form, correct, "meeting corrected"),
+        "attendee": (attendee_form, attendee_form.save_versioned, "meeting attendee"),
+    }
+    if planned:
+        posted["held"] = (held_form, held, "planned meeting recorded as held")
+        posted["cancel"] = (cancel_form, cancel, "planned meeting cancelled")
     if action in posted:
-        bound, detail = posted[action]
+        bound, write, detail = posted[action]
         if save_form(
             request,
             bound,
             youth=trajectory.youth,
-            write=bound.save_versioned,
+            write=write,
             detail=detail,
             created=action == "attendee",
         ):
             return redirect(reverse("trajectories:meeting", args=[meeting.pk]))
+        meeting.refresh_from_db()  # show what is stored, not the refused values
     audit(request, Action.VIEW, trajectory.youth, meeting, "meeting")
     return render(
         request,
@@ -99,8 +160,11 @@ def meeting_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "youth": trajectory.youth,
             "meeting": meeting,
             "form": form,
+            "held_form": held_form,
+            "cancel_form": cancel_form,
             "attendee_form": attendee_form,
             "attendees": list(meeting.attendees.all()),
+            "revisions": list(meeting.revisions.select_related("changed_by")),
             "can_edit": policy.can_edit_trajectory(request.user, trajectory.youth)
             and not trajectory.is_closed,
         },
@@ -210,21 +274,40 @@ def safety_edit_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 def _safety_page(
     request: AuthenticatedHttpRequest, trajectory: Trajectory, plan: SafetyPlan
 ) -> HttpResponse:
+    """A new safety plan, or a correction of one (its earlier versions kept and shown)."""
     plan_pk = plan.pk
-    form = SafetyPlanForm(
-        request.POST or None,
-        instance=plan,
-        initial={"made_on": today()} if plan_pk is None else {},
+    intro = _(
+        "A safety plan runs in parallel with the search for a JIM when the situation is unsafe."
     )
+    done = trajectory_url(trajectory, "safety")
+    if plan_pk is None:
+        form = SafetyPlanForm(request.POST or None, instance=plan, initial={"made_on": today()})
+        return edit_page(
+            request,
+            form,
+            trajectory=trajectory,
+            detail="safety plan",
+            created=True,
+            done=done,
+            title=_("Safety plan"),
+            intro=intro,
+        )
+    correction = SafetyPlanCorrectionForm(request.POST or None, instance=plan)
+
+    def correct() -> SafetyPlan:
+        data = correction.cleaned_data
+        return plan.save_correction(data["version"], by=request.user, reason=data["reason"])
+
     return edit_page(
         request,
-        form,
+        correction,
         trajectory=trajectory,
-        detail="safety plan",
-        created=plan_pk is None,
-        done=trajectory_url(trajectory, "safety"),
+        write=correct,
+        detail="safety plan corrected",
+        created=False,
+        done=done,
         title=_("Safety plan"),
-        intro=_(
-            "A safety plan runs in parallel with the search for a JIM when the situation is unsafe."
-        ),
+        intro=intro,
+        template="trajectories/safety_plan.html",
+        extra={"revisions": list(plan.revisions.select_related("changed_by"))},
     )

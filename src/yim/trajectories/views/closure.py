@@ -1,28 +1,39 @@
-"""Closure of professional care, and the follow-ups at 6, 12 and 24 months."""
+"""Closure of professional care (after a confirmation), and the follow-ups at 6, 12 and
+24 months."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Model
 from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from yim.core.forms import attach_errors
 from yim.core.http import AuthenticatedHttpRequest
 from yim.trajectories.forms import ClosureForm, FollowUpForm
 from yim.trajectories.models import FollowUp
 from yim.trajectories.models.base import today
+from yim.trajectories.stepper import follow_up_plan, open_matters
 from yim.trajectories.views.base import (
     edit_page,
+    form_page,
     get_part,
     get_trajectory,
     trajectory_url,
 )
+from yim.trajectories.views.confirmation import day, days, do_confirmed, is_confirmed, stale
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def close_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Close the trajectory — after a confirmation that names the consequences and what is
+    still open. Only a POST with ``confirmed=1`` closes; any other POST closes nothing and
+    shows the page again (a stale version already refused)."""
     trajectory = get_trajectory(request, pk, edit=True)
     form = ClosureForm(
         request.POST or None, initial={"version": trajectory.version, "closed_on": today()}
@@ -39,20 +50,49 @@ def close_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             note=data["note"],
         )
 
-    return edit_page(
+    def said(closure: Any) -> str:
+        planned = [due_on for _months, due_on in follow_up_plan(closure.closed_on)]
+        return _("Trajectory closed on %(date)s; follow-ups planned on %(dates)s.") % {
+            "date": day(closure.closed_on),
+            "dates": days(planned),
+        }
+
+    closed = do_confirmed(
         request,
         form,
-        trajectory=trajectory,
+        youth=trajectory.youth,
         write=write,
         detail="trajectory closed",
         created=True,
-        done=trajectory_url(trajectory, "closure"),
+        said=said,
+    )
+    if closed is not None:
+        return redirect(trajectory_url(trajectory, "closure"))
+    unconfirmed = request.method == "POST" and not is_confirmed(request)
+    if unconfirmed and form.is_valid():
+        refusal = stale(trajectory, form.cleaned_data["version"])
+        if refusal is not None:
+            attach_errors(form, refusal)
+    trajectory.refresh_from_db()  # the page shows what is stored, not a refused edit
+    closed_on = form.cleaned_data.get("closed_on") if form.is_bound and form.is_valid() else None
+    return form_page(
+        request,
+        trajectory=trajectory,
+        youth=trajectory.youth,
+        form=form,
         title=_("Close the trajectory"),
         intro=_(
-            "Closing ends professional care; the JIM stays. Follow-ups are planned at 6, 12 "
-            "and 24 months. A closed trajectory can no longer be changed."
+            "Closing ends professional care; the JIM stays. A closed trajectory can no longer "
+            "be changed; only the follow-ups are recorded afterwards."
         ),
         submit=_("Close the trajectory"),
+        extra={
+            "matters": open_matters(trajectory),
+            "follow_ups": follow_up_plan(closed_on or today()),
+            "closing_today": closed_on is None or closed_on == today(),
+            "unconfirmed": unconfirmed and not form.errors,
+        },
+        template="trajectories/confirm_close.html",
     )
 
 

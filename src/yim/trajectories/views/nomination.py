@@ -21,6 +21,7 @@ from yim.trajectories.forms import (
     EndJimForm,
     MinorConfirmationForm,
     NoJimForm,
+    ResponseCorrectionForm,
     ResponseForm,
     RoundForm,
 )
@@ -134,6 +135,17 @@ def candidate_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "end": EndJimForm(
             request.POST if action == "end" else None, initial={**version, "ended_on": today()}
         ),
+        # A recorded answer is corrected with the earlier version kept.
+        "correct": ResponseCorrectionForm(
+            request.POST if action == "correct" else None,
+            initial={
+                **version,
+                "response": candidate.response,
+                "asked_on": candidate.asked_on,
+                "response_on": candidate.response_on,
+                "decline_reason": candidate.decline_reason,
+            },
+        ),
     }
     if action in forms:
         form = forms[action]
@@ -148,6 +160,16 @@ def candidate_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                     data["response_on"],
                     decline_reason=data["decline_reason"],
                     asked_on=data["asked_on"],
+                )
+            elif action == "correct":
+                candidate.correct_response(
+                    data["version"],
+                    response=data["response"],
+                    on=data["response_on"],
+                    asked_on=data["asked_on"],
+                    decline_reason=data["decline_reason"],
+                    by=request.user,
+                    reason=data["reason"],
                 )
             elif action == "minor":
                 candidate.confirm_minor(
@@ -185,6 +207,8 @@ def candidate_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "show_response": candidate.response == Response.PENDING,
             "show_minor": candidate.person.is_minor and candidate.minor_confirmed_on is None,
             "show_end": candidate.is_active_jim,
+            "show_correct": candidate.response != Response.PENDING,
+            "revisions": list(candidate.revisions.select_related("changed_by")),
             "consents": list(candidate.consents.all()),
             "consent_status": status,
             "checklist": candidate.consent_checklist() if candidate.is_jim else [],

@@ -8,6 +8,9 @@ this package; the shared helpers in :mod:`yim.trajectories.views.base`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -20,10 +23,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yim import policy
+from yim.audit.log import record
 from yim.audit.models import Action
 from yim.core.forms import attach_errors
 from yim.core.http import AuthenticatedHttpRequest
-from yim.trajectories.forms import IntakeForm, NewTrajectoryForm, PhaseForm, ReferralForm
+from yim.trajectories.forms import (
+    IntakeForm,
+    NewTrajectoryForm,
+    NotADuplicateForm,
+    PhaseForm,
+    ReferralForm,
+)
 from yim.trajectories.models import (
     Candidate,
     LivingSituationRecord,
@@ -33,6 +43,7 @@ from yim.trajectories.models import (
     Trajectory,
     Youth,
 )
+from yim.trajectories.stepper import stepper_for
 from yim.trajectories.timeline import open_tasks
 from yim.trajectories.views.base import (
     audit,
@@ -45,51 +56,107 @@ from yim.trajectories.views.base import (
 # --- intake ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    """A youth of the organisation with the intake's name and date of birth. ``visible``:
+    in the user's scope (shown with a link); otherwise only its existence in another team."""
+
+    youth: Youth
+    visible: bool
+
+
+def possible_duplicates(
+    request: AuthenticatedHttpRequest, organisation_id: int, data: dict[str, Any]
+) -> list[PossibleDuplicate]:
+    """The organisation's youth that may be the one being registered, each marked with
+    whether the user may see them (the policy's scope); the showing is audited."""
+    found = list(
+        Youth.possible_duplicates(
+            organisation_id=organisation_id,
+            display_name=data["display_name"],
+            date_of_birth=data["date_of_birth"],
+        )
+    )
+    if not found:
+        return []
+    visible = set(
+        policy.youth_queryset(request.user)
+        .filter(pk__in=[y.pk for y in found])
+        .values_list("pk", flat=True)
+    )
+    for youth in found:
+        if youth.pk in visible:
+            audit(request, Action.SEARCH, youth, youth, "intake: possible duplicate shown")
+        else:
+            record(
+                request.user,
+                Action.SEARCH,
+                request=request,
+                youth=youth,
+                detail="intake: possible duplicate in another team (existence only)",
+            )
+    return [PossibleDuplicate(youth, youth.pk in visible) for youth in found]
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def intake_view(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Register a new youth and open their first trajectory (the referral)."""
+    """Register a new youth and open their first trajectory (the referral).
+
+    A youth of the organisation with the same name and date of birth is shown before
+    anything is saved; the professional saves anyway only by confirming it is someone else.
+    """
     user = request.user
     if not policy.can_start_intake(user) or user.team is None:
         raise Http404
     team = user.team
     form = IntakeForm(request.POST or None, organisation_id=team.organisation_id)
-    if request.method == "POST" and form.is_valid():
+    confirm = NotADuplicateForm(request.POST or None)
+    duplicates: list[PossibleDuplicate] = []
+    if request.method == "POST" and form.is_valid() and confirm.is_valid():
         data = form.cleaned_data
-        try:
-            with transaction.atomic():
-                youth = Youth(
-                    organisation_id=team.organisation_id,
-                    team=team,
-                    professional=user,
-                    **{name: data[name] for name in IntakeForm.YOUTH_FIELDS},
-                )
-                youth.save()
-                trajectory = Trajectory.start(
-                    youth=youth,
-                    professional=user,
-                    by=user,
-                    **{name: data[name] for name in IntakeForm.TRAJECTORY_FIELDS},
-                )
-                if data["living_situation"]:
-                    # The situation at referral starts the dated history.
-                    LivingSituationRecord.record(
-                        youth,
-                        situation=data["living_situation"],
-                        since=data["referred_on"],
-                        by=user,
+        duplicates = possible_duplicates(request, team.organisation_id, data)
+        if not duplicates or confirm.cleaned_data["not_a_duplicate"]:
+            try:
+                with transaction.atomic():
+                    youth = Youth(
+                        organisation_id=team.organisation_id,
+                        team=team,
+                        professional=user,
+                        **{name: data[name] for name in IntakeForm.YOUTH_FIELDS},
                     )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            audit(request, Action.CREATE, youth, youth, "intake: youth registered")
-            audit(request, Action.CREATE, youth, trajectory, "intake: trajectory started")
-            messages.success(request, _("The youth is registered and the trajectory started."))
-            return redirect(trajectory_url(trajectory))
+                    youth.save()
+                    trajectory = Trajectory.start(
+                        youth=youth,
+                        professional=user,
+                        by=user,
+                        **{name: data[name] for name in IntakeForm.TRAJECTORY_FIELDS},
+                    )
+                    if data["living_situation"]:
+                        # The situation at referral starts the dated history.
+                        LivingSituationRecord.record(
+                            youth,
+                            situation=data["living_situation"],
+                            since=data["referred_on"],
+                            by=user,
+                        )
+            except ValidationError as exc:
+                attach_errors(form, exc)
+            else:
+                audit(request, Action.CREATE, youth, youth, "intake: youth registered")
+                audit(request, Action.CREATE, youth, trajectory, "intake: trajectory started")
+                messages.success(request, _("The youth is registered and the trajectory started."))
+                return redirect(trajectory_url(trajectory))
     return render(
         request,
         "trajectories/intake.html",
-        {"form": form, "title": _("New youth: intake")},
+        {
+            "form": form,
+            "confirm": confirm,
+            "duplicates": duplicates,
+            "hidden_duplicates": sum(not d.visible for d in duplicates),
+            "title": _("New youth: intake"),
+        },
     )
 
 
@@ -141,10 +208,12 @@ def trajectory_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     jims = [c for c in candidates if c.is_jim]
     consent = [(c, c.consent_status()) for c in jims]
     meetings = list(
-        Meeting.objects.filter(trajectory=trajectory)
+        Meeting.objects.held()
+        .filter(trajectory=trajectory)
         .prefetch_related("attendees")
         .order_by("-held_on", "-pk")
     )
+    agenda = list(Meeting.objects.planned().filter(trajectory=trajectory))
     decisions = list(
         PlacementDecision.objects.filter(trajectory=trajectory)
         .prefetch_related(Prefetch("consultations"))
@@ -175,6 +244,8 @@ def trajectory_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "consent": consent,
         "no_jim_outcomes": list(trajectory.no_jim_outcomes.all()),
         "meetings": meetings,
+        "agenda": agenda,
+        "today": timezone.localdate(),
         "care_plan": care_plan,
         "goals": list(care_plan.goals.all()) if care_plan else [],
         "safety_plans": list(trajectory.safety_plans.all()),
@@ -184,6 +255,9 @@ def trajectory_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "follow_ups": list(trajectory.follow_ups.all()),
         "evaluations": trajectory.evaluations_due(),
         "tasks": open_tasks(trajectory),
+        # The stepper's links only for those who write (break-the-glass reads without them).
+        "stepper": stepper_for(trajectory),
+        "step_links": can_edit,
         "network_size": youth.network.count(),
     }
     return render(request, "trajectories/trajectory.html", context)
