@@ -55,6 +55,10 @@ try:
     INSTRUMENTS_DIR = env_path("YIM_INSTRUMENTS_DIR", DATA_DIR / "instruments")
     # The key of the research export's pseudonyms; made on first use, never exported.
     EXPORT_KEY_FILE = env_path("YIM_EXPORT_KEY_FILE", DATA_DIR / "export.key")
+    # The organisation's Ed25519 key that signs its evidence files; made on first use.
+    EVIDENCE_SIGNING_KEY_FILE = env_path(
+        "YIM_EVIDENCE_SIGNING_KEY_FILE", DATA_DIR / "evidence-signing.key"
+    )
     BASE_URL = (env_str("YIM_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
     HTTPS = env_bool("YIM_HTTPS", BASE_URL.startswith("https://"))
     SMTP_HOST = env_str("YIM_SMTP_HOST")

@@ -91,6 +91,9 @@ def add_evidence_parser(
     from yim.research.export.cli import add_export_parser
 
     add_export_parser(actions)
+    from yim.research.pooling_cli import add_pooling_parsers
+
+    add_pooling_parsers(actions)
     from yim.research.comparison_cli import add_compare_parser
 
     add_compare_parser(actions)
