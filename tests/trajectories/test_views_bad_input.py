@@ -93,6 +93,21 @@ def test_a_parent_cannot_be_named_as_candidate(make_case, client_for):
     assert not Candidate.objects.filter(person=mother).exists()
 
 
+def test_naming_the_same_person_twice_in_a_round_says_so_in_dutch(make_case, client_for):
+    """Before, Django's generic message came out half English: "…Round en Persoon bestaat al."."""
+    case = make_case()
+    case.explore()
+    aunt = case.person("Tante", relation="aunt_uncle")
+    client = client_for("professional")
+    path = f"/trajectories/{case.trajectory.pk}/candidates/add/"
+    data = {"person": aunt.pk, "named_on": timezone.localdate().isoformat()}
+    assert client.post(path, data).status_code == 302
+    response = client.post(path, data)
+    assert "Deze persoon is in deze ronde al kandidaat." in response.content.decode()
+    assert "Round" not in errors(response) + errors(response, "person")
+    assert Candidate.objects.filter(person=aunt).count() == 1
+
+
 def test_consent_by_the_wrong_party_for_the_age_is_refused_on_the_party(make_case, client_for):
     case = make_case(age_years=17)
     case.explore()

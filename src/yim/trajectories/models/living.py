@@ -41,7 +41,11 @@ class LivingSituationRecord(ValidatedModel):
         verbose_name = _("living situation")
         verbose_name_plural = _("living situations")
         constraints = [
-            models.UniqueConstraint(fields=["youth", "since"], name="living_situation_once_a_day")
+            models.UniqueConstraint(
+                fields=["youth", "since"],
+                name="living_situation_once_a_day",
+                violation_error_message=_("A living situation is already recorded on this day."),
+            )
         ]
 
     def __str__(self) -> str:

@@ -181,7 +181,11 @@ class NetworkTie(VersionedModel):
         verbose_name = _("tie")
         verbose_name_plural = _("ties")
         constraints = [
-            models.UniqueConstraint(fields=["person_a", "person_b"], name="network_tie_unique"),
+            models.UniqueConstraint(
+                fields=["person_a", "person_b"],
+                name="network_tie_unique",
+                violation_error_message=_("These two people already have a tie on the map."),
+            ),
             models.CheckConstraint(
                 condition=models.Q(person_a__lt=models.F("person_b")),
                 name="network_tie_ordered_pair",

@@ -122,7 +122,12 @@ class Candidate(Corrected, TrajectoryPart):
     revision_kind = RecordKind.CANDIDATE
     revision_fields = ("asked_on", "response", "response_on", "decline_reason")
 
-    round = models.ForeignKey(NominationRound, on_delete=models.CASCADE, related_name="candidates")
+    round = models.ForeignKey(
+        NominationRound,
+        on_delete=models.CASCADE,
+        related_name="candidates",
+        verbose_name=_("nomination round"),
+    )
     # Denormalised from the round so that "one active JIM per trajectory" is a database rule.
     trajectory = of_trajectory("candidates", editable=False)
     person = models.ForeignKey(
@@ -157,7 +162,11 @@ class Candidate(Corrected, TrajectoryPart):
                 name="one_active_jim_per_trajectory",
                 violation_error_message=_("This youth already has an active JIM."),
             ),
-            models.UniqueConstraint(fields=["round", "person"], name="candidate_once_per_round"),
+            models.UniqueConstraint(
+                fields=["round", "person"],
+                name="candidate_once_per_round",
+                violation_error_message=_("This person is already a candidate in this round."),
+            ),
         ]
 
     def __str__(self) -> str:
