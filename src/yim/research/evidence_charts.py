@@ -1,5 +1,6 @@
-"""Server-rendered SVG step chart of the time to JIM: the share with a JIM by day t, as the
-cumulative incidence ("no JIM found" competing) and as 1 − Kaplan–Meier ("no JIM" censored).
+"""Server-rendered SVG charts of the evidence page: the step chart of the time to JIM (the
+share with a JIM by day t, as the cumulative incidence with "no JIM found" competing and as
+1 − Kaplan–Meier with "no JIM" censored), and bars of shares with their 95% intervals.
 
 Plain markup with presentation attributes (no script, no inline style), scaled to the screen
 (``viewBox``, ``width="100%"``), with ``<title>``/``<desc>``; the page shows the numbers in a
@@ -8,6 +9,7 @@ table beside it. All text is escaped.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
 from yim.research.evidence.estimators import Curves
@@ -87,5 +89,72 @@ def time_to_jim_svg(
         f'stroke="{KM_COLOUR}" stroke-width="2" stroke-dasharray="4 3"/>'
         f'<text x="{LEFT + 190}" y="{legend_y}" fill="{INK}">{escape(km_label)}</text>'
     )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One share of a bar chart: ``share`` and its interval in 0..1, or withheld."""
+
+    label: str
+    share: float | None
+    ci: tuple[float, float] | None
+    suppressed: bool
+
+
+BAR_HEIGHT, BAR_GAP, LABEL_GAP = 12, 30, 14
+
+
+def shares_svg(bars: list[Bar], *, title: str, description: str, suppressed: str) -> str:
+    """Horizontal bars from 0 to 100% with the 95% interval as a whisker; a withheld share
+    is written as ``suppressed`` instead of a bar (never drawn as 0%). All text escaped."""
+    left, right = 14, 44  # room for the half-width of the 0% and 100% labels
+    plot_w = WIDTH - left - right
+    height = TOP + len(bars) * (BAR_GAP + BAR_HEIGHT) + 24
+
+    def x(value: float) -> float:
+        return left + plot_w * min(max(value, 0.0), 1.0)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" '
+        f'role="img" class="evidence-chart" font-family="system-ui, sans-serif" font-size="11">',
+        f"<title>{escape(title)}</title><desc>{escape(description)}</desc>",
+    ]
+    bottom = height - 20
+    for i in range(5):
+        gx = x(i / 4)
+        parts.append(
+            f'<line x1="{gx:.1f}" x2="{gx:.1f}" y1="{TOP}" y2="{bottom}" stroke="{GRID}"/>'
+            f'<text x="{gx:.1f}" y="{bottom + 14}" text-anchor="middle" fill="{INK}">'
+            f"{i * 25}%</text>"
+        )
+    for n, bar in enumerate(bars):
+        top = TOP + n * (BAR_GAP + BAR_HEIGHT)
+        label_y, bar_y = top + LABEL_GAP - 2, top + LABEL_GAP + 2
+        parts.append(f'<text x="{left}" y="{label_y}" fill="{INK}">{escape(bar.label)}</text>')
+        if bar.suppressed or bar.share is None:
+            text = suppressed if bar.suppressed else "—"
+            parts.append(
+                f'<text x="{left}" y="{bar_y + BAR_HEIGHT - 2}" fill="{INK}" '
+                f'font-style="italic">{escape(text)}</text>'
+            )
+            continue
+        parts.append(
+            f'<rect x="{left}" y="{bar_y}" width="{x(bar.share) - left:.1f}" '
+            f'height="{BAR_HEIGHT}" fill="{CIF_COLOUR}"/>'
+        )
+        if bar.ci is not None:
+            low, high, mid = x(bar.ci[0]), x(bar.ci[1]), bar_y + BAR_HEIGHT / 2
+            parts.append(
+                f'<path d="M{low:.1f},{mid - 4:.1f}V{mid + 4:.1f}M{low:.1f},{mid:.1f}'
+                f'H{high:.1f}M{high:.1f},{mid - 4:.1f}V{mid + 4:.1f}" stroke="{INK}" '
+                f'stroke-width="1.5" fill="none"/>'
+            )
+        end = bar.ci[1] if bar.ci is not None else bar.share
+        parts.append(
+            f'<text x="{x(end) + 4:.1f}" y="{bar_y + BAR_HEIGHT - 2}" fill="{INK}">'
+            f"{bar.share * 100:.0f}%</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)

@@ -9,6 +9,7 @@ state has changed. Who may see the result is asked of the policy again on every 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -20,7 +21,7 @@ from yim.jobs import kinds
 from yim.jobs.kinds import Progress
 from yim.jobs.state import fingerprint
 from yim.research.evidence.definitions import Scope
-from yim.research.evidence.summary import EvidenceError, summarise
+from yim.research.evidence.summary import EvidenceError, FeedbackItem, dashboard
 from yim.research.evidence_views import EVIDENCE_SUMMARY, chart_of, figures_context
 
 #: The apps whose records the evidence definitions read.
@@ -45,9 +46,13 @@ def scope_of(params: dict[str, Any]) -> Scope:
 def run_summary(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     scope = scope_of(params)
     progress(0.05, _("Calculating the outcome figures"))
-    figures = summarise(scope)
+    shown = dashboard(scope)
     progress(0.8, _("Drawing the time-to-JIM chart"))
-    return {"figures": figures, "chart": chart_of(scope)}
+    return {
+        "figures": shown.figures,
+        "chart": chart_of(scope, shown.curves),
+        "feedback": [dataclasses.asdict(item) for item in shown.feedback],
+    }
 
 
 def registry_state(params: dict[str, Any]) -> str:
@@ -55,7 +60,8 @@ def registry_state(params: dict[str, Any]) -> str:
 
 
 def result_context(result: dict[str, Any]) -> dict[str, Any]:
-    return figures_context(result["figures"], result.get("chart"))
+    feedback = [FeedbackItem(**item) for item in result.get("feedback", [])]
+    return figures_context(result["figures"], result.get("chart"), feedback or None)
 
 
 SUMMARY = kinds.register(

@@ -23,8 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from yim import policy
 from yim.audit.log import record
@@ -33,8 +32,15 @@ from yim.core.http import AuthenticatedHttpRequest
 from yim.jobs import runner
 from yim.monitoring.models import RespondentRole
 from yim.research.evidence.definitions import Scope, cohort
-from yim.research.evidence.summary import EvidenceError, summarise, time_to_jim_curves
-from yim.research.evidence_charts import time_to_jim_svg
+from yim.research.evidence.estimators import Curves
+from yim.research.evidence.summary import (
+    Dashboard,
+    EvidenceError,
+    FeedbackItem,
+    dashboard,
+    time_to_jim_curves,
+)
+from yim.research.evidence_charts import Bar, shares_svg, time_to_jim_svg
 
 #: The job kinds of the evidence pages (yim.research.evidence_jobs, analysis_jobs).
 EVIDENCE_SUMMARY = "evidence.summary"
@@ -44,7 +50,9 @@ EVIDENCE_MODERATORS = "evidence.moderators"
 
 @dataclass(frozen=True)
 class Row:
-    """One figure of a table (and a CSV line)."""
+    """One figure of a table (and a CSV line). ``share`` and its ``ci`` are proportions
+    (shown as percentages); ``value`` is a number of days or a mean score, with ``ci`` on its
+    own scale when ``share`` is None."""
 
     section: str
     label: str
@@ -54,6 +62,8 @@ class Row:
     ci: tuple[float, float] | None = None
     suppressed: bool = False
     value: float | None = None
+    table: str = ""
+    is_share: bool = False
 
     @property
     def percent(self) -> float | None:
@@ -61,51 +71,111 @@ class Row:
 
     @property
     def ci_percent(self) -> tuple[float, float] | None:
-        return None if self.ci is None else (self.ci[0] * 100, self.ci[1] * 100)
+        if self.ci is None or self.share is None:
+            return None
+        return (self.ci[0] * 100, self.ci[1] * 100)
+
+    @property
+    def value_ci(self) -> tuple[float, float] | None:
+        """The interval of a value (a mean score), on the value's own scale."""
+        return self.ci if self.share is None and self.value is not None else None
 
 
-def _share_row(section: str, label: str, entry: dict[str, Any]) -> Row:
+#: The tables of the page, in order: key (the CSV's ``table=``) and whether a chart of
+#: shares stands beside it (the time-to-JIM table has the step chart instead).
+TABLES = ("jim_found", "time_to_jim", "placements", "ambulatory", "gate", "continuation")
+FEEDBACK_TABLE = "feedback"
+
+
+def _titles() -> dict[str, str]:
+    return {
+        "jim_found": _("JIM found"),
+        "time_to_jim": _("Time to JIM (days from referral)"),
+        "placements": _("Out-of-home placements: requested and realised"),
+        "ambulatory": _("Ambulatory: no realised out-of-home placement"),
+        "gate": _("Placement gate"),
+        "continuation": _("JIM relationship continuing"),
+        FEEDBACK_TABLE: _("Feedback after meetings"),
+    }
+
+
+def _share_row(table: str, label: str, entry: dict[str, Any]) -> Row:
     ci = entry.get("ci")
     return Row(
-        section,
+        _titles()[table],
         label,
         entry.get("count"),
         entry.get("n"),
         entry.get("share"),
         (ci[0], ci[1]) if ci else None,
         bool(entry.get("suppressed")),
+        table=table,
+        is_share=True,
     )
+
+
+def _count_row(table: str, label: str, count: int | None) -> Row:
+    """A count alone; None is a withheld small cell."""
+    return Row(_titles()[table], label, count=count, suppressed=count is None, table=table)
+
+
+def _placements(figures: dict[str, Any]) -> list[Row]:
+    """Requested (finalised out-of-home decisions) beside realised (youth placed between
+    referral and closure: the complement of the intention-to-treat ambulatory share)."""
+    gate, itt = figures["gate"], figures["ambulatory"]["itt"]
+    regular, emergency = gate["regular"]["n"], gate["emergency"]["n"]
+    requested = None if regular is None or emergency is None else regular + emergency
+    placed: dict[str, Any] = {"count": None, "n": itt["n"], "share": None, "ci": None}
+    placed["suppressed"] = bool(itt["suppressed"])
+    if not itt["suppressed"] and itt["share"] is not None:
+        low, high = itt["ci"]
+        placed.update(count=itt["n"] - itt["count"], share=1 - itt["share"], ci=[1 - high, 1 - low])
+    t = "placements"
+    return [
+        _count_row(t, _("Out-of-home decisions finalised (requested)"), requested),
+        _count_row(t, _("Of which in an emergency"), emergency),
+        _share_row(t, _("Youth placed out of home between referral and closure"), placed),
+        _count_row(
+            t,
+            _("Out-of-home decisions whose placement is not recorded (not counted as placed)"),
+            figures["ambulatory"]["placements_not_recorded"],
+        ),
+    ]
 
 
 def rows_of(figures: dict[str, Any]) -> list[Row]:
     """The summary as labelled rows, in the page's order (the CSV has the same rows)."""
     found, ttj, amb = figures["jim_found"], figures["time_to_jim"], figures["ambulatory"]
     gate, cont = figures["gate"], figures["continuation"]
-    s = _("JIM found")
+    t = "jim_found"
     rows = [
         _share_row(
-            s, _("With a JIM, of all trajectories (intention to treat)"), found["share_of_all"]
+            t, _("With a JIM, of all trajectories (intention to treat)"), found["share_of_all"]
         ),
-        _share_row(s, _("With a JIM, of finished searches"), found["share_of_finished"]),
-        _share_row(s, _("JIM positioned, of youth with a JIM"), found["positioned"]),
+        _share_row(t, _("With a JIM, of finished searches"), found["share_of_finished"]),
+        _share_row(t, _("JIM positioned, of youth with a JIM"), found["positioned"]),
     ]
-    s = _("Time to JIM (days from referral)")
+    t = "time_to_jim"
+    s = _titles()[t]
     withheld = bool(ttj["suppressed"])
     ci = ttj["km_median_ci"] or [None, None]
+    n = figures["n_trajectories"]
     rows += [
         Row(
             s,
             _("Kaplan–Meier median ('no JIM found' censored)"),
             value=ttj["km_median_days"],
             suppressed=withheld,
-            n=figures["n_trajectories"],
+            n=n,
+            table=t,
         ),
-        Row(s, _("Lower limit of its 95% interval"), value=ci[0], suppressed=withheld),
+        Row(s, _("Lower limit of its 95% interval"), value=ci[0], suppressed=withheld, table=t),
         Row(
             s,
             _("Upper limit of its 95% interval (empty: not reached)"),
             value=ci[1],
             suppressed=withheld,
+            table=t,
         ),
         Row(
             s,
@@ -113,6 +183,7 @@ def rows_of(figures: dict[str, Any]) -> list[Row]:
             value=ttj["mean_days_found"],
             count=ttj["n_found"],
             suppressed=withheld,
+            table=t,
         ),
     ]
     for day in (30, 60, 90):
@@ -124,49 +195,91 @@ def rows_of(figures: dict[str, Any]) -> list[Row]:
                 share=ttj[f"cif_{day}"],
                 ci=(interval[0], interval[1]) if interval else None,
                 suppressed=withheld,
-                n=figures["n_trajectories"],
+                n=n,
+                table=t,
+                is_share=True,
             )
         )
-    s = _("Ambulatory: no realised out-of-home placement")
+    rows += _placements(figures)
+    t = "ambulatory"
     landmark = amb["landmark_90_days"]
     rows += [
-        _share_row(s, _("All trajectories (intention to treat)"), amb["itt"]),
-        _share_row(s, _("Closed trajectories"), amb["closed"]),
-        _share_row(s, _("In care on day 90, with a JIM by then"), landmark["jim_by_landmark"]),
+        _share_row(t, _("All trajectories (intention to treat)"), amb["itt"]),
+        _share_row(t, _("Closed trajectories"), amb["closed"]),
+        _share_row(t, _("In care on day 90, with a JIM by then"), landmark["jim_by_landmark"]),
         _share_row(
-            s, _("In care on day 90, without a JIM by then"), landmark["no_jim_by_landmark"]
+            t, _("In care on day 90, without a JIM by then"), landmark["no_jim_by_landmark"]
         ),
     ]
     for months, entry in amb["after_closure"].items():
         label = _("%(months)s months after closure (answered follow-ups)") % {"months": months}
-        rows.append(_share_row(s, label, entry))
-    not_recorded = amb["placements_not_recorded"]
-    rows.append(
-        Row(
-            s,
-            _("Out-of-home decisions whose placement is not recorded (not counted as placed)"),
-            count=not_recorded,
-            suppressed=not_recorded is None,
-        )
-    )
-    s = _("Placement gate")
+        rows.append(_share_row(t, label, entry))
+    t = "gate"
     rows += [
         _share_row(
-            s, _("JIM consulted before finalising, or no-JIM reason"), gate["regular"]["compliant"]
+            t, _("JIM consulted before finalising, or no-JIM reason"), gate["regular"]["compliant"]
         ),
-        _share_row(s, _("JIM consulted before finalising"), gate["regular"]["consulted"]),
+        _share_row(t, _("JIM consulted before finalising"), gate["regular"]["consulted"]),
         _share_row(
-            s, _("Emergency: JIM consulted within 7 days"), gate["emergency"]["on_time_share"]
+            t, _("Emergency: JIM consulted within 7 days"), gate["emergency"]["on_time_share"]
         ),
         _share_row(
-            s, _("Emergency: confirmed by a team lead"), gate["emergency"]["confirmed_share"]
+            t, _("Emergency: confirmed by a team lead"), gate["emergency"]["confirmed_share"]
         ),
     ]
-    s = _("JIM relationship continuing")
-    rows.append(_share_row(s, _("At closure"), cont["at_closure"]["continuing"]))
+    t = "continuation"
+    rows.append(_share_row(t, _("At closure"), cont["at_closure"]["continuing"]))
     for months, entry in cont["follow_up"].items():
         label = _("%(months)s months after closure (answered follow-ups)") % {"months": months}
-        rows.append(_share_row(s, label, entry))
+        rows.append(_share_row(t, label, entry))
+    return rows
+
+
+def _role_label(role: str) -> str:
+    return str(RespondentRole(role).label) if role in RespondentRole.values else role
+
+
+def _item_label(item: str) -> str:
+    labels = {"heard": _("felt heard"), "useful": _("found the meeting useful")}
+    return labels.get(item, item)
+
+
+def feedback_rows(figures: dict[str, Any], items: list[FeedbackItem] | None = None) -> list[Row]:
+    """Feedback per respondent role: the number of forms, and the mean score (1–5) of each
+    scored item with its number of answers and 95% interval (when ``items`` are given:
+    the page; a kept background result has the means per role only)."""
+    s, t = _titles()[FEEDBACK_TABLE], FEEDBACK_TABLE
+    by_role = figures["feedback"]["by_role"]
+    per_item: dict[str, list[FeedbackItem]] = {}
+    for entry in items or []:
+        per_item.setdefault(entry.role, []).append(entry)
+    rows = []
+    for role, entry in by_role.items():
+        name = _role_label(role)
+        withheld = bool(entry["suppressed"])
+        rows.append(
+            Row(
+                s,
+                _("%(role)s: forms, mean score of all items") % {"role": name},
+                count=entry["n"],
+                value=entry["mean"],
+                suppressed=withheld,
+                table=t,
+            )
+        )
+        for item in per_item.get(role, []):
+            rows.append(
+                Row(
+                    s,
+                    _("%(role)s: %(item)s (mean score, 1–5)")
+                    % {"role": name, "item": _item_label(item.item)},
+                    n=item.answers,
+                    value=item.mean,
+                    ci=item.ci,
+                    suppressed=item.suppressed,
+                    table=t,
+                )
+            )
     return rows
 
 
@@ -203,9 +316,9 @@ def _csv(rows: list[Row]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def chart_of(scope: Scope) -> str | None:
+def chart_of(scope: Scope, curves: Curves | None = None) -> str | None:
     """The time-to-JIM chart as SVG text (every text escaped), or None when withheld."""
-    curves = time_to_jim_curves(scope)
+    curves = curves if curves is not None else time_to_jim_curves(scope)
     if curves is None:
         return None
     return time_to_jim_svg(
@@ -221,14 +334,56 @@ def chart_of(scope: Scope) -> str | None:
     )
 
 
-def figures_context(figures: dict[str, Any], chart: str | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Table:
+    """One table of the page with the chart beside it (SVG text, escaped; None: no chart)."""
+
+    key: str
+    title: str
+    rows: list[Row]
+    chart: str | None
+
+
+def _shares_chart(title: str, rows: list[Row]) -> str | None:
+    """The shares among ``rows`` as bars with their intervals; withheld ones say so."""
+    bars = [Bar(r.label, r.share, r.ci, r.suppressed) for r in rows if r.is_share]
+    if not bars:
+        return None
+    return mark_safe(  # noqa: S308 — every text is escaped in shares_svg
+        shares_svg(
+            bars,
+            title=title,
+            description=_("Shares with their 95% interval; the table beside it has the numbers."),
+            suppressed=_("withheld (fewer than 5)"),
+        )
+    )
+
+
+def figures_context(
+    figures: dict[str, Any], chart: str | None, feedback: list[FeedbackItem] | None = None
+) -> dict[str, Any]:
     """What the figures part of the page needs (the page and a background result alike)."""
+    titles = _titles()
+    rows = rows_of(figures)
     sections: dict[str, list[Row]] = {}
-    for row in rows_of(figures):
+    for row in rows:
         sections.setdefault(row.section, []).append(row)
+    tables = []
+    for key in TABLES:
+        mine = [r for r in rows if r.table == key]
+        drawn: str | None
+        if key == "time_to_jim":
+            drawn = mark_safe(chart) if chart else None  # noqa: S308 — escaped in time_to_jim_svg
+        else:
+            drawn = _shares_chart(titles[key], mine)
+        tables.append(Table(key, titles[key], mine, drawn))
     return {
         "figures": figures,
         "sections": sections,
+        "tables": tables,
+        "feedback_table": Table(
+            FEEDBACK_TABLE, titles[FEEDBACK_TABLE], feedback_rows(figures, feedback), None
+        ),
         "chart": mark_safe(chart) if chart else None,  # noqa: S308 — escaped in time_to_jim_svg
         "feedback": [
             (RespondentRole(role).label if role in RespondentRole.values else role, entry)
@@ -288,13 +443,36 @@ def question_of(request: AuthenticatedHttpRequest, data: Any) -> Question:
     return Question(filters, programme_id, as_of, referred_from, errors)
 
 
+def scope_label(filters: dict[str, int]) -> str:
+    """Whose trajectories the figures cover, in words: a caseload, a team or an organisation."""
+    from yim.accounts.models import Organisation, Team
+
+    if "professional_id" in filters:
+        return _("Your caseload")
+    if "team_id" in filters:
+        team = Team.objects.filter(pk=filters["team_id"]).values_list("name", flat=True).first()
+        return _("Team %(name)s") % {"name": team or "—"}
+    organisation = (
+        Organisation.objects.filter(pk=filters.get("organisation_id", 0))
+        .values_list("name", flat=True)
+        .first()
+    )
+    return _("Organisation %(name)s") % {"name": organisation or "—"}
+
+
 @login_required
 @require_GET
 def evidence_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     question = question_of(request, request.GET)
     errors = list(question.errors)
-    context: dict[str, Any] = {"figures": None, "sections": {}, "feedback": [], "chart": None}
+    wants_csv = request.GET.get("format") == "csv"
+    table = request.GET.get("table") or None
+    if wants_csv and table is not None and table not in (*TABLES, FEEDBACK_TABLE):
+        raise Http404
+    context: dict[str, Any] = {
+        "figures": None, "sections": {}, "tables": [], "feedback": [], "chart": None,
+    }  # fmt: skip
     background, latest_job, in_scope = False, None, None
     if not errors:
         scope = question.scope()
@@ -305,13 +483,17 @@ def evidence_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             latest_job = runner.latest(user, EVIDENCE_SUMMARY, question.params())
         else:
             try:
-                figures = summarise(scope)
+                shown = dashboard(scope)
             except EvidenceError as exc:
                 errors.append(str(exc))
             else:
-                if request.GET.get("format") == "csv":
-                    return _csv_response(request, figures, scope, question.as_of)
-                context = figures_context(figures, chart_of(scope))
+                if wants_csv:
+                    return _csv_response(request, shown, scope, question.as_of, table)
+                context = figures_context(
+                    shown.figures, chart_of(scope, shown.curves), shown.feedback
+                )
+                query = {k: v for k, v in request.GET.items() if k not in ("format", "table")}
+                context["csv_query"] = urlencode({**query, "format": "csv"})
     context.update(
         {
             "errors": errors,
@@ -321,6 +503,7 @@ def evidence_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             "team_id": question.filters.get("team_id"),
             "programmes": policy.evidence_programmes(user),
             "programme_id": question.programme_id,
+            "scope_label": scope_label(question.filters),
             "background": background,
             "latest_job": latest_job,
             "latest_stale": latest_job is not None and runner.is_stale(latest_job),
@@ -331,11 +514,22 @@ def evidence_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _csv_response(
-    request: AuthenticatedHttpRequest, figures: dict[str, Any], scope: Scope, as_of: dt.date
+    request: AuthenticatedHttpRequest,
+    shown: Dashboard,
+    scope: Scope,
+    as_of: dt.date,
+    table: str | None = None,
 ) -> HttpResponse:
-    record(request.user, Action.EXPORT, request=request, detail=f"evidence summary {scope}")
-    response = HttpResponse(_csv(rows_of(figures)), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="evidence-{as_of.isoformat()}.csv"'
+    """Every figure as CSV, or one table's (``table``: a key of :data:`TABLES` or the
+    feedback table); the export is recorded in the audit log."""
+    rows = rows_of(shown.figures) + feedback_rows(shown.figures, shown.feedback)
+    if table is not None:
+        rows = [row for row in rows if row.table == table]
+    what = f"evidence {table or 'summary'} {scope}"
+    record(request.user, Action.EXPORT, request=request, detail=what)
+    response = HttpResponse(_csv(rows), content_type="text/csv; charset=utf-8")
+    name = f"evidence-{table}-{as_of.isoformat()}" if table else f"evidence-{as_of.isoformat()}"
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
 
 
@@ -350,57 +544,3 @@ def evidence_background_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         return redirect(f"{reverse('evidence:summary')}?{query}")
     job = runner.start(EVIDENCE_SUMMARY, request.user, question.params(), as_of=question.as_of)
     return redirect("jobs:job", job_id=job.pk)
-
-
-ANALYSES = {
-    "risk": (
-        EVIDENCE_RISK,
-        gettext_lazy("Risk trajectories with and without a JIM"),
-        gettext_lazy(
-            "Per life domain of the risk assessment, how risk changes over the measurements "
-            "for youth with and without a JIM (a youth counts as 'with a JIM' from the day a "
-            "JIM accepted): a linear mixed model with a random intercept and slope per youth, "
-            "and GEE with bias-reduced robust standard errors as a check. The difference in "
-            "slopes says whether risk falls faster with a JIM."
-        ),
-    ),
-    "moderators": (
-        EVIDENCE_MODERATORS,
-        gettext_lazy("What works for whom"),
-        gettext_lazy(
-            "Whether the JIM's association with staying ambulatory, finding a JIM and the "
-            "change in risk differs by age, gender, programme model, the JIM's relation to "
-            "the youth and risk at intake: interaction tests with Holm and Benjamini–Hochberg "
-            "corrections, and the estimate per subgroup with its interval. Associations in "
-            "practice data, not proof of cause."
-        ),
-    ),
-}
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def analysis_view(request: AuthenticatedHttpRequest, analysis: str) -> HttpResponse:
-    """The question (GET) and, on POST, the model fit started as background work."""
-    kind, title, intro = ANALYSES[analysis]
-    data = request.POST if request.method == "POST" else request.GET
-    question = question_of(request, data)
-    if request.method == "POST" and not question.errors:
-        job = runner.start(kind, request.user, question.params(), as_of=question.as_of)
-        return redirect("jobs:job", job_id=job.pk)
-    latest_job = None if question.errors else runner.latest(request.user, kind, question.params())
-    context = {
-        "analysis": analysis,
-        "title": title,
-        "intro": intro,
-        "errors": question.errors,
-        "as_of": question.as_of,
-        "referred_from": question.referred_from,
-        "teams": policy.evidence_teams(request.user),
-        "team_id": question.filters.get("team_id"),
-        "programmes": policy.evidence_programmes(request.user),
-        "programme_id": question.programme_id,
-        "latest_job": latest_job,
-        "latest_stale": latest_job is not None and runner.is_stale(latest_job),
-    }
-    return render(request, "research/analysis.html", context)

@@ -5,10 +5,13 @@ small cells withheld. Used by ``yim evidence summary`` (and, later, the /evidenc
 from __future__ import annotations
 
 import datetime as dt
+import math
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from scipy.stats import t as student_t
 
 from yim.accounts.models import Organisation, Team
 from yim.research.evidence import DEFAULT_THRESHOLD
@@ -79,11 +82,21 @@ def resolve_scope(
     return d.Scope(as_of=as_of)
 
 
-def summarise(scope: d.Scope, threshold: int = DEFAULT_THRESHOLD) -> dict[str, Any]:
-    """Every figure as of ``scope.as_of``; raises :class:`EvidenceError` without data."""
+def summarise(
+    scope: d.Scope,
+    threshold: int = DEFAULT_THRESHOLD,
+    *,
+    found: list[d.Search] | None = None,
+    feedback: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Every figure as of ``scope.as_of``; raises :class:`EvidenceError` without data.
+
+    ``found`` (:func:`definitions.searches`) and ``feedback`` (:func:`definitions.feedback`)
+    are read here unless the caller has them already (:func:`dashboard`).
+    """
     if threshold < 1:
         raise EvidenceError(_("The small-cell threshold must be at least 1."))
-    found = d.searches(scope)
+    found = d.searches(scope) if found is None else found
     if not found:
         raise EvidenceError(
             _(
@@ -92,15 +105,16 @@ def summarise(scope: d.Scope, threshold: int = DEFAULT_THRESHOLD) -> dict[str, A
             )
             % {"as_of": scope.as_of.isoformat()}
         )
+    follow_ups = d.due_follow_ups(scope)  # for ambulatory and continuation alike
     return {
         "as_of": scope.as_of.isoformat(),
         "n_trajectories": len(found),
         "jim_found": _jim_found(scope, found, threshold),
         "time_to_jim": _time_to_jim(found, threshold),
-        "ambulatory": _ambulatory(scope, found, threshold),
+        "ambulatory": _ambulatory(scope, found, threshold, follow_ups),
         "gate": _gate(scope, threshold),
-        "continuation": _continuation(scope, threshold),
-        "feedback": _feedback(scope, threshold),
+        "continuation": _continuation(scope, threshold, follow_ups),
+        "feedback": _feedback(d.feedback(scope) if feedback is None else feedback, threshold),
     }
 
 
@@ -170,8 +184,10 @@ def _time_to_jim(found: list[d.Search], threshold: int) -> dict[str, Any]:
     return result
 
 
-def _ambulatory(scope: d.Scope, found: list[d.Search], threshold: int) -> dict[str, Any]:
-    raw = d.ambulatory(scope, found)
+def _ambulatory(
+    scope: d.Scope, found: list[d.Search], threshold: int, follow_ups: list[d.FollowUpRow]
+) -> dict[str, Any]:
+    raw = d.ambulatory(scope, found, follow_ups)
     after = {}
     for months in FOLLOW_UP_MONTHS:
         row = raw["after_closure"][months]
@@ -220,8 +236,10 @@ def _gate(scope: d.Scope, threshold: int) -> dict[str, Any]:
     }
 
 
-def _continuation(scope: d.Scope, threshold: int) -> dict[str, Any]:
-    raw = d.continuation(scope)
+def _continuation(
+    scope: d.Scope, threshold: int, follow_ups: list[d.FollowUpRow]
+) -> dict[str, Any]:
+    raw = d.continuation(scope, follow_ups)
     closure = raw["at_closure"]
     follow_up = {}
     for months, row in sorted(raw["follow_up"].items()):
@@ -239,26 +257,86 @@ def _continuation(scope: d.Scope, threshold: int) -> dict[str, Any]:
     }
 
 
-def _feedback(scope: d.Scope, threshold: int) -> dict[str, Any]:
-    raw = d.feedback(scope)
+def _feedback(raw: dict[str, dict[str, Any]], threshold: int) -> dict[str, Any]:
     by_role: dict[str, Any] = {}
     for role, entry in sorted(raw.items()):
         n = entry["n"]
         if n < threshold:
             by_role[role] = {"n": cell(n, threshold), "mean": None, "items": {}, "suppressed": True}
             continue
-        items = {item: round(total / count, 3) for item, (total, count) in entry["items"].items()}
+        items = {
+            item: round(total / count, 3) for item, (total, count, _sq) in entry["items"].items()
+        }
         totals = entry["items"].values()
-        answers = sum(count for _total, count in totals)
-        mean = round(sum(total for total, _count in totals) / answers, 3) if answers else None
+        answers = sum(count for _total, count, _sq in totals)
+        mean = round(sum(total for total, _count, _sq in totals) / answers, 3) if answers else None
         by_role[role] = {"n": n, "mean": mean, "items": items, "suppressed": False}
     return {"n": cell(sum(entry["n"] for entry in raw.values()), threshold), "by_role": by_role}
 
 
-def time_to_jim_curves(scope: d.Scope, threshold: int = DEFAULT_THRESHOLD) -> Curves | None:
+def time_to_jim_curves(
+    scope: d.Scope, threshold: int = DEFAULT_THRESHOLD, *, found: list[d.Search] | None = None
+) -> Curves | None:
     """The curves behind the time-to-JIM figures, or None when those are withheld."""
-    found = d.searches(scope)
+    found = d.searches(scope) if found is None else found
     n_found = sum(s.status == d.JIM_FOUND for s in found)
     if len(found) < threshold or n_found < max(threshold, 1):
         return None
     return curves([s.days for s in found], [s.status for s in found], cause=d.JIM_FOUND)
+
+
+@dataclass(frozen=True)
+class FeedbackItem:
+    """The mean score of one scored feedback item for one respondent role, with its 95%
+    interval (Student's t); withheld when the role has fewer forms than the threshold."""
+
+    role: str
+    item: str
+    forms: int | None
+    answers: int | None
+    mean: float | None
+    ci: tuple[float, float] | None
+    suppressed: bool
+
+
+def feedback_items(raw: dict[str, dict[str, Any]], threshold: int) -> list[FeedbackItem]:
+    """Per role and scored item, from :func:`definitions.feedback` (sums, counts, squares)."""
+    result = []
+    for role, entry in sorted(raw.items()):
+        forms = entry["n"]
+        for item, (total, count, squares) in sorted(entry["items"].items()):
+            if forms < threshold:
+                result.append(
+                    FeedbackItem(role, item, cell(forms, threshold), None, None, None, True)
+                )
+                continue
+            mean = total / count
+            ci = None
+            if count > 1:
+                variance = max(squares - total * total / count, 0) / (count - 1)
+                half = float(student_t.ppf(0.975, count - 1)) * math.sqrt(variance / count)
+                ci = (mean - half, mean + half)
+            result.append(FeedbackItem(role, item, forms, count, mean, ci, False))
+    return result
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """What the /evidence/ page shows: the summary, the time-to-JIM curves (None when
+    withheld) and the feedback items with their intervals — each definition read once."""
+
+    figures: dict[str, Any]
+    curves: Curves | None
+    feedback: list[FeedbackItem]
+
+
+def dashboard(scope: d.Scope, threshold: int = DEFAULT_THRESHOLD) -> Dashboard:
+    """The page's figures; raises :class:`EvidenceError` like :func:`summarise`."""
+    found = d.searches(scope)
+    raw_feedback = d.feedback(scope)
+    figures = summarise(scope, threshold, found=found, feedback=raw_feedback)
+    return Dashboard(
+        figures=figures,
+        curves=time_to_jim_curves(scope, threshold, found=found),
+        feedback=feedback_items(raw_feedback, threshold),
+    )

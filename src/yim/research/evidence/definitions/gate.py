@@ -1,0 +1,127 @@
+"""Gate compliance (out-of-home decisions and the emergency path) and meeting feedback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, F, Min, Q, Sum
+
+from yim.monitoring.feedback import FEEDBACK_INSTRUMENT, SCORED_ITEMS
+from yim.monitoring.models import Assessment, Status
+from yim.research.evidence.definitions.base import Scope, amsterdam_day, cohort, ends_of_day
+from yim.trajectories.models import (
+    OUT_OF_HOME,
+    DecisionStatus,
+    PlacementDecision,
+)
+
+# --- gate compliance ---------------------------------------------------------------------
+
+
+def gate(scope: Scope) -> dict[str, dict[str, int]]:
+    """The placement gate, over out-of-home decisions of the cohort finalised by ``as_of``.
+
+    Regular decisions: a JIM consultation on or before the (Amsterdam) day of finalising, or
+    the recorded reason why there was no JIM, or neither (a breach: the gate is enforced in
+    the application, so neither only appears in imported or older data).
+    Emergency decisions: the consultation on time (by the 7-day due date), late (after it),
+    overdue (none by ``as_of`` and due before it), not yet due, or settled by a no-JIM
+    reason; and confirmed by a team lead by ``as_of`` or not. One query.
+    """
+    as_of = scope.as_of
+    first_consulted = Min(
+        "consultations__consulted_on", filter=Q(consultations__consulted_on__lte=as_of)
+    )
+    rows = (
+        PlacementDecision.objects.filter(
+            trajectory__in=cohort(scope),
+            status=DecisionStatus.FINALISED,
+            placement_type__in=OUT_OF_HOME,
+            finalised_at__lt=ends_of_day(as_of),  # finalised on an Amsterdam day <= as_of
+        )
+        .annotate(
+            finalised_on=amsterdam_day("finalised_at"),
+            confirmed_on=amsterdam_day("confirmed_at"),
+            consulted_on=first_consulted,
+        )
+        .order_by("pk")
+        .values_list(
+            "is_emergency", "no_jim_reason", "consultation_due", "finalised_on", "confirmed_on",
+            "consulted_on",
+        )
+    )  # fmt: skip
+    regular = {"n": 0, "consulted_before": 0, "no_jim_reason": 0, "neither": 0}
+    emergency = {
+        "n": 0, "on_time": 0, "late": 0, "overdue": 0, "not_yet_due": 0, "no_jim_reason": 0,
+        "confirmed": 0, "awaiting_confirmation": 0,
+    }  # fmt: skip
+    for is_emergency, reason, due, finalised_on, confirmed_on, consulted_on in rows:
+        if not is_emergency:
+            regular["n"] += 1
+            if consulted_on is not None and consulted_on <= finalised_on:
+                regular["consulted_before"] += 1
+            elif reason.strip():
+                regular["no_jim_reason"] += 1
+            else:
+                regular["neither"] += 1
+            continue
+        emergency["n"] += 1
+        if confirmed_on is not None and confirmed_on <= as_of:
+            emergency["confirmed"] += 1
+        else:
+            emergency["awaiting_confirmation"] += 1
+        if consulted_on is not None:
+            emergency["on_time" if due is None or consulted_on <= due else "late"] += 1
+        elif reason.strip():
+            emergency["no_jim_reason"] += 1
+        elif due is not None and as_of > due:
+            emergency["overdue"] += 1
+        else:
+            emergency["not_yet_due"] += 1
+    return {"regular": regular, "emergency": emergency}
+
+
+# --- feedback ----------------------------------------------------------------------------
+
+
+def feedback(scope: Scope) -> dict[str, dict[str, Any]]:
+    """Meeting feedback per respondent role, aggregated in the database (one query).
+
+    Per role: ``n`` submitted feedback forms (by ``as_of``, Amsterdam day of submission) and,
+    per scored item answered by at least one of them, ``(sum, answers, sum of squares)``
+    behind its mean and the mean's interval.
+    """
+    submitted = Assessment.objects.filter(
+        trajectory__in=cohort(scope),
+        instrument=FEEDBACK_INSTRUMENT,
+        status=Status.SUBMITTED,
+        submitted_at__lt=ends_of_day(scope.as_of),
+    )
+    totals: dict[str, Any] = {"n": Count("pk", distinct=True)}
+    for item in SCORED_ITEMS:
+        answered = Q(answers__item=item, answers__value__isnull=False)
+        totals[f"{item}__total"] = Sum("answers__value", filter=answered)
+        totals[f"{item}__answers"] = Count("answers", filter=answered)
+        totals[f"{item}__squares"] = Sum(F("answers__value") * F("answers__value"), filter=answered)
+    names = list(totals)
+    rows = (
+        submitted.order_by()
+        .values("respondent_role")
+        .annotate(**totals)
+        .order_by()
+        .values_list("respondent_role", *names)
+    )
+    result: dict[str, dict[str, Any]] = {}
+    for role, *values in rows:
+        row = dict(zip(names, values, strict=True))
+        items = {
+            item: (
+                int(row[f"{item}__total"]),
+                int(row[f"{item}__answers"]),
+                int(row[f"{item}__squares"]),
+            )
+            for item in SCORED_ITEMS
+            if row[f"{item}__answers"]
+        }
+        result[role] = {"n": row["n"], "items": items}
+    return result

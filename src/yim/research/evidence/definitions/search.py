@@ -1,0 +1,254 @@
+"""Time to JIM (the search, its events and censoring) and JIM positioned."""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Min, OuterRef, QuerySet, Subquery
+
+from yim.research.evidence.definitions.base import (
+    CENSORED,
+    IN_LIST_LIMIT,
+    JIM_FOUND,
+    NO_JIM,
+    Scope,
+    cohort,
+    ends_of_day,
+)
+from yim.trajectories.models import (
+    AttendeeRole,
+    Candidate,
+    ConsentDecision,
+    ConsentRecord,
+    Meeting,
+    MeetingStatus,
+    NoJimOutcome,
+    Response,
+)
+from yim.trajectories.rules import AMSTERDAM, required_consent
+
+# --- time to JIM ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Search:
+    """One trajectory's search for a JIM, as of the scope's day.
+
+    ``status``: 1 a JIM accepted (the first acceptance), 2 "no JIM found" was recorded (the
+    competing event), 0 censored (closed without either, or still searching on ``as_of``).
+    The first of the two events counts; a JIM found after "no JIM found" is counted in
+    ``jim_after_no_jim`` of the summary, not as the event.
+    """
+
+    trajectory_id: int
+    referred_on: dt.date
+    jim_on: dt.date | None
+    no_jim_on: dt.date | None
+    closed_on: dt.date | None
+    status: int
+    end_on: dt.date
+
+    @property
+    def days(self) -> int:
+        return (self.end_on - self.referred_on).days
+
+
+def _search(
+    pk: int,
+    referred_on: dt.date,
+    jim_on: dt.date | None,
+    no_jim_on: dt.date | None,
+    closed_on: dt.date | None,
+    as_of: dt.date,
+) -> Search:
+    closed_on = closed_on if closed_on is not None and closed_on <= as_of else None
+    if jim_on is not None and (no_jim_on is None or jim_on <= no_jim_on):
+        status, end_on = JIM_FOUND, jim_on
+    elif no_jim_on is not None:
+        status, end_on = NO_JIM, no_jim_on
+    else:
+        status, end_on = CENSORED, closed_on or as_of
+    return Search(pk, referred_on, jim_on, no_jim_on, closed_on, status, end_on)
+
+
+def searches(scope: Scope) -> list[Search]:
+    """Time to JIM for every trajectory of the cohort, in one query.
+
+    From the referral date to the response date of the first candidate who accepted; the
+    competing event is "no JIM found" (its recorded date); censored at closure without
+    either, or at ``as_of`` while searching.
+    """
+    as_of = scope.as_of
+    # The earliest day as MIN() per trajectory: an aggregate the database answers from the
+    # trajectory index, without sorting each trajectory's rows.
+    first_jim = (
+        Candidate.objects.filter(
+            trajectory=OuterRef("pk"), response=Response.ACCEPTED, response_on__lte=as_of
+        )
+        .order_by()
+        .values("trajectory")
+        .annotate(first=Min("response_on"))
+        .values("first")
+    )
+    first_no_jim = (
+        NoJimOutcome.objects.filter(trajectory=OuterRef("pk"), recorded_on__lte=as_of)
+        .order_by()
+        .values("trajectory")
+        .annotate(first=Min("recorded_on"))
+        .values("first")
+    )
+    rows = (
+        cohort(scope)
+        .annotate(jim_on=Subquery(first_jim), no_jim_on=Subquery(first_no_jim))
+        .order_by("pk")
+        .values_list("pk", "referred_on", "jim_on", "no_jim_on", "closure__closed_on")
+    )
+    return [_search(*row, as_of=as_of) for row in rows]
+
+
+# --- JIM positioned ----------------------------------------------------------------------
+
+
+def positioned_on(scope: Scope) -> dict[int, dt.date]:
+    """The day each trajectory's JIM was positioned, for trajectories where that happened.
+
+    Positioned: the first care meeting (of any kind, held by ``as_of``) with a JIM among
+    those present, on a day when an accepted JIM of the trajectory had complete consent —
+    every party the age rule asked for on the day of the latest consent record said yes
+    (reluctantly or not), counting only records given by that day.
+
+    Two queries: the accepted JIMs, each with the first such meeting from its acceptance
+    on (a subquery), and their consent records. Per JIM, the days its consent was complete
+    (:func:`_complete_spans`) decide whether that meeting counts; only for a JIM whose
+    consent was complete only later (rare) the trajectory's other meeting days are read,
+    in one third query, and searched in sorted order.
+    """
+    as_of = scope.as_of
+    trajectories = cohort(scope)
+    first_meeting = (
+        _meetings_with_jim(as_of)
+        .filter(trajectory=OuterRef("trajectory_id"), held_on__gte=OuterRef("response_on"))
+        .order_by("held_on")
+        .values("held_on")[:1]
+    )
+    jims = (
+        Candidate.objects.filter(
+            trajectory__in=trajectories, response=Response.ACCEPTED, response_on__lte=as_of
+        )
+        .annotate(first_meeting=Subquery(first_meeting))
+        .order_by()
+        .values_list(
+            "pk", "trajectory_id", "response_on", "jim_ended_on",
+            "trajectory__youth__date_of_birth", "first_meeting",
+        )
+    )  # fmt: skip
+    consents = (
+        ConsentRecord.objects.filter(
+            candidate__in=jims.values("pk"), given_at__lt=ends_of_day(as_of)
+        )
+        .order_by("candidate_id", "given_at", "pk")
+        .values_list("candidate_id", "party", "decision", "given_at")
+    )
+    records: dict[int, list[tuple[str, str, dt.datetime, dt.date]]] = defaultdict(list)
+    for candidate_id, party, decision, given_at in consents:
+        day = given_at.astimezone(AMSTERDAM).date()
+        records[candidate_id].append((party, decision, given_at, day))
+    result: dict[int, dt.date] = {}
+
+    def positioned(trajectory_id: int, day: dt.date) -> None:
+        if trajectory_id not in result or day < result[trajectory_id]:
+            result[trajectory_id] = day
+
+    later: list[tuple[int, dt.date, dt.date | None, list[tuple[dt.date, dt.date | None]]]] = []
+    for pk, trajectory_id, accepted_on, ended_on, born, first in jims:
+        if accepted_on is None or first is None or pk not in records:
+            continue  # no meeting with a JIM since this JIM accepted, or no consent
+        if ended_on is not None and first > ended_on:
+            continue  # none while this JIM was active
+        spans = _complete_spans(records[pk], born)
+        if not spans:
+            continue
+        start, stop = spans[0]
+        if start <= first and (stop is None or first < stop):
+            positioned(trajectory_id, first)
+        else:  # consent complete only after the first meeting: look at the later ones
+            later.append((trajectory_id, accepted_on, ended_on, spans))
+    if later:
+        ids = {row[0] for row in later}
+        held: dict[int, list[dt.date]] = defaultdict(list)
+        rows = (
+            _meetings_with_jim(as_of)
+            .filter(trajectory__in=ids if len(ids) <= IN_LIST_LIMIT else trajectories)
+            .order_by("trajectory_id", "held_on")
+            .values_list("trajectory_id", "held_on")
+            .distinct()
+        )
+        for trajectory_id, held_on in rows:
+            if held_on is not None:  # a held meeting has its day
+                held[trajectory_id].append(held_on)
+        for pk, since, until, spans in later:
+            found_on = _first_day_in(held[pk], spans, since, until)
+            if found_on is not None:
+                positioned(pk, found_on)
+    return result
+
+
+def _meetings_with_jim(as_of: dt.date) -> QuerySet[Meeting]:
+    """Care meetings held by ``as_of`` with a JIM among those present."""
+    return Meeting.objects.filter(
+        status=MeetingStatus.HELD,  # a planned meeting has not happened
+        held_on__lte=as_of,
+        attendees__role=AttendeeRole.JIM,
+        attendees__present=True,
+    )
+
+
+def _first_day_in(
+    held: list[dt.date],
+    spans: list[tuple[dt.date, dt.date | None]],
+    accepted_on: dt.date,
+    ended_on: dt.date | None,
+) -> dt.date | None:
+    """The first of the sorted days ``held`` inside a span of complete consent while the JIM
+    was active (from ``accepted_on`` to ``ended_on``), or None."""
+    for start, stop in spans:
+        i = bisect_left(held, max(start, accepted_on))
+        if i == len(held) or (ended_on is not None and held[i] > ended_on):
+            return None
+        if stop is None or held[i] < stop:
+            return held[i]
+    return None
+
+
+def _complete_spans(
+    records: list[tuple[str, str, dt.datetime, dt.date]], born: dt.date
+) -> list[tuple[dt.date, dt.date | None]]:
+    """The Amsterdam days on which one JIM's consent was complete, as ``[start, stop)`` spans
+    (``stop`` None: still complete), from its records in the order given.
+
+    Complete on a day: by the rule of :meth:`Candidate.consent_status`, with only the
+    records given by that day — so the status can change only on a day with records, and
+    is decided by all of that day's records together.
+    """
+    yes = (ConsentDecision.YES, ConsentDecision.RELUCTANT_YES)
+    latest: dict[str, str] = {}
+    spans: list[tuple[dt.date, dt.date | None]] = []
+    since: dt.date | None = None  # the start of the current complete span
+    last = len(records) - 1
+    for i, (party, decision, _given_at, day) in enumerate(records):
+        latest[party] = decision
+        if i < last and records[i + 1][3] == day:
+            continue  # the day's status follows from all its records
+        needed = required_consent(born, day).parties  # the age rule reads the day only
+        complete = all(latest.get(p) in yes for p in needed)
+        if complete and since is None:
+            since = day
+        elif not complete and since is not None:
+            spans.append((since, day))
+            since = None
+    if since is not None:
+        spans.append((since, None))
+    return spans
