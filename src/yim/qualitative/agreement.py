@@ -24,9 +24,11 @@ Coefficients that are undefined (no variation at all, fewer than two pairable va
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -40,9 +42,11 @@ __all__ = [
     "Unit",
     "agreement_report",
     "assign_codes_to_units",
+    "character_units",
     "cohens_kappa",
     "krippendorff_alpha",
     "percent_agreement",
+    "segment_units",
 ]
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
@@ -57,28 +61,45 @@ class AgreementError(ValueError):
 # Low-level coefficients on ratings
 
 
-def percent_agreement(ratings: Sequence[Sequence[Hashable | None]]) -> float | None:
+def _weights(weights: Sequence[int] | None, n: int) -> Sequence[int]:
+    """``weights`` (one positive count per unit), or 1 for every unit."""
+    if weights is None:
+        return [1] * n
+    if len(weights) != n:
+        raise AgreementError(f"{len(weights)} weights for {n} units")
+    if any(w < 1 for w in weights):
+        raise AgreementError("every unit weight must be a positive whole number")
+    return weights
+
+
+def percent_agreement(
+    ratings: Sequence[Sequence[Hashable | None]], weights: Sequence[int] | None = None
+) -> float | None:
     """Share of units on which all coders who rated the unit gave the same value.
 
     ``ratings`` is units × coders; ``None`` marks a missing value. Units with fewer than two
-    values are skipped; ``None`` if no unit is left.
+    values are skipped; ``None`` if no unit is left. ``weights`` (optional, one whole number
+    per unit) counts a unit as that many identical units: a run of characters coded alike.
     """
     agreed = 0
     usable = 0
-    for unit in ratings:
+    for unit, weight in zip(ratings, _weights(weights, len(ratings)), strict=True):
         values = [v for v in unit if v is not None]
         if len(values) < 2:
             continue
-        usable += 1
-        agreed += len(set(values)) == 1
+        usable += weight
+        agreed += weight * (len(set(values)) == 1)
     return agreed / usable if usable else None
 
 
-def cohens_kappa(coder1: Sequence[Hashable], coder2: Sequence[Hashable]) -> float | None:
+def cohens_kappa(
+    coder1: Sequence[Hashable], coder2: Sequence[Hashable], weights: Sequence[int] | None = None
+) -> float | None:
     """Cohen's κ for two coders who each rated the same units (no missing values).
 
     ``Pe = Σ_c p₁(c)·p₂(c)`` over every category either coder used. Returns ``None`` when
     ``Pe == 1`` (both coders used one and the same category throughout: κ is 0/0).
+    ``weights`` counts each unit that many times (see :func:`percent_agreement`).
     """
     if len(coder1) != len(coder2):
         raise AgreementError(
@@ -93,16 +114,24 @@ def cohens_kappa(coder1: Sequence[Hashable], coder2: Sequence[Hashable]) -> floa
                 f"unit {i} has a missing value; Cohen's kappa needs complete data "
                 "(use Krippendorff's alpha for missing values)"
             )
-    po = sum(a == b for a, b in zip(coder1, coder2, strict=True)) / n
-    m1, m2 = Counter(coder1), Counter(coder2)
-    pe = sum(m1[c] * m2[c] for c in m1.keys() | m2.keys()) / (n * n)
+    w = _weights(weights, n)
+    total = sum(w)
+    po = sum(wi * (a == b) for a, b, wi in zip(coder1, coder2, w, strict=True)) / total
+    m1: Counter[Hashable] = Counter()
+    m2: Counter[Hashable] = Counter()
+    for a, b, wi in zip(coder1, coder2, w, strict=True):
+        m1[a] += wi
+        m2[b] += wi
+    pe = sum(m1[c] * m2[c] for c in m1.keys() | m2.keys()) / (total * total)
     if pe == 1:
         return None
     return (po - pe) / (1 - pe)
 
 
 def krippendorff_alpha(
-    reliability_data: Sequence[Sequence[Hashable | None]], level: Level = "nominal"
+    reliability_data: Sequence[Sequence[Hashable | None]],
+    level: Level = "nominal",
+    weights: Sequence[int] | None = None,
 ) -> float | None:
     """Krippendorff's α from coders × units data; ``None`` marks a missing value.
 
@@ -110,7 +139,8 @@ def krippendorff_alpha(
     over the units with ``m_u ≥ 2`` values, then ``α = 1 − D_o / D_e`` with
     ``D_o = Σ o_ck δ²_ck / n`` and ``D_e = Σ n_c n_k δ²_ck / (n (n − 1))``.
     Ordinal, interval and ratio levels need numeric values. Returns ``None`` when ``D_e = 0``
-    (all pairable values identical) or fewer than two values are pairable.
+    (all pairable values identical) or fewer than two values are pairable. ``weights`` counts
+    each unit that many times (its coincidences are multiplied by the weight).
     """
     if level not in _LEVELS:
         raise AgreementError(f"level must be one of {_LEVELS}, got {level!r}")
@@ -122,6 +152,7 @@ def krippendorff_alpha(
             raise AgreementError(
                 f"coder row {i} has {len(row)} values, expected {n_units} (one per unit)"
             )
+    w = _weights(weights, n_units)
     coincidences: dict[tuple[Hashable, Hashable], float] = defaultdict(float)
     for u in range(n_units):
         values = [row[u] for row in reliability_data if row[u] is not None]
@@ -133,7 +164,7 @@ def krippendorff_alpha(
             for k, nk in counts.items():
                 pairs = nc * (nk - 1) if c == k else nc * nk
                 if pairs:
-                    coincidences[(c, k)] += pairs / (m - 1)
+                    coincidences[(c, k)] += w[u] * pairs / (m - 1)
     marginals: dict[Hashable, float] = defaultdict(float)
     for (c, _k), o in coincidences.items():
         marginals[c] += o
@@ -221,10 +252,26 @@ def assign_codes_to_units(
     by_document: dict[str, list[Unit]] = defaultdict(list)
     for unit in units:
         by_document[unit.document].append(unit)
+    # Per document: units by start, so only units starting before a span's end are looked
+    # at (and, when the units do not overlap each other, only those ending after its start).
+    starts: dict[str, list[int]] = {}
+    ends: dict[str, list[int] | None] = {}
+    for document, in_document in by_document.items():
+        in_document.sort(key=lambda u: (u.start, u.end))
+        starts[document] = [u.start for u in in_document]
+        unit_ends = [u.end for u in in_document]
+        disjoint = all(a.end <= b.start for a, b in pairwise(in_document))
+        ends[document] = unit_ends if disjoint else None
     for span in spans:
         if span.coder not in result:
             raise AgreementError(f"span by unknown coder {span.coder!r} (coders: {coders})")
-        for unit in by_document.get(span.document, ()):
+        candidates = by_document.get(span.document)
+        if not candidates:
+            continue
+        high = bisect_left(starts[span.document], span.end - min_overlap + 1)
+        sorted_ends = ends[span.document]
+        low = 0 if sorted_ends is None else bisect_right(sorted_ends, span.start + min_overlap - 1)
+        for unit in candidates[low:high]:
             overlap = min(unit.end, span.end) - max(unit.start, span.start)
             if overlap >= min_overlap:
                 result[span.coder][unit.id].add(span.code)
@@ -327,13 +374,17 @@ def agreement_report(
     units: Sequence[str],
     codes: Sequence[str] | None = None,
     unit_name: str = "speaker turn",
+    weights: Mapping[str, int] | None = None,
 ) -> AgreementReport:
     """Agreement of several coders over explicit units.
 
     ``codings[coder][unit_id]`` is the set of codes the coder applied to the unit; an empty
     set means "read, nothing applied"; ``None`` or a missing key means the coder did not
     code this unit (missing value: excluded from % agreement and κ, kept by α).
-    ``codes`` defaults to every code anyone used, sorted.
+    ``codes`` defaults to every code anyone used, sorted. ``weights[unit_id]`` (optional)
+    counts a unit as that many identical units — a run of characters that every coder coded
+    alike stands for each of its characters (:func:`character_units`); ``n_units`` and
+    ``n_units_coded`` then count characters.
     """
     coders = tuple(codings)
     if len(coders) < 2:
@@ -354,24 +405,34 @@ def agreement_report(
                 used |= set(applied or ())
         codes = sorted(used)
 
+    unit_weights = [1] * len(units) if weights is None else [weights[u] for u in units]
+    weighted = None if weights is None else unit_weights
+
     def decision(coder: str, unit: str, code: str) -> bool | None:
         applied = codings[coder].get(unit)
         return None if applied is None else code in applied
 
     per_code = []
     pooled_rows: list[list[bool | None]] = []
+    pooled_weights: list[int] | None = None if weighted is None else []
     for code in codes:
         rows = [[decision(c, u, code) for c in coders] for u in units]
         pooled_rows.extend(rows)
+        if pooled_weights is not None:
+            pooled_weights.extend(unit_weights)
         per_code.append(
             CodeAgreement(
                 code=code,
                 unit=unit_name,
-                n_units=len(units),
-                n_units_coded=sum(any(v for v in row) for row in rows),
-                percent_agreement=percent_agreement(rows),
-                cohens_kappa=_kappa_on_complete_rows(rows) if len(coders) == 2 else None,
-                krippendorff_alpha=krippendorff_alpha(_transpose(rows)) if rows else None,
+                n_units=sum(unit_weights),
+                n_units_coded=sum(
+                    w for row, w in zip(rows, unit_weights, strict=True) if any(v for v in row)
+                ),
+                percent_agreement=percent_agreement(rows, weighted),
+                cohens_kappa=_kappa_on_complete_rows(rows, weighted) if len(coders) == 2 else None,
+                krippendorff_alpha=krippendorff_alpha(_transpose(rows), weights=weighted)
+                if rows
+                else None,
             )
         )
     exact_rows = [
@@ -381,16 +442,20 @@ def agreement_report(
     return AgreementReport(
         unit=unit_name,
         coders=coders,
-        n_units=len(units),
+        n_units=sum(unit_weights),
         per_code=tuple(per_code),
-        overall_percent_agreement=percent_agreement(pooled_rows),
+        overall_percent_agreement=percent_agreement(pooled_rows, pooled_weights),
         overall_cohens_kappa=(
-            _kappa_on_complete_rows(pooled_rows) if len(coders) == 2 and pooled_rows else None
+            _kappa_on_complete_rows(pooled_rows, pooled_weights)
+            if len(coders) == 2 and pooled_rows
+            else None
         ),
-        overall_krippendorff_alpha=krippendorff_alpha(_transpose(pooled_rows))
+        overall_krippendorff_alpha=krippendorff_alpha(
+            _transpose(pooled_rows), weights=pooled_weights
+        )
         if pooled_rows
         else None,
-        exact_set_agreement=percent_agreement(exact_rows),
+        exact_set_agreement=percent_agreement(exact_rows, weighted),
     )
 
 
@@ -398,8 +463,54 @@ def _transpose(rows: list[list[bool | None]]) -> list[list[bool | None]]:
     return [list(col) for col in zip(*rows, strict=True)]
 
 
-def _kappa_on_complete_rows(rows: list[list[bool | None]]) -> float | None:
-    complete = [r for r in rows if r[0] is not None and r[1] is not None]
+def _kappa_on_complete_rows(
+    rows: list[list[bool | None]], weights: Sequence[int] | None = None
+) -> float | None:
+    w = _weights(weights, len(rows))
+    complete = [
+        (r, wi) for r, wi in zip(rows, w, strict=True) if r[0] is not None and r[1] is not None
+    ]
     if not complete:
         return None
-    return cohens_kappa([r[0] for r in complete], [r[1] for r in complete])
+    return cohens_kappa(
+        [r[0] for r, _w in complete],
+        [r[1] for r, _w in complete],
+        None if weights is None else [wi for _r, wi in complete],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Units for texts without speaker turns
+
+
+def character_units(
+    document: str, length: int, spans: Iterable[CodedSpan]
+) -> tuple[list[Unit], dict[str, int]]:
+    """Every character of a text as a unit, in runs: the text ``[0, length)`` is cut at
+    every start and end of a coded span of ``document``; each piece is one unit whose
+    weight is its number of characters (every coder coded each of its characters alike).
+
+    Reports built with these units and weights equal the reports over single characters,
+    uncoded characters included (as NVivo's coding comparison counts them), at the cost of
+    the number of pieces instead of the number of characters.
+    """
+    cuts = {0, length}
+    for span in spans:
+        if span.document == document:
+            cuts.add(min(max(span.start, 0), length))
+            cuts.add(min(max(span.end, 0), length))
+    ordered = sorted(cuts)
+    units = [
+        Unit(f"{document}:{start}-{end}", start, end, document)
+        for start, end in pairwise(ordered)
+        if end > start
+    ]
+    return units, {u.id: u.end - u.start for u in units}
+
+
+def segment_units(spans: Iterable[CodedSpan]) -> list[Unit]:
+    """Every coded segment as a unit: the distinct ``[start, end)`` of any coder's spans,
+    per document, in text order. A coder applied a code to a unit when one of their spans
+    with that code overlaps it (:func:`assign_codes_to_units`)."""
+    seen = sorted({(s.document, s.start, s.end) for s in spans if s.end > s.start})
+    return [Unit(f"{d}:{start}-{end}", start, end, d) for d, start, end in seen]

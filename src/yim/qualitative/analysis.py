@@ -212,7 +212,7 @@ def agreement_selection(
     chosen ones: those named in ``document_ids`` / ``coder_ids``, or all when none is named.
     The agreement page and the API both choose through this function, so they agree.
     """
-    all_documents = list(project.documents.only("pk", "name", "guid"))
+    all_documents = list(project.documents.only("pk", "name", "guid", "project_id"))
     all_coders = list(project.coders.filter(codings__isnull=False).distinct())
     wanted_documents, wanted_coders = set(document_ids), set(coder_ids)
     documents = [d for d in all_documents if not wanted_documents or d.pk in wanted_documents]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_analysis, views_codebook, views_exchange
+from . import views, views_analysis, views_codebook, views_exchange, views_queries
 
 app_name = "qualitative"
 
@@ -60,4 +60,7 @@ urlpatterns = [
     path("<int:pk>/frequencies/", views_analysis.frequencies_view, name="frequencies"),
     path("<int:pk>/cooccurrence/", views_analysis.cooccurrence_view, name="cooccurrence"),
     path("<int:pk>/agreement/", views_analysis.agreement_view, name="agreement"),
+    path("<int:pk>/matrix/", views_queries.matrix_view, name="matrix"),
+    path("<int:pk>/search/", views_queries.text_search_view, name="text_search"),
+    path("<int:pk>/code-query/", views_queries.code_query_view, name="code_query"),
 ]

@@ -1,8 +1,15 @@
-"""Analysis pages: frequencies, co-occurrence, coders side by side, inter-coder agreement."""
+"""Analysis pages: frequencies, co-occurrence, coders side by side, inter-coder agreement.
+
+Agreement is computed over speaker turns, or — for transcripts without turns, or when chosen —
+over characters or coded segments (:func:`agreement_without_turns`); the page names the unit.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.contrib.auth.decorators import login_required
+from django.db.models.functions import Length
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -12,11 +19,76 @@ from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
 
 from . import analysis
+from . import models as m
+from .agreement import (
+    CodedSpan,
+    Unit,
+    agreement_report,
+    assign_codes_to_units,
+    character_units,
+    segment_units,
+)
 from .pages import project_for, project_page
 
 
 def _ids(request: HttpRequest, name: str) -> list[int]:
     return [int(v) for v in request.GET.getlist(name) if v.isdigit()][:200]
+
+
+#: The units agreement can be computed over (query value → name in the report).
+AGREEMENT_UNITS = {"turn": "speaker turn", "character": "character", "segment": "coded segment"}
+
+
+def agreement_without_turns(
+    project: m.Project, documents: list[m.Document], coders: list[m.Coder], unit: str
+) -> analysis.AgreementData:
+    """Agreement per transcript over characters (``unit="character"``: every character is
+    coded or not coded with each code by each coder, uncoded characters included) or over
+    coded segments (``unit="segment"``: the distinct segments of all coders). A coder's units
+    in a transcript they coded nothing in are missing values, as with turns."""
+    coder_keys = [str(c.pk) for c in coders]
+    paths = analysis.code_paths(project)
+    document_ids = [d.pk for d in documents]
+    rows = m.Coding.objects.filter(
+        document_id__in=document_ids,
+        segment__isnull=False,
+        coder_id__in=[c.pk for c in coders],
+    ).values_list("coder_id", "code_id", "segment__start", "segment__end", "document_id")
+    spans = [
+        CodedSpan(str(coder), paths[code], start, end, str(document))
+        for coder, code, start, end, document in rows
+    ]
+    weights: dict[str, int] | None = None
+    units: list[Unit]
+    if unit == "character":
+        weights, units = {}, []
+        lengths = m.Document.objects.filter(pk__in=document_ids).annotate(n=Length("text"))
+        by_document: dict[str, list[CodedSpan]] = defaultdict(list)
+        for span in spans:
+            by_document[span.document].append(span)
+        for pk, length in lengths.order_by("name", "pk").values_list("pk", "n"):
+            pieces, piece_weights = character_units(str(pk), length, by_document[str(pk)])
+            units.extend(pieces)
+            weights.update(piece_weights)
+    else:
+        units = segment_units(spans)
+    read = {(s.coder, s.document) for s in spans}
+    assigned = assign_codes_to_units(units, spans, coder_keys)
+    codings: dict[str, dict[str, frozenset[str] | None]] = {
+        coder: {
+            u.id: (assigned[coder][u.id] if (coder, u.document) in read else None) for u in units
+        }
+        for coder in coder_keys
+    }
+    report = None
+    if len(coder_keys) >= 2 and units:
+        report = agreement_report(
+            codings,
+            units=[u.id for u in units],
+            unit_name=AGREEMENT_UNITS[unit],
+            weights=weights,
+        )
+    return analysis.AgreementData(tuple(units), tuple(coders), codings, report)
 
 
 @login_required
@@ -67,7 +139,14 @@ def agreement_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     all_documents, all_coders, documents, coders = analysis.agreement_selection(
         project, _ids(request, "document"), _ids(request, "coder")
     )
-    data = analysis.agreement(project, documents, coders)
+    unit = request.GET.get("unit", "")
+    if unit not in AGREEMENT_UNITS:
+        has_turns = m.Turn.objects.filter(document_id__in=[d.pk for d in documents]).exists()
+        unit = "turn" if has_turns or not documents else "character"
+    if unit == "turn":
+        data = analysis.agreement(project, documents, coders)
+    else:
+        data = agreement_without_turns(project, documents, coders, unit)
     return project_page(
         request,
         project,
@@ -80,6 +159,7 @@ def agreement_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "coders": coders,
             "report": data.report,
             "n_units": len(data.units),
+            "unit": unit,
         },
     )
 
