@@ -6,31 +6,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('trajectories', '0009_trajectory_age_exception_reason'),
+        ("trajectories", "0009_trajectory_age_exception_reason"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='candidate',
-            name='round',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='candidates', to='trajectories.nominationround', verbose_name='nomination round'),
+            model_name="candidate",
+            name="round",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="candidates",
+                to="trajectories.nominationround",
+                verbose_name="nomination round",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='candidate',
-            name='candidate_once_per_round',
-            constraint=models.UniqueConstraint(fields=('round', 'person'), name='candidate_once_per_round', violation_error_message='This person is already a candidate in this round.'),
+            model_name="candidate",
+            name="candidate_once_per_round",
+            constraint=models.UniqueConstraint(
+                fields=("round", "person"),
+                name="candidate_once_per_round",
+                violation_error_message="This person is already a candidate in this round.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='livingsituationrecord',
-            name='living_situation_once_a_day',
-            constraint=models.UniqueConstraint(fields=('youth', 'since'), name='living_situation_once_a_day', violation_error_message='A living situation is already recorded on this day.'),
+            model_name="livingsituationrecord",
+            name="living_situation_once_a_day",
+            constraint=models.UniqueConstraint(
+                fields=("youth", "since"),
+                name="living_situation_once_a_day",
+                violation_error_message="A living situation is already recorded on this day.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='networktie',
-            name='network_tie_unique',
-            constraint=models.UniqueConstraint(fields=('person_a', 'person_b'), name='network_tie_unique', violation_error_message='These two people already have a tie on the map.'),
+            model_name="networktie",
+            name="network_tie_unique",
+            constraint=models.UniqueConstraint(
+                fields=("person_a", "person_b"),
+                name="network_tie_unique",
+                violation_error_message="These two people already have a tie on the map.",
+            ),
         ),
     ]
