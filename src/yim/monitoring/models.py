@@ -83,13 +83,11 @@ def wave_slots(trajectory: Trajectory, as_of: dt.date | None = None) -> list[Wav
     Intake at the start; one evaluation wave per evaluation meeting; closure at closure;
     each follow-up from its due date on.
     """
-    from yim.trajectories.models import MeetingKind, MeetingStatus
+    from yim.trajectories.models import MeetingKind
 
     as_of = as_of or timezone.localdate()
     slots = [WaveSlot(WaveKind.INTAKE, 0, trajectory.started_on)]
-    evaluations = trajectory.meetings.filter(
-        kind=MeetingKind.EVALUATION, status=MeetingStatus.HELD, held_on__lte=as_of
-    )
+    evaluations = trajectory.meetings.held().filter(kind=MeetingKind.EVALUATION, held_on__lte=as_of)
     for number, meeting in enumerate(evaluations.order_by("held_on", "pk"), start=1):
         slots.append(WaveSlot(WaveKind.EVALUATION, number, meeting.held_day, meeting.pk))
     closure = getattr(trajectory, "closure", None) if trajectory.closed_at else None

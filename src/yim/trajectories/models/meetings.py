@@ -26,8 +26,13 @@ from yim.trajectories.models.revisions import Corrected, RecordKind
 
 class MeetingQuerySet(models.QuerySet["Meeting"]):
     def held(self) -> MeetingQuerySet:
-        """Meetings that took place: the only ones any count, rule or figure reads."""
-        return self.filter(status=MeetingStatus.HELD)
+        """Meetings that took place: the only ones any count, rule or figure reads.
+
+        Asked as "has a day held", which the check constraint ``held_on_exactly_when_held``
+        makes the same as status *held*: the database then uses the (trajectory, kind,
+        held_on) index, where a condition on ``status`` let SQLite's planner pick the
+        (status, planned_for) index of the agenda and read every held meeting."""
+        return self.filter(held_on__isnull=False)
 
     def planned(self) -> MeetingQuerySet:
         """The agenda: meetings planned and not yet recorded as held, soonest first."""

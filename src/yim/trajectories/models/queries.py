@@ -84,11 +84,6 @@ class TrajectoryQuerySet(models.QuerySet["Trajectory"]):
 
 def held_evaluations() -> models.QuerySet[Any]:
     """The evaluation meetings that count for the schedule (held ones; planned or cancelled
-    ones do not): what :meth:`Trajectory.evaluations_due` reads, prefetched or not.
-
-    A meeting has a ``held_on`` date exactly when it is held (a check constraint on
-    Meeting), so "held" is asked as ``held_on`` not null: the database then reads the
-    (trajectory, kind, held_on) index alone, where a condition on ``status`` lets SQLite's
-    planner pick the (status, planned_for) index and scan every held meeting."""
+    ones do not): what :meth:`Trajectory.evaluations_due` reads, prefetched or not."""
     meetings = apps.get_model("trajectories", "Meeting").objects
-    return meetings.filter(kind=MeetingKind.EVALUATION, held_on__isnull=False).order_by()
+    return meetings.held().filter(kind=MeetingKind.EVALUATION).order_by()

@@ -37,7 +37,6 @@ from yim.trajectories.models.choices import OUT_OF_HOME as OUT_OF_HOME  # re-exp
 from yim.trajectories.models.choices import (
     Cohort,
     MeetingKind,
-    MeetingStatus,
     PlacementBasis,
     PlacementType,
     ReferralSource,
@@ -547,9 +546,9 @@ class Trajectory(VersionedModel):
             held = [meeting.held_on for meeting in prefetched]
         else:
             held = list(
-                self.meetings.filter(
-                    kind=MeetingKind.EVALUATION, status=MeetingStatus.HELD
-                ).values_list("held_on", flat=True)
+                self.meetings.held()
+                .filter(kind=MeetingKind.EVALUATION)
+                .values_list("held_on", flat=True)
             )
         end = rules.amsterdam_day(self.closed_at) if self.closed_at else None
         return rules.evaluation_schedule(

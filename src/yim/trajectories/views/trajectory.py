@@ -206,6 +206,8 @@ def trajectory_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     for round_ in rounds:
         round_.listed = [c for c in candidates if c.round_id == round_.pk]  # type: ignore[attr-defined]
     jims = [c for c in candidates if c.is_jim]
+    for c in jims:  # consent_status() reads the youth: not two queries per JIM for it
+        c.trajectory = trajectory
     consent = [(c, c.consent_status()) for c in jims]
     meetings = list(
         Meeting.objects.held()

@@ -24,7 +24,6 @@ from yim.trajectories.models import (
     ConsentDecision,
     ConsentRecord,
     Meeting,
-    MeetingStatus,
     NoJimOutcome,
     Response,
 )
@@ -198,8 +197,7 @@ def positioned_on(scope: Scope) -> dict[int, dt.date]:
 
 def _meetings_with_jim(as_of: dt.date) -> QuerySet[Meeting]:
     """Care meetings held by ``as_of`` with a JIM among those present."""
-    return Meeting.objects.filter(
-        status=MeetingStatus.HELD,  # a planned meeting has not happened
+    return Meeting.objects.held().filter(  # a planned meeting has not happened
         held_on__lte=as_of,
         attendees__role=AttendeeRole.JIM,
         attendees__present=True,
