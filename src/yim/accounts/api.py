@@ -21,12 +21,4 @@ class MeOut(Schema):
 
 @router.get("/me", response=MeOut, summary="The signed-in user", openapi_extra=ANY_USER)
 def me(request: HttpRequest) -> MeOut:
-    user = caller(request, staff_only=False)
-    return MeOut(
-        id=user.pk,
-        username=user.username,
-        role=user.role,
-        organisation_id=user.organisation_id,
-        team_id=user.team_id,
-        language=user.language,
-    )
+    return MeOut.model_validate(caller(request, staff_only=False))

@@ -4,7 +4,8 @@
 * :func:`frequencies` — codings per code and attribute value (role) or per set (triad);
 * :func:`cooccurrence` — per pair of codes, how many coded segments overlap;
 * :func:`agreement` — the pure :func:`~.agreement.agreement_report` over speaker turns
-  (:func:`agreement_selection` chooses its documents and coders).
+  (:func:`agreement_selection` chooses its documents and coders); :func:`agreement_over`
+  computes it over any units (characters, segments) from :func:`coded_spans`.
 """
 
 from __future__ import annotations
@@ -233,15 +234,35 @@ def agreement(
     units = tuple(
         Unit(f"{t.document_id}:{t.index}", t.start, t.end, str(t.document_id)) for t in turns
     )
-    coder_keys = [str(c.pk) for c in coders]
+    return agreement_over(units, coded_spans(project, documents, coders), coders)
+
+
+def coded_spans(
+    project: m.Project, documents: Sequence[m.Document], coders: Sequence[m.Coder]
+) -> list[CodedSpan]:
+    """The coders' coded segments in the documents, codes named by their codebook path."""
     paths = code_paths(project)
     rows = m.Coding.objects.filter(
         document__in=documents, segment__isnull=False, coder__in=coders
     ).values_list("coder_id", "code_id", "segment__start", "segment__end", "document_id")
-    spans = [
+    return [
         CodedSpan(str(coder), paths[code], start, end, str(document))
         for coder, code, start, end, document in rows
     ]
+
+
+def agreement_over(
+    units: Sequence[Unit],
+    spans: Sequence[CodedSpan],
+    coders: Sequence[m.Coder],
+    *,
+    unit_name: str = "speaker turn",
+    weights: dict[str, int] | None = None,
+) -> AgreementData:
+    """Agreement of ``coders`` over ``units`` from their coded ``spans``. A coder's units in a
+    document they coded nothing in are missing values; no report with fewer than two coders
+    or no units."""
+    coder_keys = [str(c.pk) for c in coders]
     read = {(s.coder, s.document) for s in spans}
     assigned = assign_codes_to_units(units, spans, coder_keys)
     codings: dict[str, dict[str, frozenset[str] | None]] = {
@@ -252,5 +273,7 @@ def agreement(
     }
     report = None
     if len(coder_keys) >= 2 and units:
-        report = agreement_report(codings, units=[u.id for u in units])
-    return AgreementData(units, tuple(coders), codings, report)
+        report = agreement_report(
+            codings, units=[u.id for u in units], unit_name=unit_name, weights=weights
+        )
+    return AgreementData(tuple(units), tuple(coders), codings, report)

@@ -20,14 +20,7 @@ from yim.core.http import AuthenticatedHttpRequest
 
 from . import analysis
 from . import models as m
-from .agreement import (
-    CodedSpan,
-    Unit,
-    agreement_report,
-    assign_codes_to_units,
-    character_units,
-    segment_units,
-)
+from .agreement import CodedSpan, Unit, character_units, segment_units
 from .pages import project_for, project_page
 
 
@@ -46,23 +39,14 @@ def agreement_without_turns(
     coded or not coded with each code by each coder, uncoded characters included) or over
     coded segments (``unit="segment"``: the distinct segments of all coders). A coder's units
     in a transcript they coded nothing in are missing values, as with turns."""
-    coder_keys = [str(c.pk) for c in coders]
-    paths = analysis.code_paths(project)
-    document_ids = [d.pk for d in documents]
-    rows = m.Coding.objects.filter(
-        document_id__in=document_ids,
-        segment__isnull=False,
-        coder_id__in=[c.pk for c in coders],
-    ).values_list("coder_id", "code_id", "segment__start", "segment__end", "document_id")
-    spans = [
-        CodedSpan(str(coder), paths[code], start, end, str(document))
-        for coder, code, start, end, document in rows
-    ]
+    spans = analysis.coded_spans(project, documents, coders)
     weights: dict[str, int] | None = None
     units: list[Unit]
     if unit == "character":
         weights, units = {}, []
-        lengths = m.Document.objects.filter(pk__in=document_ids).annotate(n=Length("text"))
+        lengths = m.Document.objects.filter(pk__in=[d.pk for d in documents]).annotate(
+            n=Length("text")
+        )
         by_document: dict[str, list[CodedSpan]] = defaultdict(list)
         for span in spans:
             by_document[span.document].append(span)
@@ -72,23 +56,9 @@ def agreement_without_turns(
             weights.update(piece_weights)
     else:
         units = segment_units(spans)
-    read = {(s.coder, s.document) for s in spans}
-    assigned = assign_codes_to_units(units, spans, coder_keys)
-    codings: dict[str, dict[str, frozenset[str] | None]] = {
-        coder: {
-            u.id: (assigned[coder][u.id] if (coder, u.document) in read else None) for u in units
-        }
-        for coder in coder_keys
-    }
-    report = None
-    if len(coder_keys) >= 2 and units:
-        report = agreement_report(
-            codings,
-            units=[u.id for u in units],
-            unit_name=AGREEMENT_UNITS[unit],
-            weights=weights,
-        )
-    return analysis.AgreementData(tuple(units), tuple(coders), codings, report)
+    return analysis.agreement_over(
+        units, spans, coders, unit_name=AGREEMENT_UNITS[unit], weights=weights
+    )
 
 
 @login_required
