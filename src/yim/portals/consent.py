@@ -63,9 +63,12 @@ def consent_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpRespon
     # for the holder of authority they are.
     own = Q(recorded_by=request.user) | (Q(holder_id=holder_id) if holder_id else Q())
     mine = jim.consents.filter(own).order_by("-given_at", "-pk") if jim is not None else []
+    # Where consent stands for every consent that is needed (the youth, each holder of
+    # parental authority): the same checklist as on the professional's consent page.
+    checklist = jim.consent_checklist() if jim is not None else []
     return render(
         request,
         "portal/consent.html",
-        {"youth": youth, "jim": jim, "form": form, "mine": mine},
+        {"youth": youth, "jim": jim, "form": form, "mine": mine, "checklist": checklist},
         status=400 if form.errors else 200,
     )
