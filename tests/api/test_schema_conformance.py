@@ -159,8 +159,24 @@ def test_a_request_the_api_cannot_read_answers_422_with_messages_per_field(
             "trust": ["Enter a whole number."],
         },
     }
-    page = client.get("/api/v1/youth?limit=0").json()
-    assert page["errors"] == {"limit": ["Ensure this value is greater than or equal to 1."]}
+    assert response["Yim-Refused-At"] == "request"  # read before any record was looked up
+    page = client.get("/api/v1/youth?limit=0")
+    assert page.json()["errors"] == {"limit": ["Ensure this value is greater than or equal to 1."]}
+    assert page["Yim-Refused-At"] == "request"
+
+
+def test_a_records_own_refusal_has_the_same_shape_but_no_request_mark(world, professional_token):
+    """The cross-scope probes tell the two apart by the header: only a record found in scope
+    can refuse its own fields."""
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {professional_token}", HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(
+        f"/api/v1/youth/{world.youth_file.pk}/network",
+        {"display_name": "", "relation": "aunt_uncle", "age_band": "18_39", "trust": 3},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid" and response.json()["errors"]
+    assert "Yim-Refused-At" not in response
 
 
 def test_a_body_that_is_not_json_answers_422_invalid(world, professional_token):
@@ -170,6 +186,7 @@ def test_a_body_that_is_not_json_answers_422_invalid(world, professional_token):
     assert response.status_code == 422
     assert response.json()["code"] == "invalid"
     assert list(response.json()["errors"]) == ["__all__"]
+    assert response["Yim-Refused-At"] == "request"
 
 
 def test_the_schema_states_the_models_choices_and_text_limits():

@@ -79,8 +79,15 @@ def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     """A request ninja could not read: 422 ``invalid`` with the messages per field, in the
     same shape as a model's refusal (one dialect, not pydantic's list)."""
-    return api.create_response(request, invalid(request_errors(exc.errors)), status=422)
+    response = api.create_response(request, invalid(request_errors(exc.errors)), status=422)
+    response[REFUSED_AT] = "request"
+    return response
 
+
+#: A 422 for the request itself (read before any record is looked up) says so in this header,
+#: so a client — and the cross-scope probes — can tell it from a record's refusal: the body is
+#: the same (messages per field), but only a record in scope can refuse its own fields.
+REFUSED_AT = "Yim-Refused-At"
 
 #: The machine code of an :class:`HttpError` by its status.
 HTTP_ERROR_CODES = {403: "forbidden", 404: "not_found"}
@@ -92,7 +99,9 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         errors: dict[str, list[str]] = {
             NON_FIELD_ERRORS: [_("The request body is not valid JSON.")]
         }
-        return api.create_response(request, invalid(errors), status=422)
+        response = api.create_response(request, invalid(errors), status=422)
+        response[REFUSED_AT] = "request"
+        return response
     code = HTTP_ERROR_CODES.get(exc.status_code, "error")
     return error(request, exc.status_code, code, str(exc))
 
