@@ -40,20 +40,10 @@ def _percentile(text: str) -> float:
     return value
 
 
-def _min_group(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"{text!r}: the minimum is a whole number from 2 up")
-    return value
-
-
 def add_compare_parser(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``compare`` on the ``evidence`` actions."""
-    from yim.research.evidence_cli import _day as day
     from yim.research.evidence_cli import _threshold as threshold
+    from yim.research.evidence_cli import add_as_of_argument, whole_number_from
 
     compare = actions.add_parser(
         "compare",
@@ -70,12 +60,8 @@ def add_compare_parser(actions: argparse._SubParsersAction[argparse.ArgumentPars
             "realised)."
         ),
     )
-    compare.add_argument(
-        "--as-of",
-        dest="as_of",
-        type=day,
-        metavar="DATE",
-        help="registry: use what was recorded up to this day (default: today in Amsterdam)",
+    add_as_of_argument(
+        compare, "registry: use what was recorded up to this day (default: today in Amsterdam)"
     )
     scope = compare.add_mutually_exclusive_group()
     scope.add_argument("--team", metavar="NAME", help="registry: only this team's trajectories")
@@ -110,7 +96,7 @@ def add_compare_parser(actions: argparse._SubParsersAction[argparse.ArgumentPars
     )
     compare.add_argument(
         "--min-group",
-        type=_min_group,
+        type=whole_number_from(2, "the minimum"),
         default=MIN_GROUP,
         metavar="N",
         help=f"the smallest group that is analysed (default {MIN_GROUP})",

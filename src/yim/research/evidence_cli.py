@@ -15,6 +15,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from yim.commandline import schema_is_current
@@ -33,14 +34,32 @@ def _day(text: str) -> dt.date:
         ) from None
 
 
-def _threshold(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: the threshold is a whole number from 1 up")
-    return value
+def whole_number_from(minimum: int, what: str) -> Callable[[str], int]:
+    """An argument type: a whole number from ``minimum`` up (``what`` names it in the
+    refusal)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: {what} is a whole number from {minimum} up"
+            )
+        return value
+
+    return parse
+
+
+_threshold = whole_number_from(1, "the threshold")
+
+AS_OF_HELP = "use what was recorded up to this day, YYYY-MM-DD (default: today in Amsterdam)"
+
+
+def add_as_of_argument(parser: argparse.ArgumentParser, help: str = AS_OF_HELP) -> None:
+    """``--as-of DATE``: the day whose registry an action reads."""
+    parser.add_argument("--as-of", dest="as_of", type=_day, metavar="DATE", help=help)
 
 
 def add_scope_arguments(
@@ -50,13 +69,7 @@ def add_scope_arguments(
 ) -> None:
     """The question every ``yim evidence`` action asks: as of which day, for which team or
     organisation, and the smallest count it shows."""
-    parser.add_argument(
-        "--as-of",
-        dest="as_of",
-        type=_day,
-        metavar="DATE",
-        help="use what was recorded up to this day, YYYY-MM-DD (default: today in Amsterdam)",
-    )
+    add_as_of_argument(parser)
     scope = parser.add_mutually_exclusive_group()
     scope.add_argument("--team", metavar="NAME", help="only the trajectories of this team")
     scope.add_argument(

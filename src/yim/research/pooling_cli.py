@@ -27,20 +27,10 @@ EXIT_INPUT = 2
 DEFAULT_MIN_UNITS = 5  # yim.research.evidence.pooling.DEFAULT_MIN_UNITS (not imported: no Django)
 
 
-def _min_units(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"{text!r}: the minimum is a whole number from 2 up")
-    return value
-
-
 def add_pooling_parsers(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``file``, ``pool`` and ``teams`` on the ``evidence`` actions."""
-    from yim.research.evidence_cli import _day as day
     from yim.research.evidence_cli import _threshold as threshold
+    from yim.research.evidence_cli import add_as_of_argument, whole_number_from
 
     file = actions.add_parser(
         "file",
@@ -54,13 +44,7 @@ def add_pooling_parsers(actions: argparse._SubParsersAction[argparse.ArgumentPar
         ),
     )
     file.add_argument("--out", required=True, metavar="FILE", help="the file to write")
-    file.add_argument(
-        "--as-of",
-        dest="as_of",
-        type=day,
-        metavar="DATE",
-        help="count what was recorded up to this day, YYYY-MM-DD (default: today in Amsterdam)",
-    )
+    add_as_of_argument(file)
     file.add_argument(
         "--organisation",
         metavar="NAME",
@@ -98,7 +82,7 @@ def add_pooling_parsers(actions: argparse._SubParsersAction[argparse.ArgumentPar
     pool.add_argument(
         "--min-units",
         dest="min_units",
-        type=_min_units,
+        type=whole_number_from(2, "the minimum"),
         default=DEFAULT_MIN_UNITS,
         help=f"show heterogeneity from this many organisations on (default {DEFAULT_MIN_UNITS})",
     )
@@ -117,13 +101,7 @@ def add_pooling_parsers(actions: argparse._SubParsersAction[argparse.ArgumentPar
         ),
     )
     teams.add_argument("--organisation", required=True, metavar="NAME", help="the organisation")
-    teams.add_argument(
-        "--as-of",
-        dest="as_of",
-        type=day,
-        metavar="DATE",
-        help="count what was recorded up to this day, YYYY-MM-DD (default: today in Amsterdam)",
-    )
+    add_as_of_argument(teams)
     teams.add_argument(
         "--threshold",
         type=threshold,
@@ -133,7 +111,7 @@ def add_pooling_parsers(actions: argparse._SubParsersAction[argparse.ArgumentPar
     teams.add_argument(
         "--min-units",
         dest="min_units",
-        type=_min_units,
+        type=whole_number_from(2, "the minimum"),
         default=DEFAULT_MIN_UNITS,
         help=f"show heterogeneity from this many teams on (default {DEFAULT_MIN_UNITS})",
     )

@@ -37,6 +37,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 import yim
+from yim.core.files import PrivateFileError, create_private_file
 from yim.research.evidence import DEFAULT_THRESHOLD
 from yim.research.evidence.summary import EvidenceError
 
@@ -308,16 +309,9 @@ def _make_key_file(path: Path) -> None:
         serialization.NoEncryption(),
     )
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        if path.is_file():
-            return  # made by a parallel run a moment ago
-        raise EvidenceError(_key_problem(path, _("a file is in the way"))) from None
-    except OSError as exc:
-        raise EvidenceError(_key_problem(path, exc.strerror)) from None
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
+        create_private_file(path, pem)
+    except PrivateFileError as exc:
+        raise EvidenceError(_key_problem(path, exc.reason)) from None
 
 
 def _key_problem(path: Path, problem: str | None) -> str:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from pathlib import Path
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from yim.core.files import PrivateFileError, create_private_file
 from yim.research.export.errors import ExportError
 
 MIN_KEY_BYTES = 32
@@ -58,16 +58,9 @@ def export_key(path: Path | None = None) -> bytes:
 def _make_key_file(path: Path) -> None:
     """A new key file with a random key, readable by the server's user only."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        if path.is_file():
-            return  # made by a parallel export a moment ago
-        raise ExportError(_cannot_make(path, _("a file is in the way"))) from None
-    except OSError as exc:
-        raise ExportError(_cannot_make(path, exc.strerror)) from None
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_hex(MIN_KEY_BYTES) + "\n")
+        create_private_file(path, (secrets.token_hex(MIN_KEY_BYTES) + "\n").encode())
+    except PrivateFileError as exc:
+        raise ExportError(_cannot_make(path, exc.reason)) from None
 
 
 def _cannot_make(path: Path, problem: str | None) -> str:
