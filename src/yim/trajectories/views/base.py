@@ -119,8 +119,10 @@ def save_form(
     write: Callable[[], Model],
     detail: str,
     created: bool,
+    said: Callable[[Model], str] | None = None,
 ) -> Model | None:
-    """Validate ``form``, run ``write`` (the model's save or domain action) and audit it.
+    """Validate ``form``, run ``write`` (the model's save or domain action) and audit it;
+    the message says what happened (``said`` of the written record; default "Saved.").
 
     A refusal by the model (rule, stale version, closed trajectory) lands on the form and
     nothing is written; the form keeps what the user typed.
@@ -134,7 +136,7 @@ def save_form(
         attach_errors(form, exc)
         return None
     audit(request, Action.CREATE if created else Action.UPDATE, youth, obj, detail)
-    messages.success(request, _("Saved."))
+    messages.success(request, said(obj) if said is not None else _("Saved."))
     return obj
 
 

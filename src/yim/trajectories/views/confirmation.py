@@ -12,21 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Model
 from django.utils.formats import date_format
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
-from yim.audit.models import Action
 from yim.core.errors import StaleEdit
-from yim.core.forms import attach_errors
 from yim.core.http import AuthenticatedHttpRequest
 from yim.core.models import VersionedModel
 from yim.trajectories.models import Youth
-from yim.trajectories.views.base import audit
+from yim.trajectories.views.base import save_form
 
 CONFIRMED = "confirmed"
 
@@ -54,17 +49,11 @@ def do_confirmed(
 ) -> Model | None:
     """Run ``write`` for a valid, confirmed form, audit it and say what happened (``said``
     of the written record). A refusal by the model lands on the form; nothing is written."""
-    if not is_confirmed(request) or not form.is_valid():
+    if not is_confirmed(request):
         return None
-    try:
-        with transaction.atomic():
-            obj = write()
-    except ValidationError as exc:
-        attach_errors(form, exc)
-        return None
-    audit(request, Action.CREATE if created else Action.UPDATE, youth, obj, detail)
-    messages.success(request, said(obj))
-    return obj
+    return save_form(
+        request, form, youth=youth, write=write, detail=detail, created=created, said=said
+    )
 
 
 def day(value: Any) -> str:
