@@ -181,7 +181,7 @@ def test_an_unexpected_api_failure_answers_json_and_logs_the_traceback(
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(accounts_api, "MeOut", broken)
+    monkeypatch.setattr(accounts_api, "caller", broken)
     response = Client(raise_request_exception=False).get(
         "/api/v1/me", **bearer(token_for("professional")), HTTP_ACCEPT_LANGUAGE="en"
     )
