@@ -209,3 +209,21 @@ def test_every_operation_documents_the_answers_of_the_convention():
             if "requestBody" in operation:
                 assert {"413", "422"} <= answers, (method, path)
             assert "x-yim-any-user" not in operation
+
+
+def test_a_null_character_in_a_text_answers_422_on_its_field_and_nothing_is_saved(
+    world, professional_token
+):
+    """Found by schemathesis on PostgreSQL, which cannot store a NUL character: a 500 before."""
+    from yim.trajectories.models import NetworkPerson
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {professional_token}", HTTP_ACCEPT_LANGUAGE="en")
+    before = NetworkPerson.objects.count()
+    response = client.post(
+        f"/api/v1/youth/{world.youth_file.pk}/network",
+        {"display_name": "\u0000", "relation": "coach", "age_band": "12_15"},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"]["display_name"] == ["Null characters are not allowed."]
+    assert NetworkPerson.objects.count() == before

@@ -60,16 +60,28 @@ class ValidatedModel(models.Model):
         super().save(*args, **kwargs)
 
     def clean_fields(self, exclude: Any = None) -> None:
-        """Django's field checks, and a length limit on every free-text field."""
+        """Django's field checks, a length limit on every free-text field, and no NUL
+        character in any text (PostgreSQL cannot store one; Django's forms refuse it, the API
+        reaches the model directly)."""
         errors: dict[str, list[Any]] = {}
         try:
             super().clean_fields(exclude=exclude)
         except ValidationError as invalid:
             errors = invalid.update_error_dict(errors)
         for field in self._meta.concrete_fields:
-            if not isinstance(field, models.TextField) or (exclude and field.name in exclude):
+            if not isinstance(field, models.CharField | models.TextField):
+                continue
+            if exclude and field.name in exclude:
                 continue
             value = getattr(self, field.attname)
+            if isinstance(value, str) and "\x00" in value:
+                errors.setdefault(field.name, []).append(
+                    ValidationError(
+                        _("Null characters are not allowed."), code="null_characters_not_allowed"
+                    )
+                )
+            if not isinstance(field, models.TextField):
+                continue
             if isinstance(value, str) and len(value) > FREE_TEXT_MAX_CHARS:
                 errors.setdefault(field.name, []).append(
                     ValidationError(
