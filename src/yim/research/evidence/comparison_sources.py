@@ -23,6 +23,7 @@ from yim.research.evidence.comparison_study import (
     compare_frame,
     problem_rows,
 )
+from yim.research.evidence.moderator_frame import intake_risk_scores
 from yim.stats.meta.problems import DataError
 from yim.stats.meta.reading import MAX_BYTES, load_table
 
@@ -66,32 +67,6 @@ def both_cohorts(scope: Any) -> Any:
     return trajectories
 
 
-def _intake_scores(scope: Any, trajectories: Any) -> dict[int, float]:
-    """Per trajectory, the mean domain score of its first risk assessment by ``as_of``."""
-    from django.db.models.functions import Coalesce
-
-    from yim.monitoring.models import Assessment
-    from yim.research.evidence import definitions as d
-    from yim.research.evidence.risk import RISK_INSTRUMENT
-
-    rows = (
-        Assessment.objects.submitted()
-        .filter(instrument=RISK_INSTRUMENT, trajectory__in=trajectories)
-        .annotate(day=Coalesce("assessed_on", "wave__on"), sent=d.amsterdam_day("submitted_at"))
-        .filter(day__lte=scope.as_of, sent__lte=scope.as_of)
-        .order_by("trajectory_id", "day", "pk")
-        .values_list("trajectory_id", "scores")
-    )
-    result: dict[int, float] = {}
-    for unit, scores in rows:
-        if unit in result or not isinstance(scores, dict):
-            continue
-        values = [float(v) for v in scores.values() if v is not None]
-        if values:
-            result[unit] = sum(values) / len(values)
-    return result
-
-
 def comparison_frame(scope: Any) -> pd.DataFrame:
     """One row per trajectory of either cohort of the scope (a fixed few queries): ``unit``,
     ``treated`` (the JIM cohort), the covariates age at referral (years), gender, risk at
@@ -118,7 +93,7 @@ def comparison_frame(scope: Any) -> pd.DataFrame:
     ):
         if started is not None:  # realised() guarantees it; this tells the type checker
             starts.setdefault(unit, []).append(started)
-    risk = _intake_scores(scope, trajectories)
+    risk = intake_risk_scores(scope, trajectories)
     records = []
     for unit, cohort, referred, closed, born, gender, programme in rows:
         closed = closed if closed is not None and closed <= scope.as_of else None

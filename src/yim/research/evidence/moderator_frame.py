@@ -29,14 +29,37 @@ def age_band(born: dt.date, on: dt.date) -> str:
     return "24_plus"
 
 
-def _intake_risk(scope: Any, ids: set[int]) -> dict[int, str]:
-    """Per trajectory, the band of the mean domain score of its first risk assessment (by
-    ``as_of``): ``low`` below the first cut-off of the instrument, then its bands."""
+def intake_risk_scores(scope: Any, trajectories: Any) -> dict[int, float]:
+    """Per trajectory (ids, or a queryset of trajectories), the mean domain score of its first
+    risk assessment by ``as_of`` (used by the moderators and the comparison studies)."""
     from django.db.models.functions import Coalesce
 
-    from yim.monitoring import instruments
     from yim.monitoring.models import Assessment
     from yim.research.evidence import definitions as d
+    from yim.research.evidence.risk import RISK_INSTRUMENT
+
+    rows = (
+        Assessment.objects.submitted()
+        .filter(instrument=RISK_INSTRUMENT, trajectory_id__in=trajectories)
+        .annotate(day=Coalesce("assessed_on", "wave__on"), sent=d.amsterdam_day("submitted_at"))
+        .filter(day__lte=scope.as_of, sent__lte=scope.as_of)
+        .order_by("trajectory_id", "day", "pk")
+        .values_list("trajectory_id", "scores")
+    )
+    result: dict[int, float] = {}
+    for unit, scores in rows:
+        if unit in result or not isinstance(scores, dict):
+            continue
+        values = [float(v) for v in scores.values() if v is not None]
+        if values:
+            result[unit] = sum(values) / len(values)
+    return result
+
+
+def _intake_risk(scope: Any, ids: set[int]) -> dict[int, str]:
+    """Per trajectory, the band of its intake risk score (:func:`intake_risk_scores`): ``low``
+    below the first cut-off of the instrument, then its bands."""
+    from yim.monitoring import instruments
     from yim.research.evidence.risk import RISK_INSTRUMENT
 
     try:
@@ -46,22 +69,8 @@ def _intake_risk(scope: Any, ids: set[int]) -> dict[int, str]:
     cutoffs = sorted(
         (c.at_least, c.label.get("en").lower()) for c in definition.subscales[0].cutoffs
     )
-    rows = (
-        Assessment.objects.submitted()
-        .filter(instrument=RISK_INSTRUMENT, trajectory_id__in=ids)
-        .annotate(day=Coalesce("assessed_on", "wave__on"), sent=d.amsterdam_day("submitted_at"))
-        .filter(day__lte=scope.as_of, sent__lte=scope.as_of)
-        .order_by("trajectory_id", "day", "pk")
-        .values_list("trajectory_id", "scores")
-    )
     result: dict[int, str] = {}
-    for unit, scores in rows:
-        if unit in result or not isinstance(scores, dict):
-            continue
-        values = [float(v) for v in scores.values() if v is not None]
-        if not values:
-            continue
-        mean = sum(values) / len(values)
+    for unit, mean in intake_risk_scores(scope, ids).items():
         band = "low"
         for at_least, label in cutoffs:
             if mean >= at_least:
