@@ -169,6 +169,14 @@ def still_has_evidence_scope(user: User, params: dict[str, Any]) -> bool:
     return all(params.get(name) == filters.get(name) for name in EVIDENCE_SCOPE_FIELDS)
 
 
+def may_see_comparison_study(user: User, params: dict[str, Any]) -> bool:
+    """A comparison study from the registry: while its scope is still the owner's; from an
+    uploaded file: while the owner may still see evidence at all (the rows are theirs)."""
+    if params.get("source") == "file":
+        return can_see_evidence(user)
+    return still_has_evidence_scope(user, params)
+
+
 def may_download_research_export(user: User, params: dict[str, Any]) -> bool:
     """A research export (pseudonymised rows): a researcher, still in the export's scope."""
     return can_use_research(user) and still_has_evidence_scope(user, params)

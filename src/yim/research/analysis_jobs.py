@@ -174,14 +174,6 @@ def comparison_state(params: dict[str, Any]) -> str:
     return "" if params.get("source") == "file" else registry_state(params)
 
 
-def comparison_may_view(user: Any, params: dict[str, Any]) -> bool:
-    """A registry comparison: while its scope is still the owner's. A file's: while the owner
-    may still see evidence at all (the rows are theirs)."""
-    if params.get("source") == "file":
-        return policy.can_see_evidence(user)
-    return policy.still_has_evidence_scope(user, params)
-
-
 COMPARISON = kinds.register(
     kinds.JobKind(
         name=EVIDENCE_COMPARISON,
@@ -191,6 +183,6 @@ COMPARISON = kinds.register(
         result_template="research/_comparison_result.html",
         user_errors=(EvidenceError,),
         context=comparison_context,
-        may_view=comparison_may_view,
+        may_view=policy.may_see_comparison_study,
     )
 )
