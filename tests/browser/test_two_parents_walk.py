@@ -24,6 +24,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_sign_in import DEMO_PASSWORD, browser_page, serve_demo
+from tests.browser.test_trajectory_walk import follow, move_to, no_form_errors, submit
 from yim.trajectories.rules import AMSTERDAM
 
 pytestmark = pytest.mark.browser
@@ -41,28 +42,6 @@ def server(yim_cmd, tmp_path):
 @pytest.fixture
 def page():
     yield from browser_page(15_000)
-
-
-def submit(page, scope: str = "form.card") -> None:  # type: ignore[no-untyped-def]
-    """Press the form's main button and wait for the next page."""
-    with page.expect_navigation():
-        page.locator(f"{scope} button[type=submit]").first.click()
-
-
-def follow(page, selector: str) -> None:  # type: ignore[no-untyped-def]
-    with page.expect_navigation():
-        page.locator(selector).first.click()
-
-
-def move_to(page, phase: str) -> None:  # type: ignore[no-untyped-def]
-    page.select_option("#phase select[name=phase]", phase)
-    submit(page, "#phase form")
-    assert page.locator("#phase [data-phase]").get_attribute("data-phase") == phase
-
-
-def no_form_errors(page) -> None:  # type: ignore[no-untyped-def]
-    problems = page.locator(".form-errors, .field-error .error").all_inner_texts()
-    assert not problems, problems
 
 
 def fits_the_phone(page) -> None:  # type: ignore[no-untyped-def]
