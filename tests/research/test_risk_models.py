@@ -4,6 +4,7 @@ difference, and the clear messages for data a model cannot use (docs/evidence.md
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -175,8 +176,12 @@ def test_the_plot_is_svg_with_a_panel_per_fitted_domain_and_the_same_bytes_each_
     base = simulate(60)
     result = fit_risk_frame(pd.concat([base, base.assign(domain="other", score=base["score"] + 1)]))
     svg = risk_plot_svg(result, labels={"sim": "Rule-breaking", "other": "Peers"})
-    assert svg.lstrip().startswith("<?xml") and "</svg>" in svg
+    # one small SVG per domain, so a phone shows the panels one under the other
+    assert svg.startswith('<div class="chart-panels">') and svg.endswith("</svg></div>")
+    assert svg.count("<svg") == 2
     assert "Rule-breaking" in svg and "Peers" in svg
+    ids = re.findall(r'\sid="([^"]+)"', svg)
+    assert len(ids) == len(set(ids))  # the panels' ids do not clash on one page
     assert svg == risk_plot_svg(result, labels={"sim": "Rule-breaking", "other": "Peers"})
 
 

@@ -5,7 +5,9 @@
 * :func:`cooccurrence` — per pair of codes, how many coded segments overlap;
 * :func:`agreement` — the pure :func:`~.agreement.agreement_report` over speaker turns
   (:func:`agreement_selection` chooses its documents and coders); :func:`agreement_over`
-  computes it over any units (characters, segments) from :func:`coded_spans`.
+  computes it over any units (characters, segments) from :func:`coded_spans`;
+  :func:`agreement_in` is what the agreement page and the API both call: the report in the
+  chosen unit (:data:`AGREEMENT_UNITS`), or in the unit the transcripts suggest.
 """
 
 from __future__ import annotations
@@ -16,9 +18,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Length
 
 from . import models as m
-from .agreement import AgreementReport, CodedSpan, Unit, agreement_report, assign_codes_to_units
+from .agreement import (
+    AgreementReport,
+    CodedSpan,
+    Unit,
+    agreement_report,
+    assign_codes_to_units,
+    character_units,
+    segment_units,
+)
 from .segments_export import SegmentRow
 
 
@@ -202,6 +213,15 @@ class AgreementData:
     coders: tuple[m.Coder, ...]
     codings: dict[str, dict[str, frozenset[str] | None]]
     report: AgreementReport | None
+    #: How many units each unit stands for (a run of characters: its length); none: one each.
+    weights: dict[str, int] | None = None
+
+    @property
+    def n_units(self) -> int:
+        """The units in the report's unit: characters counted one by one."""
+        if self.weights is None:
+            return len(self.units)
+        return sum(self.weights[u.id] for u in self.units)
 
 
 def agreement_selection(
@@ -276,4 +296,55 @@ def agreement_over(
         report = agreement_report(
             codings, units=[u.id for u in units], unit_name=unit_name, weights=weights
         )
-    return AgreementData(tuple(units), tuple(coders), codings, report)
+    return AgreementData(tuple(units), tuple(coders), codings, report, weights)
+
+
+#: The units agreement can be computed over (query value → name in the report).
+AGREEMENT_UNITS = {"turn": "speaker turn", "character": "character", "segment": "coded segment"}
+
+
+def agreement_without_turns(
+    project: m.Project, documents: Sequence[m.Document], coders: Sequence[m.Coder], unit: str
+) -> AgreementData:
+    """Agreement per transcript over characters (``unit="character"``: every character is
+    coded or not coded with each code by each coder, uncoded characters included) or over
+    coded segments (``unit="segment"``: the distinct segments of all coders). A coder's units
+    in a transcript they coded nothing in are missing values, as with turns."""
+    spans = coded_spans(project, documents, coders)
+    weights: dict[str, int] | None = None
+    units: list[Unit]
+    if unit == "character":
+        weights, units = {}, []
+        lengths = m.Document.objects.filter(pk__in=[d.pk for d in documents]).annotate(
+            n=Length("text")
+        )
+        by_document: dict[str, list[CodedSpan]] = defaultdict(list)
+        for span in spans:
+            by_document[span.document].append(span)
+        for pk, length in lengths.order_by("name", "pk").values_list("pk", "n"):
+            pieces, piece_weights = character_units(str(pk), length, by_document[str(pk)])
+            units.extend(pieces)
+            weights.update(piece_weights)
+    else:
+        units = segment_units(spans)
+    return agreement_over(units, spans, coders, unit_name=AGREEMENT_UNITS[unit], weights=weights)
+
+
+def agreement_in(
+    project: m.Project,
+    documents: Sequence[m.Document],
+    coders: Sequence[m.Coder],
+    unit: str | None = None,
+) -> tuple[str, AgreementData]:
+    """The agreement report in ``unit`` (a key of :data:`AGREEMENT_UNITS`) and that unit.
+
+    Without a unit (or with one that is not a key): speaker turns when any chosen transcript
+    has turns (or none is chosen), else characters. The agreement page and the API both
+    compute through this function, so they give the same numbers.
+    """
+    if unit is None or unit not in AGREEMENT_UNITS:
+        has_turns = m.Turn.objects.filter(document_id__in=[d.pk for d in documents]).exists()
+        unit = "turn" if has_turns or not documents else "character"
+    if unit == "turn":
+        return unit, agreement(project, documents, coders)
+    return unit, agreement_without_turns(project, documents, coders, unit)

@@ -9,7 +9,9 @@
 * ``GET /qualitative/projects/{id}/segments`` — coded segments, ``?code=`` (a code includes
   its sub-codes, as on the page), ``?coder=``, ``?document=`` (paginated);
 * ``GET /qualitative/projects/{id}/agreement`` — the agreement report, ``?document=&coder=``
-  (repeatable), computed by the same functions as the agreement page.
+  (repeatable) and ``?unit=turn|character|segment`` (without it: turns when the transcripts
+  have them, else characters), computed by the same function as the agreement page
+  (:func:`.analysis.agreement_in`).
 
 Projects the caller is not a member of answer 404, exactly like projects that do not exist;
 accounts that are not researchers get 403 (:mod:`yim.api.convention`). The pseudonym table is
@@ -19,7 +21,7 @@ never part of any answer.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -342,13 +344,19 @@ class AgreementReportOut(Schema):
 
 
 class AgreementOut(Schema):
-    unit: str
-    n_units: int
+    unit: str = Field(
+        description="the unit the report counts: speaker turn, character or coded segment"
+    )
+    n_units: int = Field(description="how many units were compared (characters one by one)")
     documents: list[NamedOut]
     coders: list[NamedOut]
     report: AgreementReportOut | None = Field(
-        description="null when fewer than two coders coded transcripts with speaker turns"
+        description="null when fewer than two coders coded, or there are no units"
     )
+
+
+#: The ``unit`` query parameter: the keys of :data:`.analysis.AGREEMENT_UNITS`.
+AgreementUnit = Literal["turn", "character", "segment"]
 
 
 @router.get(
@@ -361,18 +369,24 @@ def get_agreement(
     project_id: int,
     document: list[int] = Query([]),  # noqa: B008 (ninja's way to declare query params)
     coder: list[int] = Query([]),  # noqa: B008
+    unit: AgreementUnit | None = Query(  # noqa: B008
+        None,
+        description="What is compared: speaker turns (`turn`), every character (`character`) "
+        "or the coders' distinct coded segments (`segment`). Without it: speaker turns when "
+        "a chosen transcript has them, else characters — as on the agreement page.",
+    ),
 ) -> dict[str, Any]:
     user = _caller(request)
     project = _project(user, project_id)
     _all_documents, _all_coders, documents, coders = analysis.agreement_selection(
         project, document, coder
     )
-    data = analysis.agreement(project, documents, coders)
+    chosen, data = analysis.agreement_in(project, documents, coders, unit)
     report = data.report
     record(user, Action.VIEW, request=request, obj=project, detail="api agreement")
     return {
-        "unit": report.unit if report else "speaker turn",
-        "n_units": len(data.units),
+        "unit": analysis.AGREEMENT_UNITS[chosen],
+        "n_units": data.n_units,
         "documents": [{"id": d.pk, "name": d.name} for d in documents],
         "coders": [{"id": c.pk, "name": str(c)} for c in coders],
         "report": None

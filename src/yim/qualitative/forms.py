@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import models as m
 from .colours import NO_COLOUR_SUBMITTED, next_colour
+from .labels import TYPE_LABELS, VariableChoiceField, variable_label
 from .pseudonyms import PseudonymTable
 from .refi.export import format_value
 from .refi.model import COLOR_PATTERN, VariableType
@@ -72,6 +73,8 @@ class VariableForm(forms.ModelForm):
     def __init__(self, *args, project: m.Project, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.project = project
+        # the REFI-QDA types in words; the stored value stays the type's name
+        cast(forms.ChoiceField, self.fields["type"]).choices = list(TYPE_LABELS.items())
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -82,7 +85,7 @@ class VariableForm(forms.ModelForm):
 
 def attribute_field(variable: m.Variable) -> forms.Field:
     """A form field of the variable's REFI type (the stored value is its XSD lexical form)."""
-    label = variable.name
+    label = variable_label(variable.name)
     kind = VariableType(variable.type)
     if variable.name == "role" and kind is VariableType.TEXT:
         return forms.ChoiceField(
@@ -384,7 +387,7 @@ class RetrievalForm(forms.Form):
     code = forms.ModelChoiceField(
         label=_("Code"), queryset=m.Code.objects.none(), required=False, empty_label=_("all codes")
     )
-    variable = forms.ModelChoiceField(
+    variable = VariableChoiceField(
         label=_("Attribute"),
         queryset=m.Variable.objects.none(),
         required=False,

@@ -1,15 +1,13 @@
 """Analysis pages: frequencies, co-occurrence, coders side by side, inter-coder agreement.
 
 Agreement is computed over speaker turns, or — for transcripts without turns, or when chosen —
-over characters or coded segments (:func:`agreement_without_turns`); the page names the unit.
+over characters or coded segments (:func:`.analysis.agreement_in`, which the API calls too);
+the page names the unit.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from django.contrib.auth.decorators import login_required
-from django.db.models.functions import Length
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -19,46 +17,11 @@ from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
 
 from . import analysis
-from . import models as m
-from .agreement import CodedSpan, Unit, character_units, segment_units
 from .pages import project_for, project_page
 
 
 def _ids(request: HttpRequest, name: str) -> list[int]:
     return [int(v) for v in request.GET.getlist(name) if v.isdigit()][:200]
-
-
-#: The units agreement can be computed over (query value → name in the report).
-AGREEMENT_UNITS = {"turn": "speaker turn", "character": "character", "segment": "coded segment"}
-
-
-def agreement_without_turns(
-    project: m.Project, documents: list[m.Document], coders: list[m.Coder], unit: str
-) -> analysis.AgreementData:
-    """Agreement per transcript over characters (``unit="character"``: every character is
-    coded or not coded with each code by each coder, uncoded characters included) or over
-    coded segments (``unit="segment"``: the distinct segments of all coders). A coder's units
-    in a transcript they coded nothing in are missing values, as with turns."""
-    spans = analysis.coded_spans(project, documents, coders)
-    weights: dict[str, int] | None = None
-    units: list[Unit]
-    if unit == "character":
-        weights, units = {}, []
-        lengths = m.Document.objects.filter(pk__in=[d.pk for d in documents]).annotate(
-            n=Length("text")
-        )
-        by_document: dict[str, list[CodedSpan]] = defaultdict(list)
-        for span in spans:
-            by_document[span.document].append(span)
-        for pk, length in lengths.order_by("name", "pk").values_list("pk", "n"):
-            pieces, piece_weights = character_units(str(pk), length, by_document[str(pk)])
-            units.extend(pieces)
-            weights.update(piece_weights)
-    else:
-        units = segment_units(spans)
-    return analysis.agreement_over(
-        units, spans, coders, unit_name=AGREEMENT_UNITS[unit], weights=weights
-    )
 
 
 @login_required
@@ -109,14 +72,7 @@ def agreement_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     all_documents, all_coders, documents, coders = analysis.agreement_selection(
         project, _ids(request, "document"), _ids(request, "coder")
     )
-    unit = request.GET.get("unit", "")
-    if unit not in AGREEMENT_UNITS:
-        has_turns = m.Turn.objects.filter(document_id__in=[d.pk for d in documents]).exists()
-        unit = "turn" if has_turns or not documents else "character"
-    if unit == "turn":
-        data = analysis.agreement(project, documents, coders)
-    else:
-        data = agreement_without_turns(project, documents, coders, unit)
+    unit, data = analysis.agreement_in(project, documents, coders, request.GET.get("unit"))
     return project_page(
         request,
         project,

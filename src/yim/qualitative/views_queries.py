@@ -30,6 +30,7 @@ from yim.core.http import AuthenticatedHttpRequest
 from . import models as m
 from . import queries as q
 from .analysis import code_paths, segment_rows
+from .labels import VariableChoiceField
 from .matrices import (
     code_attribute_matrix,
     code_document_matrix,
@@ -100,7 +101,7 @@ class MatrixForm(forms.Form):
         ],
         required=False,
     )
-    variable = forms.ModelChoiceField(
+    variable = VariableChoiceField(
         label=gettext_lazy("Attribute"), queryset=m.Variable.objects.none(), required=False
     )
     coder = forms.ModelChoiceField(
