@@ -16,7 +16,6 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from yim import policy
-from yim.jobs import kinds
 from yim.jobs.kinds import Progress
 from yim.monitoring import instruments
 from yim.research.comparison_views import (
@@ -36,8 +35,8 @@ from yim.research.evidence.risk import (
     risk_domains,
     risk_frame,
 )
-from yim.research.evidence.summary import EvidenceError
-from yim.research.evidence_jobs import registry_state, scope_of
+from yim.research.evidence_charts import page_svg
+from yim.research.evidence_jobs import evidence_kind, registry_state, scope_of
 from yim.research.evidence_views import EVIDENCE_MODERATORS, EVIDENCE_RISK
 
 MODERATOR_LABELS = {
@@ -74,7 +73,7 @@ def risk_context(result: dict[str, Any]) -> dict[str, Any]:
     return {
         "fit": result["fit"],
         "domains": [(labels.get(d["domain"], d["domain"]), d) for d in result["fit"]["domains"]],
-        "plot": mark_safe(result["plot"]) if result.get("plot") else None,  # noqa: S308 - matplotlib's SVG, its texts escaped
+        "plot": mark_safe(page_svg(result["plot"])) if result.get("plot") else None,  # noqa: S308 - matplotlib's SVG, its texts escaped
     }
 
 
@@ -100,34 +99,24 @@ def moderators_context(result: dict[str, Any]) -> dict[str, Any]:
         tests = [
             (MODERATOR_LABELS.get(m["moderator"], m["moderator"]), m) for m in outcome["moderators"]
         ]
-        outcomes.append((outcome, tests, mark_safe(plot) if plot else None))  # noqa: S308 - matplotlib's SVG
+        outcomes.append((outcome, tests, mark_safe(page_svg(plot)) if plot else None))  # noqa: S308 - matplotlib's SVG
     return {"fit": result["fit"], "outcomes": outcomes}
 
 
-RISK = kinds.register(
-    kinds.JobKind(
-        name=EVIDENCE_RISK,
-        label=gettext_lazy("Risk trajectories with and without a JIM"),
-        run=run_risk,
-        state=registry_state,
-        result_template="research/_risk_result.html",
-        user_errors=(EvidenceError,),
-        context=risk_context,
-        may_view=policy.still_has_evidence_scope,
-    )
+RISK = evidence_kind(
+    EVIDENCE_RISK,
+    gettext_lazy("Risk trajectories with and without a JIM"),
+    run_risk,
+    result_template="research/_risk_result.html",
+    context=risk_context,
 )
 
-MODERATORS = kinds.register(
-    kinds.JobKind(
-        name=EVIDENCE_MODERATORS,
-        label=gettext_lazy("What works for whom: moderator analyses"),
-        run=run_moderators,
-        state=registry_state,
-        result_template="research/_moderators_result.html",
-        user_errors=(EvidenceError,),
-        context=moderators_context,
-        may_view=policy.still_has_evidence_scope,
-    )
+MODERATORS = evidence_kind(
+    EVIDENCE_MODERATORS,
+    gettext_lazy("What works for whom: moderator analyses"),
+    run_moderators,
+    result_template="research/_moderators_result.html",
+    context=moderators_context,
 )
 
 
@@ -165,7 +154,7 @@ def comparison_context(result: dict[str, Any]) -> dict[str, Any]:
         "fit": fit,
         "baseline": [(covariates.get(r["covariate"], r["covariate"]), r) for r in fit["baseline"]],
         "outcomes": [(outcomes.get(o["outcome"], o["outcome"]), o) for o in fit["outcomes"]],
-        "plot": mark_safe(result["plot"]) if result.get("plot") else None,  # noqa: S308 - matplotlib's SVG, its texts escaped
+        "plot": mark_safe(page_svg(result["plot"])) if result.get("plot") else None,  # noqa: S308 - matplotlib's SVG, its texts escaped
     }
 
 
@@ -174,15 +163,12 @@ def comparison_state(params: dict[str, Any]) -> str:
     return "" if params.get("source") == "file" else registry_state(params)
 
 
-COMPARISON = kinds.register(
-    kinds.JobKind(
-        name=EVIDENCE_COMPARISON,
-        label=gettext_lazy("Comparison study: JIM group against a comparison group"),
-        run=run_comparison,
-        state=comparison_state,
-        result_template="research/_comparison_result.html",
-        user_errors=(EvidenceError,),
-        context=comparison_context,
-        may_view=policy.may_see_comparison_study,
-    )
+COMPARISON = evidence_kind(
+    EVIDENCE_COMPARISON,
+    gettext_lazy("Comparison study: JIM group against a comparison group"),
+    run_comparison,
+    result_template="research/_comparison_result.html",
+    context=comparison_context,
+    state=comparison_state,
+    may_view=policy.may_see_comparison_study,
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -64,15 +65,41 @@ def result_context(result: dict[str, Any]) -> dict[str, Any]:
     return figures_context(result["figures"], result.get("chart"), feedback or None)
 
 
-SUMMARY = kinds.register(
-    kinds.JobKind(
-        name=EVIDENCE_SUMMARY,
-        label=gettext_lazy("Evidence from practice: outcome figures"),
-        run=run_summary,
-        state=registry_state,
-        result_template="research/_evidence_figures.html",
-        user_errors=(EvidenceError,),
-        context=result_context,
-        may_view=policy.still_has_evidence_scope,
+def evidence_kind(
+    name: str,
+    label: Any,
+    run: Callable[[dict[str, Any], Progress], dict[str, Any]],
+    *,
+    result_template: str,
+    context: Callable[[dict[str, Any]], dict[str, Any]],
+    state: Callable[[dict[str, Any]], str] = registry_state,
+    may_view: Callable[[Any, dict[str, Any]], bool] = policy.still_has_evidence_scope,
+) -> kinds.JobKind:
+    """Register a kind of evidence analysis (figures, risk, moderators, comparison).
+
+    What the evidence kinds share is said once here: the result rests on the registry (it
+    is marked stale once the registry changes), an :class:`EvidenceError` is the message
+    meant for the user, and only a researcher who still has the question's evidence scope
+    sees the result. A kind that differs passes its own ``state`` or ``may_view``.
+    """
+    return kinds.register(
+        kinds.JobKind(
+            name=name,
+            label=label,
+            run=run,
+            state=state,
+            result_template=result_template,
+            user_errors=(EvidenceError,),
+            context=context,
+            may_view=may_view,
+        )
     )
+
+
+SUMMARY = evidence_kind(
+    EVIDENCE_SUMMARY,
+    gettext_lazy("Evidence from practice: outcome figures"),
+    run_summary,
+    result_template="research/_evidence_figures.html",
+    context=result_context,
 )

@@ -306,18 +306,15 @@ class Project:
         for ref in self.note_refs:
             _resolve(kinds, ref, "note", "project")
         for user_ref in (self.creating_user, self.modifying_user):
-            if user_ref is not None:
-                _resolve(kinds, user_ref, "user", "project")
+            _resolve_user(kinds, user_ref, "project")
         for code, path in self.iter_codes():
             for ref in code.note_refs:
                 _resolve(kinds, ref, "note", f"code {'/'.join(path)!r}")
         for note in self.notes:
-            if note.creating_user is not None:
-                _resolve(kinds, note.creating_user, "user", f"note {note.name!r}")
+            _resolve_user(kinds, note.creating_user, f"note {note.name!r}")
         for source in self.sources:
             where = f"source {source.name!r}"
-            if source.creating_user is not None:
-                _resolve(kinds, source.creating_user, "user", where)
+            _resolve_user(kinds, source.creating_user, where)
             _check_values(source.variable_values, variables, kinds, where)
             for ref in source.note_refs:
                 _resolve(kinds, ref, "note", where)
@@ -330,8 +327,7 @@ class Project:
                         f"{here}: range [{selection.start}, {selection.end}) lies outside the "
                         f"text, which has {len(source.text)} characters"
                     )
-                if selection.creating_user is not None:
-                    _resolve(kinds, selection.creating_user, "user", here)
+                _resolve_user(kinds, selection.creating_user, here)
                 for ref in selection.note_refs:
                     _resolve(kinds, ref, "note", here)
                 for coding in selection.codings:
@@ -384,6 +380,12 @@ def _resolve(kinds: dict[str, str], ref: str, kind: str, where: str) -> None:
         )
 
 
+def _resolve_user(kinds: dict[str, str], ref: str | None, where: str) -> None:
+    """A creating (or modifying) user is optional; when named, it is a user of the project."""
+    if ref is not None:
+        _resolve(kinds, ref, "user", where)
+
+
 def _check_code(code: Code, path: tuple[str, ...], guids: dict[str, str]) -> None:
     _register(guids, code.guid, f"code {'/'.join(path)!r}")
     if code.color is not None and not COLOR_PATTERN.match(code.color):
@@ -396,8 +398,7 @@ def _check_code(code: Code, path: tuple[str, ...], guids: dict[str, str]) -> Non
 
 def _check_coding(coding: Coding, kinds: dict[str, str], where: str) -> None:
     _resolve(kinds, coding.code_guid, "code", f"coding {coding.guid} in {where}")
-    if coding.creating_user is not None:
-        _resolve(kinds, coding.creating_user, "user", f"coding {coding.guid} in {where}")
+    _resolve_user(kinds, coding.creating_user, f"coding {coding.guid} in {where}")
     for ref in coding.note_refs:
         _resolve(kinds, ref, "note", f"coding {coding.guid} in {where}")
 

@@ -400,16 +400,15 @@ def _score_root(
         upper *= 2.0
     else:
         raise fail("the score stays positive for every tau^2 tried")
-    root, info = brentq(
-        lambda t: _score(method, y, v, X, t),
-        0.0,
-        upper,
-        xtol=1e-14 * float(np.mean(v)),
-        rtol=4 * np.finfo(float).eps,
-        maxiter=max_iter,
-        full_output=True,
-        disp=False,
-    )
-    if not info.converged:
-        raise fail(f"the score root search stopped after {info.iterations} iterations")
-    return float(root)
+    try:
+        root, _steps = brent_root(
+            lambda t: _score(method, y, v, X, t),
+            0.0,
+            upper,
+            xtol=1e-14 * float(np.mean(v)),
+            maxiter=max_iter,
+            what=method,
+        )
+    except ConvergenceError as exc:
+        raise fail(f"the score root search stopped after {exc.iterations} iterations") from exc
+    return root

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from yim.stats.meta._validate import readonly
 from yim.stats.meta.design import design_matrix
 from yim.stats.meta.errors import DesignError
 from yim.stats.meta.problems import DataError, Problem
@@ -206,6 +207,16 @@ def moderator_columns(mods: str) -> list[str]:
     return names
 
 
+def nesting_columns(random: str) -> list[str]:
+    """The columns of a nesting, outer to inner: ``"study/es_id"`` or R's
+    ``"~ 1 | study/es_id"``; a :class:`DataError` if a level is empty."""
+    text = random.split("|", 1)[1] if "|" in random else random
+    columns = [c.strip() for c in text.split("/")]
+    if any(not c for c in columns):
+        raise DataError([Problem(None, None, f"cannot read the nesting {random!r}")])
+    return columns
+
+
 def prepare(
     df: pd.DataFrame,
     *,
@@ -306,10 +317,7 @@ def _prepare(
         random = f"{study}/{es_id}"
     random_cols: list[str] = []
     if random is not None:
-        text = random.split("|", 1)[1] if "|" in random else random
-        random_cols = [c.strip() for c in text.split("/")]
-        if any(not c for c in random_cols):
-            raise DataError([Problem(None, None, f"cannot read the nesting {random!r}")])
+        random_cols = nesting_columns(random)
         random = "/".join(random_cols)
     mod_cols = moderator_columns(mods) if mods and mods.strip() else []
 
@@ -442,27 +450,21 @@ def _prepare(
                 "consider a multilevel model (es_id or random)."
             )
     return PreparedData(
-        yi=_readonly(y),
-        vi=_readonly(v),
+        yi=readonly(y),
+        vi=readonly(v),
         measure=kind,
         rows=tuple(rows.tolist()),
         study=study_labels,
         random=random,
         groups=groups,
         mods=mods if mod_cols else None,
-        X=_readonly(X),
+        X=readonly(X),
         coef_names=tuple(names),
         frame=clean,
         columns=roles,
         notes=tuple(notes),
         es_labels=es_labels,
     )
-
-
-def _readonly(values: FloatArray) -> FloatArray:
-    arr = np.array(values, dtype=np.float64, copy=True)
-    arr.setflags(write=False)
-    return arr
 
 
 __all__ = [
@@ -475,5 +477,6 @@ __all__ = [
     "Problem",
     "load_table",
     "moderator_columns",
+    "nesting_columns",
     "prepare",
 ]

@@ -27,7 +27,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln
 
-from yim.stats.meta._validate import FloatArray, as_vector, common_length, first_row
+from yim.stats.meta._validate import FloatArray, as_vector, common_length, first_row, readonly
 from yim.stats.meta.errors import EffectSizeError
 
 ContinuityTarget = Literal["only0", "all", "if0all", "none"]
@@ -45,9 +45,7 @@ class EffectSizes:
 
     def __post_init__(self) -> None:
         for field in ("yi", "vi"):
-            arr = np.array(getattr(self, field), dtype=np.float64, copy=True)
-            arr.setflags(write=False)
-            object.__setattr__(self, field, arr)
+            object.__setattr__(self, field, readonly(getattr(self, field)))
         if self.yi.shape != self.vi.shape:
             raise EffectSizeError(f"yi has {self.yi.shape[0]} values but vi has {self.vi.shape[0]}")
 

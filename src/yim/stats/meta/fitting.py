@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from yim.stats.meta.dataset import DataError, PreparedData, Problem
+from yim.stats.meta.dataset import DataError, PreparedData, Problem, nesting_columns
 from yim.stats.meta.errors import MetaAnalysisError
 from yim.stats.meta.multilevel import MultilevelModel
 from yim.stats.meta.multilevel_result import MultilevelResult
@@ -53,10 +53,7 @@ class MetaFit:
 
 
 def _groups_for(prepared: PreparedData, random: str) -> tuple[str, dict[str, tuple[str, ...]]]:
-    text = random.split("|", 1)[1] if "|" in random else random
-    cols = [c.strip() for c in text.split("/")]
-    if any(not c for c in cols):
-        raise DataError([Problem(None, None, f"cannot read the nesting {random!r}")])
+    cols = nesting_columns(random)
     spec = "/".join(cols)
     if spec == prepared.random:
         return spec, prepared.groups

@@ -41,12 +41,12 @@ from yim.stats.meta._profile import (
     typical_variance_aw,
     typical_variance_pmatrix,
 )
+from yim.stats.meta._validate import readonly
 from yim.stats.meta.multilevel_result import (
     FitState,
     MultilevelHeterogeneity,
     MultilevelResult,
     VarianceComponentLRT,
-    readonly,
 )
 from yim.stats.meta.results import (
     MethodChoices,

@@ -16,16 +16,11 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from yim.stats.meta._blocks import FloatArray, IntArray, MultilevelInputError, NestedEngine
+from yim.stats.meta._validate import readonly
 from yim.stats.meta.results import Coefficient, MethodChoices, ModeratorTest, VarianceComponent
 
 if TYPE_CHECKING:
     from yim.stats.meta.robust import RobustInputs, RobustResult
-
-
-def readonly(values: ArrayLike) -> FloatArray:
-    arr = np.array(values, dtype=np.float64)
-    arr.setflags(write=False)
-    return arr
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import matplotlib
 import numpy as np
@@ -48,6 +48,25 @@ RASTER_POINTS = 2_000
 """Funnel plots with more points draw them as one embedded image instead of SVG markers."""
 
 _FONT = {"family": "DejaVu Sans", "size": 9}
+
+
+class ForestStyle(TypedDict, total=False):
+    """How a forest plot is drawn; every key is optional (the defaults are
+    :func:`_draw_forest`'s).
+
+    ``transform`` (e.g. :func:`yim.stats.meta.conversions.z_to_r`) is applied to every
+    estimate and bound, ``xlabel`` (default "Effect size") labels the axis, ``title`` heads
+    the plot, ``refline`` (default 0; None for none) is the dotted reference line,
+    ``digits`` (default 2) the decimals of the printed estimates, ``width`` (default 9) the
+    figure's width in inches.
+    """
+
+    transform: Transform | None
+    xlabel: str
+    title: str | None
+    refline: float | None
+    digits: int
+    width: float
 
 
 def _apply(transform: Transform | None, values: FloatArray) -> FloatArray:
@@ -89,12 +108,7 @@ def forest_plot(
     *,
     labels: Sequence[str],
     subgroups: Sequence[str] | None = None,
-    transform: Transform | None = None,
-    xlabel: str = "Effect size",
-    title: str | None = None,
-    refline: float | None = 0.0,
-    digits: int = 2,
-    width: float = 9.0,
+    **style: Unpack[ForestStyle],
 ) -> Figure:
     """Forest plot: one row per effect size (square sized by weight, CI line), the pooled
     diamond and the prediction interval.
@@ -102,11 +116,12 @@ def forest_plot(
     ``subgroups`` (one label per effect size) groups the rows under headers and adds a
     diamond per subgroup from a random-effects model fitted within the subgroup (the same
     tau² estimator as a two-level ``result``; REML for multilevel results, where the
-    subgroup fit ignores the nesting, as the plot's note says). ``transform`` (e.g.
-    :func:`yim.stats.meta.conversions.z_to_r`) is applied to every estimate and bound; weights
-    and fits stay on the analysis scale. A model with moderators has no single pooled effect,
-    so its plot shows the studies only and says so. More than :data:`MAX_FOREST_ROWS` effect
-    sizes are refused: see :func:`forest_plot_rows` for studies or a selection.
+    subgroup fit ignores the nesting, as the plot's note says). ``style``: see
+    :class:`ForestStyle`; a ``transform`` is applied to every estimate and bound, while
+    weights and fits stay on the analysis scale. A model with moderators has no single
+    pooled effect, so its plot shows the studies only and says so. More than
+    :data:`MAX_FOREST_ROWS` effect sizes are refused: see :func:`forest_plot_rows` for
+    studies or a selection.
     """
     yi, vi = observed(result)
     k = yi.shape[0]
@@ -128,12 +143,7 @@ def forest_plot(
         f"Weights: {weight_note}.",
         labels,
         subgroups=subgroups,
-        transform=transform,
-        xlabel=xlabel,
-        title=title,
-        refline=refline,
-        digits=digits,
-        width=width,
+        **style,
     )
 
 
@@ -145,19 +155,14 @@ def forest_plot_rows(
     weights: Sequence[float] | FloatArray,
     labels: Sequence[str],
     note: str,
-    transform: Transform | None = None,
-    xlabel: str = "Effect size",
-    title: str | None = None,
-    refline: float | None = 0.0,
-    digits: int = 2,
-    width: float = 9.0,
+    **style: Unpack[ForestStyle],
 ) -> Figure:
     """Forest plot of given rows (say, studies aggregated from their effect sizes, or the most
     influential of many) with the pooled diamond and prediction interval of ``result``.
 
     ``yi``/``vi`` are each row's estimate and variance (its CI is drawn from them), ``weights``
     the rows' weights in percent, and ``note`` (printed under the plot) says what the rows
-    are and how the weights were found.
+    are and how the weights were found; ``style`` as for :func:`forest_plot`.
     """
     y = np.asarray(yi, dtype=np.float64)
     v = np.asarray(vi, dtype=np.float64)
@@ -178,12 +183,7 @@ def forest_plot_rows(
         note,
         labels,
         subgroups=None,
-        transform=transform,
-        xlabel=xlabel,
-        title=title,
-        refline=refline,
-        digits=digits,
-        width=width,
+        **style,
     )
 
 
@@ -196,12 +196,12 @@ def _draw_forest(
     labels: Sequence[str],
     *,
     subgroups: Sequence[str] | None,
-    transform: Transform | None,
-    xlabel: str,
-    title: str | None,
-    refline: float | None,
-    digits: int,
-    width: float,
+    transform: Transform | None = None,
+    xlabel: str = "Effect size",
+    title: str | None = None,
+    refline: float | None = 0.0,
+    digits: int = 2,
+    width: float = 9.0,
 ) -> Figure:
     k = yi.shape[0]
     level = result.level
@@ -574,6 +574,7 @@ __all__ = [
     "MAX_DENSE_WEIGHTS",
     "MAX_FOREST_ROWS",
     "RASTER_POINTS",
+    "ForestStyle",
     "figure_to_png",
     "figure_to_svg",
     "forest_plot",

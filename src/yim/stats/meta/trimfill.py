@@ -18,12 +18,12 @@ from typing import Any, Literal
 
 import numpy as np
 
-from yim.stats.meta._validate import FloatArray
+from yim.stats.meta._validate import FloatArray, readonly
 from yim.stats.meta.errors import MetaAnalysisError
 from yim.stats.meta.multilevel_result import MultilevelResult
 from yim.stats.meta.results import Coefficient
 from yim.stats.meta.twolevel import RandomEffectsModel
-from yim.stats.meta.twolevel_result import TwoLevelResult, readonly
+from yim.stats.meta.twolevel_result import TwoLevelResult
 
 __all__ = ["K0_ESTIMATORS", "TrimAndFillResult", "k0_estimate", "trim_and_fill"]
 

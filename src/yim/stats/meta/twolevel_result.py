@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from yim.stats.meta._tau2_ci import profile_likelihood_ci, q_profile_ci
-from yim.stats.meta._validate import FloatArray
+from yim.stats.meta._validate import FloatArray, readonly
 from yim.stats.meta.errors import MetaAnalysisError
 from yim.stats.meta.heterogeneity import Heterogeneity
 from yim.stats.meta.results import Coefficient, MethodChoices, ModeratorTest, VarianceComponent
@@ -20,12 +20,6 @@ from yim.stats.meta.results import Coefficient, MethodChoices, ModeratorTest, Va
 Transform = Callable[[FloatArray], FloatArray]
 
 CI_TYPES = {"QP": "Q-profile", "PL": "profile likelihood"}
-
-
-def readonly(values: ArrayLike) -> FloatArray:
-    arr = np.array(values, dtype=np.float64, copy=True)
-    arr.setflags(write=False)
-    return arr
 
 
 @dataclass(frozen=True)
