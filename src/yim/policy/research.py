@@ -177,6 +177,18 @@ def may_see_comparison_study(user: User, params: dict[str, Any]) -> bool:
     return still_has_evidence_scope(user, params)
 
 
+def can_pool_evidence(user: User) -> bool:
+    """Pooling the signed evidence files of several organisations (/evidence/pool/): a
+    researcher with the evidence scope of an organisation. The files hold aggregates only."""
+    return can_use_research(user) and can_see_evidence(user)
+
+
+def may_see_evidence_pool(user: User, params: dict[str, Any]) -> bool:
+    """A kept pooling result: its owner, while they may still pool evidence (the job's
+    owner is checked by the jobs app)."""
+    return can_pool_evidence(user)
+
+
 def may_download_research_export(user: User, params: dict[str, Any]) -> bool:
     """A research export (pseudonymised rows): a researcher, still in the export's scope."""
     return can_use_research(user) and still_has_evidence_scope(user, params)

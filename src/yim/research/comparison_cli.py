@@ -54,7 +54,8 @@ def add_compare_parser(actions: argparse._SubParsersAction[argparse.ArgumentPars
             "odds ratio of the JIM group adjusted for the covariates (logistic regression, "
             "Wald CI), and inverse-probability weighting for the effect on the treated (ATT "
             "weights, optional trimming, balance after weighting, Kish effective sample "
-            "sizes, weighted risk difference and odds ratio with HC0 sandwich CIs). Without "
+            "sizes, weighted risk difference and odds ratio with CIs that account for the "
+            "estimated propensity score: stacked estimating equations). Without "
             "--file: the JIM cohort against the comparison cohort of the registry (covariates "
             "age, gender, intake_risk, programme; outcomes ambulatory at closure and placement "
             "realised)."
@@ -210,7 +211,12 @@ def render_compare_text(r: dict[str, Any], label: str) -> str:
         f"ATT weights: {trim}; effective sample size JIM {_f(w['ess_treated'], 1)}, "
         f"comparison {_f(w['ess_comparison'], 1)}; largest weight {_f(w['max_weight'], 2)}",
         "",
-        "Outcomes (adjusted: logistic regression on group + covariates, Wald CI; IPW: HC0 CI)",
+        "Outcomes (adjusted: logistic regression on group + covariates, Wald CI; IPW: CI "
+        + (
+            "from the stacked propensity and outcome equations, M-estimation)"
+            if r.get("ipw_interval") == "m_estimation"
+            else "HC0, weights treated as known)"
+        ),
     ]
     for o in r["outcomes"]:
         if o["suppressed"]:

@@ -508,6 +508,7 @@ def evidence_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             "latest_job": latest_job,
             "latest_stale": latest_job is not None and runner.is_stale(latest_job),
             "in_scope": in_scope,
+            "can_pool": policy.can_pool_evidence(user),
         }
     )
     return render(request, "research/evidence.html", context)

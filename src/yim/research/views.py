@@ -31,7 +31,8 @@ def research_home_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not policy.can_use_research(request.user):
         raise Http404
     runs = policy.meta_analysis_runs(request.user)[:5]
-    return render(request, "research/home.html", {"recent_runs": runs})
+    context = {"recent_runs": runs, "can_pool": policy.can_pool_evidence(request.user)}
+    return render(request, "research/home.html", context)
 
 
 @login_required

@@ -13,8 +13,10 @@ Conventions (docs/evidence.md, "Comparison studies"):
 * **ATT weights**: a treated unit 1, a comparison unit ``e / (1 − e)`` with ``e`` its
   propensity score; optionally truncated at a percentile of the comparison weights.
 * **Kish effective sample size** per group: ``(Σ w)² / Σ w²``.
-* The weighted outcome contrast's **robust standard errors are HC0 sandwiches** that treat
-  the weights as known (they ignore the estimation of the propensity score).
+* :func:`weighted_risk_difference` and :func:`logistic_hc0` give **HC0 sandwiches that treat
+  the weights as known** (they ignore the estimation of the propensity score); the comparison
+  study keeps them beside its intervals for comparison only. The standard errors it shows
+  account for the estimated propensity score: :mod:`yim.stats.ipw`.
 """
 
 from __future__ import annotations

@@ -250,7 +250,9 @@ def read_comparison_file(
                 _("The outcome “%(column)s” is not 1/0 (yes/no) in rows %(rows)s.")
                 % {"column": outcome, "rows": problem_rows(bad)}
             )
-        frame[outcome] = words.map(lambda v: None if v is None else float(v in _YES))
+        # An empty cell is left out of the outcome. (Not ``v is None``: a column of texts
+        # holds a missing value as NaN, which would count as a "no".)
+        frame[outcome] = words.map(lambda v: None if pd.isna(v) else float(v in _YES))
         frame[outcome] = frame[outcome].astype(float)
     for covariate in covariates:
         column = table[covariate]

@@ -18,7 +18,10 @@ outcome). Output: an immutable :class:`ComparisonResult` with
   for the JIM group and ``e / (1 − e)`` for the comparison group, optionally truncated at a
   percentile (how many were truncated is reported); the balance after weighting, Kish's
   effective sample size per group, and per outcome the weighted risk difference and odds
-  ratio with HC0 sandwich CIs that treat the weights as known.
+  ratio with 95% CIs from a sandwich that stacks the propensity model's score equations with
+  the weighted outcome equations (M-estimation, :mod:`yim.stats.ipw`), so they account for
+  the estimated propensity score; the HC0 intervals that treat the weights as known are kept
+  beside them (``*_known_weights``) for comparison.
 
 :func:`compare_frame` is pure; the frames come from
 :mod:`yim.research.evidence.comparison_sources` (the registry, or an uploaded file).
@@ -40,7 +43,7 @@ from django.utils.translation import ngettext
 
 from yim.research.evidence.estimators import is_small
 from yim.research.evidence.summary import EvidenceError
-from yim.stats import balance
+from yim.stats import balance, ipw
 
 #: The smallest group (after rows with missing covariates are left out).
 MIN_GROUP = 10
@@ -119,6 +122,8 @@ class OutcomeComparison:
     ipw_or_ci: tuple[float, float] | None = None
     ipw_error: str | None = None
     suppressed: bool = False
+    ipw_rd_ci_known_weights: tuple[float, float] | None = None
+    ipw_or_ci_known_weights: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,8 @@ class ComparisonResult:
     baseline: tuple[BaselineRow, ...]
     weighting: Weighting
     outcomes: tuple[OutcomeComparison, ...]
+    #: Which standard error the weighted intervals (``ipw_rd_ci``, ``ipw_or_ci``) use.
+    ipw_interval: str = "m_estimation"
 
     @property
     def all_balanced(self) -> bool:
@@ -148,7 +155,10 @@ class ComparisonResult:
             "balanced_below": balance.BALANCED_BELOW,
             "adjusted": "GLM binomial, logit link: outcome ~ group + covariates; Wald 95% CI",
             "ipw": "ATT weights (treated 1, comparison e/(1-e)); weighted risk difference "
-            "and odds ratio with HC0 sandwich 95% CI, weights treated as known",
+            "and odds ratio with 95% CI",
+            "ipw_se": ipw.METHOD,
+            "ipw_se_known_weights": "HC0 sandwich, weights treated as known "
+            "(ipw_rd_ci_known_weights, ipw_or_ci_known_weights; for comparison only)",
         }
         return data
 
@@ -333,8 +343,9 @@ def compare_frame(
         sum_weights_comparison=float(weights[~treated].sum()),
     )
     baseline = tuple(_baseline_row(r, treated, weights, threshold) for r in rows)
+    beta = np.asarray(propensity.params, dtype=float)
     results = tuple(
-        _withheld(_outcome(data, outcome, treated, x, weights), threshold)
+        _withheld(_outcome(data, outcome, treated, x, weights, beta, cap), threshold)
         for outcome in dict.fromkeys(outcomes)
     )
     return ComparisonResult(
@@ -445,10 +456,17 @@ def _wald(beta: float, se: float) -> tuple[float, tuple[float, float]]:
 
 
 def _outcome(
-    data: pd.DataFrame, outcome: str, treated: np.ndarray, x: np.ndarray, weights: np.ndarray
+    data: pd.DataFrame,
+    outcome: str,
+    treated: np.ndarray,
+    x: np.ndarray,
+    weights: np.ndarray,
+    beta: np.ndarray,
+    cap: float | None,
 ) -> OutcomeComparison:
     known = data[outcome].notna().to_numpy()
-    y = data[outcome].to_numpy(dtype=float)[known]
+    every_y = data[outcome].to_numpy(dtype=float)
+    y = every_y[known]
     t, xx, w = treated[known], x[known], weights[known]
     n_t, n_c = int(t.sum()), int((~t).sum())
     e_t, e_c = int(y[t].sum()), int(y[~t].sum())
@@ -479,20 +497,28 @@ def _outcome(
             "outcome perfectly, or the model did not converge. Use fewer covariates or merge "
             "rare levels."
         )
-    rd, rd_se = balance.weighted_risk_difference(y, t, w)
+    rd, known_se = balance.weighted_risk_difference(y, t, w)
+    # The interval shown: the propensity model's equations stacked with the outcome's (every
+    # unit the propensity was fitted on; a unit without the outcome in the first only).
+    stacked = ipw.att_contrast(every_y, treated, x, beta, cap=cap)
     base.update(
         ipw_risk_treated=balance.weighted_mean(y[t], w[t]),
         ipw_risk_comparison=balance.weighted_mean(y[~t], w[~t]),
         ipw_risk_difference=rd,
-        ipw_rd_ci=(rd - Z_95 * rd_se, rd + Z_95 * rd_se),
+        ipw_rd_ci=(rd - Z_95 * stacked.rd_se, rd + Z_95 * stacked.rd_se),
+        ipw_rd_ci_known_weights=(rd - Z_95 * known_se, rd + Z_95 * known_se),
     )
     simple = np.column_stack([np.ones(len(y)), t.astype(float)])
     try:
         weighted = _glm(y, simple, w)
-        beta = np.asarray(weighted.params, dtype=float)
-        se = math.sqrt(balance.logistic_hc0(y, simple, w, beta)[1, 1])
-        ipw_or, ipw_ci = _wald(float(beta[1]), se)
-        base.update(ipw_odds_ratio=ipw_or, ipw_or_ci=ipw_ci)
+        gamma = np.asarray(weighted.params, dtype=float)
+        known_log_se = math.sqrt(balance.logistic_hc0(y, simple, w, gamma)[1, 1])
+        ipw_or, ipw_ci = _wald(float(gamma[1]), stacked.log_or_se)
+        base.update(
+            ipw_odds_ratio=ipw_or,
+            ipw_or_ci=ipw_ci,
+            ipw_or_ci_known_weights=_wald(float(gamma[1]), known_log_se)[1],
+        )
     except _NoFit:
         base["ipw_error"] = _("The weighted odds ratio cannot be estimated (no convergence).")
     return OutcomeComparison(**base)
