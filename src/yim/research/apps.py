@@ -9,4 +9,11 @@ class ResearchConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the background-work kinds of the research tools (yim.jobs).
-        from yim.research import analysis_jobs, evidence_jobs, export_jobs, meta_jobs  # noqa: F401
+        from yim.research import (  # noqa: F401
+            analysis_jobs,
+            evidence_jobs,
+            export_jobs,
+            meta_jobs,
+            pooling_jobs,
+            report_jobs,
+        )

@@ -110,6 +110,9 @@ def add_evidence_parser(
     from yim.research.comparison_cli import add_compare_parser
 
     add_compare_parser(actions)
+    from yim.research.report_cli import add_report_parser
+
+    add_report_parser(actions)
     return evidence
 
 

@@ -1,6 +1,12 @@
 from django.urls import path
 
-from yim.research import analysis_views, comparison_views, evidence_views
+from yim.research import (
+    analysis_views,
+    comparison_views,
+    evidence_views,
+    pooling_views,
+    report_views,
+)
 
 app_name = "evidence"
 
@@ -12,4 +18,9 @@ urlpatterns = [
         "moderators/", analysis_views.analysis_view, {"analysis": "moderators"}, name="moderators"
     ),
     path("comparison/", comparison_views.comparison_view, name="comparison"),
+    path("pool/", pooling_views.pool_view, name="pool"),
+    path("pool/<int:job_id>/report/", pooling_views.pool_report_view, name="pool_report"),
+    path("pool/<int:job_id>/result.json", pooling_views.pool_json_view, name="pool_json"),
+    path("report/", report_views.report_view, name="report"),
+    path("report/<int:job_id>/download/", report_views.download_view, name="report_download"),
 ]
