@@ -88,15 +88,19 @@ def summarise(
     *,
     found: list[d.Search] | None = None,
     feedback: dict[str, dict[str, Any]] | None = None,
+    closures: dict[int, str] | None = None,
 ) -> dict[str, Any]:
     """Every figure as of ``scope.as_of``; raises :class:`EvidenceError` without data.
 
-    ``found`` (:func:`definitions.searches`) and ``feedback`` (:func:`definitions.feedback`)
-    are read here unless the caller has them already (:func:`dashboard`).
+    ``found`` and ``closures`` (:func:`definitions.searches_and_closures`) and ``feedback``
+    (:func:`definitions.feedback`) are read here unless the caller has them already
+    (:func:`dashboard`). Every table is read once, shared between the definitions that
+    need it.
     """
     if threshold < 1:
         raise EvidenceError(_("The small-cell threshold must be at least 1."))
-    found = d.searches(scope) if found is None else found
+    if found is None:
+        found, closures = d.searches_and_closures(scope)
     if not found:
         raise EvidenceError(
             _(
@@ -106,14 +110,15 @@ def summarise(
             % {"as_of": scope.as_of.isoformat()}
         )
     follow_ups = d.due_follow_ups(scope)  # for ambulatory and continuation alike
+    gate, not_recorded = d.gate_and_not_recorded(scope)  # the same decisions
     return {
         "as_of": scope.as_of.isoformat(),
         "n_trajectories": len(found),
         "jim_found": _jim_found(scope, found, threshold),
         "time_to_jim": _time_to_jim(found, threshold),
-        "ambulatory": _ambulatory(scope, found, threshold, follow_ups),
-        "gate": _gate(scope, threshold),
-        "continuation": _continuation(scope, threshold, follow_ups),
+        "ambulatory": _ambulatory(scope, found, threshold, follow_ups, not_recorded),
+        "gate": _gate(gate, threshold),
+        "continuation": _continuation(scope, threshold, follow_ups, closures),
         "feedback": _feedback(d.feedback(scope) if feedback is None else feedback, threshold),
     }
 
@@ -185,9 +190,13 @@ def _time_to_jim(found: list[d.Search], threshold: int) -> dict[str, Any]:
 
 
 def _ambulatory(
-    scope: d.Scope, found: list[d.Search], threshold: int, follow_ups: list[d.FollowUpRow]
+    scope: d.Scope,
+    found: list[d.Search],
+    threshold: int,
+    follow_ups: list[d.FollowUpRow],
+    not_recorded: int,
 ) -> dict[str, Any]:
-    raw = d.ambulatory(scope, found, follow_ups)
+    raw = d.ambulatory(scope, found, follow_ups, not_recorded)
     after = {}
     for months in FOLLOW_UP_MONTHS:
         row = raw["after_closure"][months]
@@ -214,8 +223,7 @@ def _ambulatory(
     }
 
 
-def _gate(scope: d.Scope, threshold: int) -> dict[str, Any]:
-    raw = d.gate(scope)
+def _gate(raw: dict[str, dict[str, int]], threshold: int) -> dict[str, Any]:
     regular, emergency = raw["regular"], raw["emergency"]
     settled = emergency["on_time"] + emergency["late"] + emergency["no_jim_reason"]
     return {
@@ -237,9 +245,12 @@ def _gate(scope: d.Scope, threshold: int) -> dict[str, Any]:
 
 
 def _continuation(
-    scope: d.Scope, threshold: int, follow_ups: list[d.FollowUpRow]
+    scope: d.Scope,
+    threshold: int,
+    follow_ups: list[d.FollowUpRow],
+    closures: dict[int, str] | None,
 ) -> dict[str, Any]:
-    raw = d.continuation(scope, follow_ups)
+    raw = d.continuation(scope, follow_ups, closures)
     closure = raw["at_closure"]
     follow_up = {}
     for months, row in sorted(raw["follow_up"].items()):
@@ -332,9 +343,9 @@ class Dashboard:
 
 def dashboard(scope: d.Scope, threshold: int = DEFAULT_THRESHOLD) -> Dashboard:
     """The page's figures; raises :class:`EvidenceError` like :func:`summarise`."""
-    found = d.searches(scope)
+    found, closures = d.searches_and_closures(scope)
     raw_feedback = d.feedback(scope)
-    figures = summarise(scope, threshold, found=found, feedback=raw_feedback)
+    figures = summarise(scope, threshold, found=found, feedback=raw_feedback, closures=closures)
     return Dashboard(
         figures=figures,
         curves=time_to_jim_curves(scope, threshold, found=found),

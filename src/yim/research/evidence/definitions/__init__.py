@@ -31,6 +31,7 @@ from yim.research.evidence.definitions.base import (
 from yim.research.evidence.definitions.gate import (
     feedback,
     gate,
+    gate_and_not_recorded,
 )
 from yim.research.evidence.definitions.outcomes import (
     FollowUpRow,
@@ -47,6 +48,7 @@ from yim.research.evidence.definitions.search import (
     Search,
     positioned_on,
     searches,
+    searches_and_closures,
 )
 
 __all__ = [
@@ -69,8 +71,10 @@ __all__ = [
     "feedback",
     "first_placement_in_care",
     "gate",
+    "gate_and_not_recorded",
     "placements_not_recorded",
     "positioned_on",
     "realised_placements",
     "searches",
+    "searches_and_closures",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, F, Min, Q, Sum
+from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Sum
 
 from yim.monitoring.feedback import FEEDBACK_INSTRUMENT, SCORED_ITEMS
 from yim.monitoring.models import Assessment, Status
@@ -12,6 +12,7 @@ from yim.research.evidence.definitions.base import Scope, amsterdam_day, cohort,
 from yim.trajectories.models import (
     OUT_OF_HOME,
     DecisionStatus,
+    JimConsultation,
     PlacementDecision,
 )
 
@@ -19,6 +20,11 @@ from yim.trajectories.models import (
 
 
 def gate(scope: Scope) -> dict[str, dict[str, int]]:
+    """The placement gate (see :func:`gate_and_not_recorded`). One query."""
+    return gate_and_not_recorded(scope)[0]
+
+
+def gate_and_not_recorded(scope: Scope) -> tuple[dict[str, dict[str, int]], int]:
     """The placement gate, over out-of-home decisions of the cohort finalised by ``as_of``.
 
     Regular decisions: a JIM consultation on or before the (Amsterdam) day of finalising, or
@@ -26,11 +32,21 @@ def gate(scope: Scope) -> dict[str, dict[str, int]]:
     the application, so neither only appears in imported or older data).
     Emergency decisions: the consultation on time (by the 7-day due date), late (after it),
     overdue (none by ``as_of`` and due before it), not yet due, or settled by a no-JIM
-    reason; and confirmed by a team lead by ``as_of`` or not. One query.
+    reason; and confirmed by a team lead by ``as_of`` or not.
+
+    From the same query (the same decisions), the second value: how many of them were
+    decided by ``as_of`` without a recorded outcome — :func:`placements_not_recorded`.
+    One query.
     """
     as_of = scope.as_of
-    first_consulted = Min(
-        "consultations__consulted_on", filter=Q(consultations__consulted_on__lte=as_of)
+    # The first consultation by as_of as MIN() per decision (a subquery on the decision's
+    # index, rather than grouping the decisions with all their columns).
+    first_consulted = (
+        JimConsultation.objects.filter(decision=OuterRef("pk"), consulted_on__lte=as_of)
+        .order_by()
+        .values("decision")
+        .annotate(first=Min("consulted_on"))
+        .values("first")
     )
     rows = (
         PlacementDecision.objects.filter(
@@ -42,12 +58,12 @@ def gate(scope: Scope) -> dict[str, dict[str, int]]:
         .annotate(
             finalised_on=amsterdam_day("finalised_at"),
             confirmed_on=amsterdam_day("confirmed_at"),
-            consulted_on=first_consulted,
+            consulted_on=Subquery(first_consulted),
         )
         .order_by("pk")
         .values_list(
             "is_emergency", "no_jim_reason", "consultation_due", "finalised_on", "confirmed_on",
-            "consulted_on",
+            "consulted_on", "decided_on", "episode",
         )
     )  # fmt: skip
     regular = {"n": 0, "consulted_before": 0, "no_jim_reason": 0, "neither": 0}
@@ -55,7 +71,12 @@ def gate(scope: Scope) -> dict[str, dict[str, int]]:
         "n": 0, "on_time": 0, "late": 0, "overdue": 0, "not_yet_due": 0, "no_jim_reason": 0,
         "confirmed": 0, "awaiting_confirmation": 0,
     }  # fmt: skip
-    for is_emergency, reason, due, finalised_on, confirmed_on, consulted_on in rows:
+    not_recorded = 0
+    for row in rows:
+        is_emergency, reason, due, finalised_on, confirmed_on, consulted_on = row[:6]
+        decided_on, episode = row[6], row[7]
+        if episode is None and decided_on <= as_of:
+            not_recorded += 1
         if not is_emergency:
             regular["n"] += 1
             if consulted_on is not None and consulted_on <= finalised_on:
@@ -78,7 +99,7 @@ def gate(scope: Scope) -> dict[str, dict[str, int]]:
             emergency["overdue"] += 1
         else:
             emergency["not_yet_due"] += 1
-    return {"regular": regular, "emergency": emergency}
+    return {"regular": regular, "emergency": emergency}, not_recorded
 
 
 # --- feedback ----------------------------------------------------------------------------

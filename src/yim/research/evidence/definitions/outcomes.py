@@ -98,7 +98,10 @@ class Tally:
 
 
 def ambulatory(
-    scope: Scope, found: list[Search], follow_ups: list[FollowUpRow] | None = None
+    scope: Scope,
+    found: list[Search],
+    follow_ups: list[FollowUpRow] | None = None,
+    not_recorded: int | None = None,
 ) -> dict[str, Any]:
     """Ambulatory: no realised out-of-home placement between referral and closure.
 
@@ -113,6 +116,10 @@ def ambulatory(
       that or an earlier follow-up; unanswered follow-ups that were due are ``not_reached``;
     * ``placements_not_recorded`` — finalised out-of-home decisions without a recorded outcome
       (no episode, not "not carried out"): not counted as placements, shown beside them.
+
+    ``follow_ups`` (:func:`due_follow_ups`) and ``not_recorded``
+    (:func:`placements_not_recorded`, or :func:`gate_and_not_recorded`) are read here unless
+    the caller has them already.
     """
     as_of = scope.as_of
     placed = first_placement_in_care(found, realised_placements(scope), as_of)
@@ -145,7 +152,9 @@ def ambulatory(
         "after_closure": _ambulatory_after_closure(
             closed, placed, due_follow_ups(scope) if follow_ups is None else follow_ups
         ),
-        "placements_not_recorded": placements_not_recorded(scope),
+        "placements_not_recorded": (
+            placements_not_recorded(scope) if not_recorded is None else not_recorded
+        ),
     }
 
 
@@ -206,7 +215,11 @@ def _ambulatory_after_closure(
 # --- JIM relationship continuing --------------------------------------------------------
 
 
-def continuation(scope: Scope, follow_ups: list[FollowUpRow] | None = None) -> dict[str, Any]:
+def continuation(
+    scope: Scope,
+    follow_ups: list[FollowUpRow] | None = None,
+    closures: dict[int, str] | None = None,
+) -> dict[str, Any]:
     """Does the JIM relationship continue — at closure, and at each follow-up?
 
     At closure: the closure's ``jim_relationship`` (continuing, strained, ended), among
@@ -215,12 +228,17 @@ def continuation(scope: Scope, follow_ups: list[FollowUpRow] | None = None) -> d
     that had a JIM; a due follow-up without an answer by ``as_of`` is ``not_reached`` (its
     own count, never "does not continue"). Follow-ups of youth who never had a JIM are left
     out (and counted in ``without_jim``): "contact does not continue" means nothing there.
+
+    ``follow_ups`` (:func:`due_follow_ups`) and ``closures`` (per trajectory closed by
+    ``as_of`` its ``jim_relationship``: :func:`searches_and_closures`) are read here unless
+    the caller has them already.
     """
-    closures = dict(
-        Closure.objects.filter(trajectory__in=cohort(scope), closed_on__lte=scope.as_of)
-        .order_by("trajectory_id")
-        .values_list("trajectory_id", "jim_relationship")
-    )
+    if closures is None:
+        closures = dict(
+            Closure.objects.filter(trajectory__in=cohort(scope), closed_on__lte=scope.as_of)
+            .order_by("trajectory_id")
+            .values_list("trajectory_id", "jim_relationship")
+        )
     counts: dict[str, int] = {choice: 0 for choice in JimRelationship.values}
     for relationship in closures.values():
         counts[relationship] = counts.get(relationship, 0) + 1

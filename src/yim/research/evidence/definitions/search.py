@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db.models import Min, OuterRef, QuerySet, Subquery
 
@@ -32,9 +32,10 @@ from yim.trajectories.rules import AMSTERDAM, required_consent
 # --- time to JIM ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Search:
-    """One trajectory's search for a JIM, as of the scope's day.
+class Search(NamedTuple):
+    """One trajectory's search for a JIM, as of the scope's day (an immutable record: a
+    named tuple, which is built several times faster than a frozen dataclass — there is
+    one per trajectory of the cohort).
 
     ``status``: 1 a JIM accepted (the first acceptance), 2 "no JIM found" was recorded (the
     competing event), 0 censored (closed without either, or still searching on ``as_of``).
@@ -80,6 +81,12 @@ def searches(scope: Scope) -> list[Search]:
     competing event is "no JIM found" (its recorded date); censored at closure without
     either, or at ``as_of`` while searching.
     """
+    return searches_and_closures(scope)[0]
+
+
+def searches_and_closures(scope: Scope) -> tuple[list[Search], dict[int, str]]:
+    """:func:`searches`, and from the same query the closures by ``as_of``: per closed
+    trajectory its ``Closure.jim_relationship`` (what :func:`continuation` reads)."""
     as_of = scope.as_of
     # The earliest day as MIN() per trajectory: an aggregate the database answers from the
     # trajectory index, without sorting each trajectory's rows.
@@ -103,9 +110,18 @@ def searches(scope: Scope) -> list[Search]:
         cohort(scope)
         .annotate(jim_on=Subquery(first_jim), no_jim_on=Subquery(first_no_jim))
         .order_by("pk")
-        .values_list("pk", "referred_on", "jim_on", "no_jim_on", "closure__closed_on")
-    )
-    return [_search(*row, as_of=as_of) for row in rows]
+        .values_list(
+            "pk", "referred_on", "jim_on", "no_jim_on", "closure__closed_on",
+            "closure__jim_relationship",
+        )
+    )  # fmt: skip
+    found, closures = [], {}
+    for pk, referred_on, jim_on, no_jim_on, closed_on, relationship in rows:
+        search = _search(pk, referred_on, jim_on, no_jim_on, closed_on, as_of)
+        found.append(search)
+        if search.closed_on is not None:  # closed by as_of
+            closures[pk] = relationship
+    return found, closures
 
 
 # --- JIM positioned ----------------------------------------------------------------------
@@ -127,17 +143,21 @@ def positioned_on(scope: Scope) -> dict[int, dt.date]:
     """
     as_of = scope.as_of
     trajectories = cohort(scope)
+    # The first day as MIN(): an aggregate over the trajectory's meetings, without sorting
+    # them for every JIM.
     first_meeting = (
         _meetings_with_jim(as_of)
         .filter(trajectory=OuterRef("trajectory_id"), held_on__gte=OuterRef("response_on"))
-        .order_by("held_on")
-        .values("held_on")[:1]
+        .order_by()
+        .values("trajectory")
+        .annotate(first=Min("held_on"))
+        .values("first")
+    )
+    accepted = Candidate.objects.filter(
+        trajectory__in=trajectories, response=Response.ACCEPTED, response_on__lte=as_of
     )
     jims = (
-        Candidate.objects.filter(
-            trajectory__in=trajectories, response=Response.ACCEPTED, response_on__lte=as_of
-        )
-        .annotate(first_meeting=Subquery(first_meeting))
+        accepted.annotate(first_meeting=Subquery(first_meeting))
         .order_by()
         .values_list(
             "pk", "trajectory_id", "response_on", "jim_ended_on",
@@ -145,8 +165,10 @@ def positioned_on(scope: Scope) -> dict[int, dt.date]:
         )
     )  # fmt: skip
     consents = (
+        # The accepted JIMs' ids alone (not ``jims``: its youth join and meeting subquery
+        # would be evaluated again inside this query).
         ConsentRecord.objects.filter(
-            candidate__in=jims.values("pk"), given_at__lt=ends_of_day(as_of)
+            candidate__in=accepted.values("pk"), given_at__lt=ends_of_day(as_of)
         )
         .order_by("candidate_id", "given_at", "pk")
         .values_list("candidate_id", "party", "decision", "given_at")
