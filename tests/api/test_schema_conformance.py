@@ -13,19 +13,15 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.signals import request_finished, request_started
-from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.test import Client
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from tests.security.probe_world import build_probe_world
-from yim.accounts.models import ApiToken
 
 with warnings.catch_warnings():
     # schemathesis 3.39 still imports jsonschema's deprecated RefResolver (not our code).
@@ -55,31 +51,15 @@ CHECKS = (
 schemathesis.experimental.OPEN_API_3_1.enable()
 
 
-@pytest.fixture
-def in_process(db: None) -> Iterator[Any]:
-    """The Django app as WSGI, inside the test's transaction.
-
-    Django closes the connection at the end of every request, which would end the test's
-    transaction; the test client avoids that the same way, by not listening for it.
-    """
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield get_wsgi_application()
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-
-
 #: Ids of records in the professional's scope (any table), filled by :func:`api_schema`.
 _IN_SCOPE_IDS: list[int] = []
 
 
 @pytest.fixture
 def api_schema(in_process: Any, world: Any) -> Any:
-    """The served schema, over a world in which every kind of record exists in the
-    professional's team (the cross-scope probes' zone A), so that requests reach records and
-    not only 404s."""
+    """The served schema (the app ``in_process``: ``tests/api/conftest.py``), over a world in
+    which every kind of record exists in the professional's team (the cross-scope probes'
+    zone A), so that requests reach records and not only 404s."""
     zone = build_probe_world(world).zone_ids["A"]
     _IN_SCOPE_IDS[:] = [world.youth_file.pk, *zone]
     return schemathesis.from_wsgi(
@@ -87,11 +67,6 @@ def api_schema(in_process: Any, world: Any) -> Any:
         in_process,
         data_generation_methods=[DataGenerationMethod.positive, DataGenerationMethod.negative],
     )
-
-
-@pytest.fixture
-def professional_token(world: Any) -> str:
-    return ApiToken.issue(world.professional, "schemathesis")[1]
 
 
 # The filters are passed as None: their default makes schemathesis 3.39 warn of their deprecation.

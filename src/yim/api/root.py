@@ -22,6 +22,7 @@ from ninja.security import HttpBearer
 from yim import __version__
 from yim.accounts.models import ApiToken
 from yim.api.convention import document_answers, invalid, request_errors
+from yim.api.links import link_created_records
 
 logger = logging.getLogger("yim.api")
 
@@ -37,10 +38,13 @@ class TokenAuth(HttpBearer):
 
 class YimAPI(NinjaAPI):
     """The NinjaAPI whose schema states every answer the convention gives (401, 403, 404,
-    409, 413, 422), written once by :func:`yim.api.convention.document_answers`."""
+    409, 413, 422), written once by :func:`yim.api.convention.document_answers`, and that
+    links each create to the operations on what it created
+    (:func:`yim.api.links.link_created_records`)."""
 
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
-        return document_answers(super().get_openapi_schema(*args, **kwargs))
+        schema = super().get_openapi_schema(*args, **kwargs)
+        return link_created_records(document_answers(schema))
 
 
 api = YimAPI(

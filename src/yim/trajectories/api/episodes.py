@@ -175,7 +175,9 @@ def change_episode(request: HttpRequest, episode_id: int, payload: EpisodeChange
 
     def change() -> PlacementEpisode:
         for name, value in changes.items():
-            setattr(episode, name, "" if value is None and name != "ended_on" else value)
+            # a text cleared is empty; a date cleared is no date (the model judges both)
+            empty = None if name in ("started_on", "ended_on") else ""
+            setattr(episode, name, empty if value is None else value)
         episode.save()
         return episode
 

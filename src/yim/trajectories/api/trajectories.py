@@ -19,7 +19,7 @@ from yim.api.convention import (
     trajectory_in_scope,
     youth_in_scope,
 )
-from yim.api.pagination import Pagination
+from yim.api.pagination import ListedYouthPagination
 from yim.audit.log import record
 from yim.audit.models import Action
 from yim.trajectories.models import Phase, Trajectory, Youth
@@ -94,10 +94,10 @@ def _trajectory_out(t: Trajectory) -> dict[str, Any]:
 
 
 @router.get("/youth", response=list[YouthOut], summary="Youth in the caller's scope")
-@paginate(Pagination)
+@paginate(ListedYouthPagination, detail="api youth list")
 def list_youth(request: HttpRequest) -> Any:
+    # audited by its pagination: one row, each youth on the page answered listed in it
     user = caller(request)
-    record(user, Action.LIST, request=request, detail="api youth list")
     return policy.youth_queryset(user).order_by("display_name", "pk")
 
 
