@@ -37,7 +37,9 @@ Usage (from the repository root):
    the server; every page pays that alike.
 
 Not a test: nothing here asserts a time. The query counts are asserted in
-``tests/trajectories/test_overview_scale.py``.
+``tests/trajectories/test_overview_scale.py`` and ``tests/trajectories/test_case_page_queries.py``.
+Where a page spends its time in-process (queries, SQL, templates, the rest):
+``profile_pages.py``.
 """
 
 from __future__ import annotations

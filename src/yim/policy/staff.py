@@ -54,7 +54,11 @@ def get_case_file_or_404(
     what the youth's sharing and the age rules allow; here they get 404 like anyone else."""
     if not can_list_caseload(user):
         raise Http404
-    return get_youth_or_404(user, pk, break_glass_ids)
+    scope = youth_queryset(user, break_glass_ids).select_related("team", "professional")
+    youth = scope.filter(pk=pk).first()  # the page shows the team and the professional
+    if youth is None:
+        raise Http404
+    return youth
 
 
 def accounts_awaiting_confirmation(user: User) -> QuerySet[User]:

@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from yim.trajectories import network_map
-from yim.trajectories.models import NetworkPerson, NetworkTie, Response, Youth
+from yim.trajectories.models import NetworkTie, Youth
 
 
 def map_labels(youth: Youth) -> network_map.MapLabels:
@@ -30,8 +30,9 @@ def map_labels(youth: Youth) -> network_map.MapLabels:
 
 
 def build_drawing(youth: Youth) -> network_map.MapDrawing:
-    """The youth's map: two queries for people and ties, one for the current candidates."""
-    people = list(NetworkPerson.objects.filter(youth=youth))
+    """The youth's map: two queries for people and ties, one for the current candidates
+    (``.all()``: the people and candidates a page prefetched, if it did)."""
+    people = list(youth.network.all())
     ties = NetworkTie.objects.filter(youth=youth).values_list(
         "person_a_id", "person_b_id", "conflict"
     )
@@ -39,12 +40,10 @@ def build_drawing(youth: Youth) -> network_map.MapDrawing:
     candidate_ids: set[int] = set()
     jim_ids: set[int] = set()
     if trajectory is not None:
-        for person_id, response, ended in trajectory.candidates.values_list(
-            "person_id", "response", "jim_ended_on"
-        ):
-            candidate_ids.add(person_id)
-            if response == Response.ACCEPTED and ended is None:
-                jim_ids.add(person_id)
+        for candidate in trajectory.candidates.all():
+            candidate_ids.add(candidate.person_id)
+            if candidate.is_active_jim:
+                jim_ids.add(candidate.person_id)
     return network_map.layout(
         youth.display_name,
         [

@@ -169,7 +169,9 @@ def _steps(trajectory: Trajectory, as_of: dt.date) -> list[Step]:
 
 def _placement_steps(trajectory: Trajectory, as_of: dt.date) -> list[Step]:
     steps = []
-    for decision in trajectory.placement_decisions.order_by("decided_on", "pk"):
+    # .all(): the decisions the trajectory page prefetched, if it did (oldest first here).
+    decisions = sorted(trajectory.placement_decisions.all(), key=lambda d: (d.decided_on, d.pk))
+    for decision in decisions:
         args = (decision.pk,)
         if decision.consultation_pending:  # an emergency placement in force, JIM not consulted
             steps.append(

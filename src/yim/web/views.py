@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,7 +32,8 @@ from yim.accounts.views import safe_next
 from yim.audit.log import record
 from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
-from yim.trajectories.models import Youth
+from yim.trajectories.models import Candidate, Trajectory, Youth
+from yim.trajectories.models.consent import authority_holders_prefetch
 from yim.web.forms import AuditSearchForm, BreakGlassForm, InvitationForm
 from yim.web.worklist import work_list
 
@@ -164,8 +166,25 @@ def _youth_page(user: User, youth: Youth) -> dict[str, object]:
     from yim.trajectories.network_drawing import inline_svg
     from yim.trajectories.timeline import open_tasks, timeline_for
 
+    # The trajectories and the network once (the current trajectory, the list, the network
+    # map and its size read them), and on the current trajectory what its tasks and the map
+    # read more than once: the candidates, the JIM's consent.
+    prefetch_related_objects(
+        [youth],
+        Prefetch("trajectories", queryset=Trajectory.objects.select_related("programme")),
+        "network",
+        authority_holders_prefetch(),
+    )
     trajectory = youth.current_trajectory()
-    trajectories = list(youth.trajectories.select_related("programme").order_by("-started_at"))
+    trajectories = list(youth.trajectories.all())  # newest first
+    if trajectory is not None:
+        prefetch_related_objects(
+            [trajectory],
+            Prefetch(
+                "candidates",
+                queryset=Candidate.objects.select_related("person").prefetch_related("consents"),
+            ),
+        )
     return {
         "show_trajectories": True,
         "trajectory": trajectory,

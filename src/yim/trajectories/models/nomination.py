@@ -23,7 +23,13 @@ from yim.core.errors import DomainError
 from yim.core.models import Errors, ValidatedModel, by_account
 from yim.trajectories import rules
 from yim.trajectories.models.base import TrajectoryPart, check_event_date, of_trajectory, today
-from yim.trajectories.models.consent import ConsentRecord, ConsentStatus, HolderConsent
+from yim.trajectories.models.consent import (
+    ConsentRecord,
+    ConsentStatus,
+    HolderConsent,
+    authority_holders,
+    consent_records,
+)
 from yim.trajectories.models.revisions import Corrected, RecordKind
 
 
@@ -200,12 +206,10 @@ class Candidate(Corrected, TrajectoryPart):
         return found
 
     def consent_status(self) -> ConsentStatus:
-        records = list(self.consents.order_by("given_at", "pk"))
-        holders = list(
-            self.trajectory.youth.network.filter(has_parental_authority=True).order_by(
-                "display_name", "pk"
-            )
-        )
+        """Where consent stands; reads the consents and the youth's holders of authority a
+        page prefetched, when it did (see :func:`consent_records`)."""
+        records = consent_records(self)
+        holders = authority_holders(self.trajectory.youth)
         if not records:
             return ConsentStatus(
                 required=None,

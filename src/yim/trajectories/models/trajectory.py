@@ -458,8 +458,18 @@ class Trajectory(VersionedModel):
         the evaluation schedule count from the earlier referral date (``referred_on``)."""
         return rules.amsterdam_day(self.started_at)
 
+    def prefetched(self, relation: str) -> list[Any] | None:
+        """The records of ``relation`` a page prefetched onto this trajectory
+        (``prefetch_related``), or None: the derived values below read them instead of
+        asking the database again (one rule for both paths)."""
+        cache = getattr(self, "_prefetched_objects_cache", {})
+        return list(cache[relation]) if relation in cache else None
+
     @property
     def active_jim(self) -> Candidate | None:
+        candidates = self.prefetched("candidates")
+        if candidates is not None:
+            return next((c for c in candidates if c.is_active_jim), None)
         return self.candidates.filter(response="accepted", jim_ended_on__isnull=True).first()
 
     def jims(self) -> models.QuerySet[Candidate]:
@@ -497,6 +507,10 @@ class Trajectory(VersionedModel):
         """The day the first JIM accepted (derived from the candidates' responses)."""
         if hasattr(self, "first_jim_on"):
             return self.first_jim_on
+        candidates = self.prefetched("candidates")
+        if candidates is not None:  # the earliest acceptance, as with_mentor_dates() reads it
+            accepted = [c.response_on for c in candidates if c.is_jim and c.response_on]
+            return min(accepted, default=None)
         first = self.jims().values_list("response_on", flat=True).first()
         return first
 
@@ -515,6 +529,9 @@ class Trajectory(VersionedModel):
         return rules.mentor_search(self.referred_on, self.jim_found_on, min(censored, as_of))
 
     def phase_history(self) -> list[PhaseTransition]:
+        prefetched = self.prefetched("transitions")
+        if prefetched is not None:
+            return sorted(prefetched, key=lambda t: (t.entered_at, t.pk))
         return list(self.transitions.order_by("entered_at", "pk"))
 
     def time_in_phase(self, as_of: dt.datetime | None = None) -> dict[str, dt.timedelta]:

@@ -31,15 +31,18 @@ from yim.trajectories.models import Trajectory, Youth
 PartT = TypeVar("PartT", bound=Model)
 
 
-def get_trajectory(request: AuthenticatedHttpRequest, pk: int, *, edit: bool) -> Trajectory:
+def get_trajectory(
+    request: AuthenticatedHttpRequest, pk: int, *, edit: bool, related: tuple[str, ...] = ()
+) -> Trajectory:
     """One trajectory through the user's scope (one query); 404 outside it.
 
     ``edit``: only the youth's own team writes; break-the-glass access reads only.
+    ``related``: more records to join into that one query (``"care_plan"``, ``"closure"``).
     """
     grants = frozenset() if edit else policy.break_glass_ids(request)
     trajectory = (
         policy.staff_trajectory_queryset(request.user, grants)
-        .select_related("youth", "youth__team", "programme", "team", "professional")
+        .select_related("youth", "youth__team", "programme", "team", "professional", *related)
         .filter(pk=pk)
         .first()
     )

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model, Prefetch
+from django.db.models import Model, Prefetch, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -43,6 +43,8 @@ from yim.trajectories.models import (
     Trajectory,
     Youth,
 )
+from yim.trajectories.models.consent import authority_holders_prefetch
+from yim.trajectories.models.queries import held_evaluations
 from yim.trajectories.stepper import stepper_for
 from yim.trajectories.timeline import open_tasks
 from yim.trajectories.views.base import (
@@ -192,22 +194,36 @@ def start_view(request: AuthenticatedHttpRequest, youth_id: int) -> HttpResponse
 @login_required
 @require_GET
 def trajectory_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    trajectory = get_trajectory(request, pk, edit=False)
+    trajectory = get_trajectory(request, pk, edit=False, related=("care_plan", "closure"))
     youth = trajectory.youth
     audit(request, Action.VIEW, youth, trajectory, "trajectory page")
     can_edit = policy.can_edit_trajectory(request.user, youth)
-    candidates = list(
-        Candidate.objects.filter(trajectory=trajectory)
-        .select_related("person", "round")
-        .prefetch_related("consents")
-        .order_by("round__number", "named_on", "pk")
+    # What the page, its tasks and its stepper read, loaded once: the model's derived values
+    # (the active JIM, consent, the phase history, the evaluation schedule, the time to a
+    # JIM) read these prefetched records instead of asking again — one query per kind of
+    # record, none per JIM, meeting or decision.
+    prefetch_related_objects(
+        [trajectory],
+        Prefetch(
+            "candidates",
+            queryset=Candidate.objects.select_related("person", "round").prefetch_related(
+                "consents"
+            ),
+        ),
+        Prefetch(
+            "placement_decisions",
+            queryset=PlacementDecision.objects.prefetch_related("consultations"),
+        ),
+        Prefetch("meetings", queryset=held_evaluations(), to_attr="evaluation_meetings"),
+        "transitions",
+        "no_jim_outcomes",
     )
+    prefetch_related_objects([youth], authority_holders_prefetch())
+    candidates = trajectory.prefetched("candidates") or []
     rounds = list(trajectory.nomination_rounds.order_by("number"))
     for round_ in rounds:
         round_.listed = [c for c in candidates if c.round_id == round_.pk]  # type: ignore[attr-defined]
     jims = [c for c in candidates if c.is_jim]
-    for c in jims:  # consent_status() reads the youth: not two queries per JIM for it
-        c.trajectory = trajectory
     consent = [(c, c.consent_status()) for c in jims]
     meetings = list(
         Meeting.objects.held()
@@ -216,15 +232,11 @@ def trajectory_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         .order_by("-held_on", "-pk")
     )
     agenda = list(Meeting.objects.planned().filter(trajectory=trajectory))
-    decisions = list(
-        PlacementDecision.objects.filter(trajectory=trajectory)
-        .prefetch_related(Prefetch("consultations"))
-        .order_by("-decided_on", "-pk")
-    )
+    decisions = trajectory.prefetched("placement_decisions") or []  # newest first
     episodes = list(trajectory.placement_episodes.select_related("decision"))
     recorded = {e.decision_id for e in episodes}
     for decision in decisions:
-        decision.episode_recorded = decision.pk in recorded  # type: ignore[attr-defined]
+        decision.episode_recorded = decision.pk in recorded
     care_plan = getattr(trajectory, "care_plan", None)
     closure = getattr(trajectory, "closure", None)
     now = timezone.now()
@@ -244,7 +256,7 @@ def trajectory_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "open_round": next((r for r in rounds if r.closed_on is None), None),
         "active_jim": next((c for c in jims if c.is_active_jim), None),
         "consent": consent,
-        "no_jim_outcomes": list(trajectory.no_jim_outcomes.all()),
+        "no_jim_outcomes": trajectory.prefetched("no_jim_outcomes"),
         "meetings": meetings,
         "agenda": agenda,
         "today": timezone.localdate(),
