@@ -8,14 +8,19 @@ lead: the team's emergency placements awaiting confirmation and overdue consulta
 team's figures. Comparison (care-as-usual) trajectories are no casework and never appear
 (the team overview's queryset leaves them out).
 
-The rows come from the team overview's queryset (a fixed number of queries); the candidate
-answers and follow-ups from one query each. Consent is judged per active JIM by the model's
-own rule, for at most :data:`MAX_ITEMS` trajectories.
+Set-based, so a team of hundreds of open trajectories costs a fixed number of queries and no
+model instance per trajectory: one narrow query reads each open trajectory's few columns and
+flags (``with_due_flags``, ``with_mentor_dates``), one the held evaluations' dates, and the
+evaluation schedule is judged from them by the team overview's own
+:func:`~yim.trajectories.overview_rows.next_evaluation`. The candidate answers, the planned
+meetings and the follow-ups are one query each; consent is judged per active JIM by the
+model's own rule (``Candidate.consent_status``) on prefetched records, three queries for all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +31,9 @@ from django.utils.translation import gettext as _
 from yim import policy
 from yim.accounts.models import Role
 from yim.trajectories.models import Candidate, FollowUp, Meeting, Response
-from yim.trajectories.overview_rows import overview_queryset, overview_row
+from yim.trajectories.models.consent import authority_holders_prefetch
+from yim.trajectories.models.queries import held_evaluations
+from yim.trajectories.overview_rows import next_evaluation
 
 SOON_DAYS = 14
 MAX_ITEMS = 50
@@ -48,6 +55,24 @@ class WorkList:
     figures: dict[str, int]
 
 
+@dataclass(frozen=True)
+class _Line:
+    """What the work list reads of one open trajectory (no model instance)."""
+
+    pk: int
+    youth: str
+    next_evaluation: dt.date | None
+    evaluation_overdue: bool
+    consultation_overdue: bool
+    follow_up_overdue: bool
+    emergency_unconfirmed: bool
+    with_jim: bool
+
+    @property
+    def anything_overdue(self) -> bool:
+        return self.evaluation_overdue or self.consultation_overdue or self.follow_up_overdue
+
+
 def work_list(user: Any, as_of: dt.date | None = None) -> WorkList | None:
     """The work list of a professional or team lead (None for everyone else)."""
     if not policy.can_see_team_overview(user) or user.role not in (
@@ -56,49 +81,95 @@ def work_list(user: Any, as_of: dt.date | None = None) -> WorkList | None:
     ):
         return None
     as_of = as_of or timezone.localdate()
-    now = timezone.now()
-    trajectories = overview_queryset(user, as_of).filter(closed_at__isnull=True)
+    trajectories = policy.team_overview_queryset(user).filter(closed_at__isnull=True)
     lead = user.role == Role.TEAM_LEAD
     if not lead:
         trajectories = trajectories.filter(professional=user)
-    rows = [overview_row(t, now, as_of) for t in trajectories.order_by("pk")]
+    lines = _lines(trajectories, as_of)
     soon = as_of + dt.timedelta(days=SOON_DAYS)
     items: list[WorkItem] = []
-    for row in rows:
-        t = row.trajectory
-        name, url = t.youth.display_name, reverse("trajectories:detail", args=[t.pk])
-        if row.emergency_unconfirmed:
+    for line in lines:
+        due = line.next_evaluation
+        evaluation = not lead and due is not None and (line.evaluation_overdue or due <= soon)
+        if not (line.emergency_unconfirmed or line.consultation_overdue or evaluation):
+            continue  # most trajectories: nothing to do, no link to build
+        name, url = line.youth, reverse("trajectories:detail", args=[line.pk])
+        if line.emergency_unconfirmed:
             items.append(WorkItem(name, _("Confirm the emergency placement"), url, overdue=True))
-        if row.consultation_overdue:
+        if line.consultation_overdue:
             items.append(
                 WorkItem(name, _("Consult the JIM about the emergency placement"), url, None, True)
             )
-        if lead:
-            continue
-        if row.next_evaluation and (row.evaluation_overdue or row.next_evaluation <= soon):
-            items.append(
-                WorkItem(name, _("Evaluation"), url, row.next_evaluation, row.evaluation_overdue)
-            )
+        if evaluation and due is not None:
+            items.append(WorkItem(name, _("Evaluation"), url, due, line.evaluation_overdue))
     if not lead:
-        items += _answers(rows)
-        items += _planned_meetings(rows, soon, as_of)
+        names = {line.pk: line.youth for line in lines}
+        items += _answers(names)
+        items += _planned_meetings(names, soon, as_of)
         items += _follow_ups(user, soon, as_of)
-        items += _open_consents(rows[:MAX_ITEMS])
+        items += _open_consents(names)
     items.sort(key=lambda i: (not i.overdue, i.due_on or dt.date.max, i.youth))
     figures = {
-        "open": len(rows),
-        "with_jim": sum(1 for r in rows if r.days_to_mentor is not None),
-        "overdue": sum(1 for r in rows if r.anything_overdue),
+        "open": len(lines),
+        "with_jim": sum(1 for line in lines if line.with_jim),
+        "overdue": sum(1 for line in lines if line.anything_overdue),
     }
     return WorkList(items=items[:MAX_ITEMS], more=max(len(items) - MAX_ITEMS, 0), figures=figures)
 
 
-def _answers(rows: list[Any]) -> list[WorkItem]:
-    by_pk = {r.trajectory.pk: r.trajectory for r in rows}
+def _lines(trajectories: Any, as_of: dt.date) -> list[_Line]:
+    """The open ``trajectories`` by id, from two narrow queries: their columns and flags,
+    and the held evaluations' dates (the schedule is judged in one pass over them)."""
+    values = (
+        trajectories.with_due_flags(as_of)
+        .with_mentor_dates()
+        .order_by("pk")
+        .values(
+            "pk",
+            "youth__display_name",
+            "referred_on",
+            "programme__evaluation_interval_months",
+            "first_jim_on",
+            "has_overdue_consultation",
+            "has_overdue_follow_up",
+            "has_unconfirmed_emergency",
+        )
+    )
+    rows = list(values)
+    held: dict[int, list[dt.date]] = defaultdict(list)
+    evaluations = held_evaluations().filter(trajectory__in=trajectories.order_by().values("pk"))
+    for trajectory_id, held_on in evaluations.values_list("trajectory_id", "held_on"):
+        held[trajectory_id].append(held_on)
+    lines = []
+    for row in rows:
+        due, overdue = next_evaluation(
+            row["referred_on"],
+            held.get(row["pk"], []),
+            row["programme__evaluation_interval_months"],
+            as_of,
+            closed=False,
+        )
+        lines.append(
+            _Line(
+                pk=row["pk"],
+                youth=row["youth__display_name"],
+                next_evaluation=due,
+                evaluation_overdue=overdue,
+                consultation_overdue=bool(row["has_overdue_consultation"]),
+                follow_up_overdue=bool(row["has_overdue_follow_up"]),
+                emergency_unconfirmed=bool(row["has_unconfirmed_emergency"]),
+                with_jim=row["first_jim_on"] is not None,
+            )
+        )
+    return lines
+
+
+def _answers(names: dict[int, str]) -> list[WorkItem]:
+    """Candidates whose answer is still to be recorded (``names``: youth by trajectory)."""
     items: list[WorkItem] = []
     pending = (
         Candidate.objects.filter(
-            trajectory_id__in=by_pk,
+            trajectory_id__in=names,
             response=Response.PENDING,
             round__closed_on__isnull=True,  # a round closes when a JIM is found
         )
@@ -108,7 +179,7 @@ def _answers(rows: list[Any]) -> list[WorkItem]:
     for c in pending:
         items.append(
             WorkItem(
-                by_pk[c.trajectory_id].youth.display_name,
+                names[c.trajectory_id],
                 _("Record the response of %(name)s") % {"name": c.person.display_name},
                 reverse("trajectories:candidate", args=[c.pk]),
             )
@@ -116,17 +187,16 @@ def _answers(rows: list[Any]) -> list[WorkItem]:
     return items
 
 
-def _planned_meetings(rows: list[Any], soon: dt.date, as_of: dt.date) -> list[WorkItem]:
+def _planned_meetings(names: dict[int, str], soon: dt.date, as_of: dt.date) -> list[WorkItem]:
     """Meetings on the agenda within ``soon``; one whose day passed waits to be recorded."""
-    by_pk = {r.trajectory.pk: r.trajectory for r in rows}
-    planned = Meeting.objects.planned().filter(trajectory_id__in=by_pk, planned_for__lte=soon)
+    planned = Meeting.objects.planned().filter(trajectory_id__in=names, planned_for__lte=soon)
     items: list[WorkItem] = []
     for m in planned[:MAX_ITEMS]:
         kind = {"kind": m.get_kind_display()}
         passed = m.planned_for is not None and m.planned_for < as_of
         items.append(
             WorkItem(
-                by_pk[m.trajectory_id].youth.display_name,
+                names[m.trajectory_id],
                 _("Record the meeting as held: %(kind)s") % kind
                 if passed
                 else _("Meeting planned: %(kind)s") % kind,
@@ -161,12 +231,20 @@ def _follow_ups(user: Any, soon: dt.date, as_of: dt.date) -> list[WorkItem]:
     ]
 
 
-def _open_consents(rows: list[Any]) -> list[WorkItem]:
-    jims = Candidate.objects.filter(
-        trajectory_id__in=[r.trajectory.pk for r in rows],
-        response=Response.ACCEPTED,
-        jim_ended_on__isnull=True,
-    ).select_related("person", "trajectory__youth")
+def _open_consents(names: dict[int, str]) -> list[WorkItem]:
+    """Active JIMs whose consent is not complete, judged by ``Candidate.consent_status`` on
+    the consent records and the holders of authority prefetched for all of them at once."""
+    holders = authority_holders_prefetch()
+    holders.add_prefix("trajectory__youth")  # the youth's holders, reached from the JIM
+    jims = (
+        Candidate.objects.filter(
+            trajectory_id__in=names,
+            response=Response.ACCEPTED,
+            jim_ended_on__isnull=True,
+        )
+        .select_related("person", "trajectory__youth")
+        .prefetch_related("consents", holders)
+    )
     items = []
     for jim in jims:
         if not jim.consent_status().complete:

@@ -6,6 +6,8 @@ a parent can never be the JIM, one active JIM at a time, a JIM under 18 needs a 
 confirmation. A refused write answers 422 with the model's messages per field; the things
 to weigh that do not refuse a candidate (same household, under 18) come back as
 ``warnings``. Candidate edits carry the ``version`` the client read (409 ``stale`` if older).
+A recorded answer is corrected with a reason, its earlier version kept
+(``Candidate.correct_response``, as on the candidate's page; ``GET …/revisions`` lists them).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
+from ninja.pagination import paginate
 
 from yim.api.convention import (
     REFUSALS,
@@ -28,8 +31,10 @@ from yim.api.convention import (
     trajectory_in_scope,
     trajectory_record_in_scope,
 )
+from yim.api.pagination import Pagination
 from yim.audit.log import record
 from yim.audit.models import Action
+from yim.trajectories.api.corrections import REASON_FIELD, RevisionOut, correct, revisions
 from yim.trajectories.models import (
     Candidate,
     JimEndReason,
@@ -116,6 +121,19 @@ class ResponseIn(Schema):
     minor_confirmation: str = Field(
         "", description="For a candidate under 18: why a JIM under 18 is suitable here."
     )
+
+
+@states_rules(Candidate)
+class ResponseCorrectionIn(Schema):
+    """A recorded answer corrected (a wrong date, a mistyped reason, declined or no answer).
+    Whether the person became the JIM is no correction: an acceptance stays an acceptance."""
+
+    version: int = VERSION_FIELD
+    reason: str = REASON_FIELD
+    response: Response = Field(examples=["declined"])
+    response_on: dt.date = Field(examples=["2025-03-10"])
+    asked_on: dt.date | None = Field(None, examples=["2025-03-06"])
+    decline_reason: str = Field("", description="Kept only for a decline.")
 
 
 class MinorConfirmationIn(Schema):
@@ -296,6 +314,50 @@ def record_response(request: HttpRequest, candidate_id: int, payload: ResponseIn
 
     return _change(request, candidate, payload.version, respond,
                    f"api candidate: response {payload.response.value}")  # fmt: skip
+
+
+@router.put(
+    "/candidates/{candidate_id}/response",
+    response={200: CandidateOut, **REFUSALS},
+    summary="Correct a recorded response with a reason; the earlier version is kept",
+)
+def correct_response(request: HttpRequest, candidate_id: int, payload: ResponseCorrectionIn) -> Any:
+    user = caller(request)
+    candidate = _candidate(user, candidate_id)
+
+    def change() -> Candidate:
+        candidate.correct_response(
+            payload.version,
+            response=payload.response,
+            on=payload.response_on,
+            asked_on=payload.asked_on,
+            decline_reason=payload.decline_reason,
+            by=user,
+            reason=payload.reason,
+        )
+        return candidate
+
+    return correct(
+        request,
+        candidate,
+        version=payload.version,
+        reason=payload.reason,
+        change=change,
+        detail="api candidate: response corrected",
+        answer=_candidate_out,
+    )
+
+
+@router.get(
+    "/candidates/{candidate_id}/revisions",
+    response=list[RevisionOut],
+    summary="The earlier versions of a candidate's answer, newest first (one per correction)",
+)
+@paginate(Pagination)
+def candidate_revisions(request: HttpRequest, candidate_id: int) -> Any:
+    candidates = Candidate.objects.all()
+    candidate = trajectory_record_in_scope(caller(request), candidates, candidate_id, edit=False)
+    return revisions(request, candidate, "api candidate revisions")
 
 
 @router.post(

@@ -1,0 +1,85 @@
+"""What the corrections of the API share: a meeting, a safety plan or a candidate's answer
+corrected with the earlier version kept (:mod:`yim.trajectories.models.revisions`).
+
+* :data:`REASON_FIELD` — the reason of a correction, required in the API (kept with the
+  earlier version; the page's form leaves it optional);
+* :func:`correct` — the audited correction through the record's own model method, from the
+  ``version`` the client read (409 ``stale`` when older, nothing saved, no revision kept);
+* :class:`RevisionOut` and :func:`revisions` — a record's earlier versions, newest first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Schema
+
+from yim.api.convention import audited_write, field_error
+from yim.audit.log import record
+from yim.audit.models import Action
+
+REASON_FIELD = Field(
+    ...,
+    min_length=1,
+    description="Why the record is corrected; kept with the earlier version.",
+    examples=["The date was typed wrong: the meeting was on Tuesday."],
+)
+
+
+class RevisionOut(Schema):
+    """The version of a record as it was before one correction."""
+
+    id: int
+    record_version: int = Field(description="The record's `version` this snapshot had.")
+    snapshot: dict[str, Any] = Field(
+        description="The user-facing fields as they were (dates as ISO strings).",
+        examples=[{"held_on": "2026-05-12", "decisions": "Back to school on Monday"}],
+    )
+    changed_at: dt.datetime
+    changed_by: str = Field(description="The account that corrected it ('' if unknown).")
+    reason: str
+
+    @staticmethod
+    def resolve_changed_by(revision: Any) -> str:
+        by = revision.changed_by
+        return by.get_username() if by is not None else ""
+
+
+def revisions(request: HttpRequest, corrected: Any, detail: str) -> Any:
+    """The earlier versions of ``corrected`` (found in the caller's scope), newest first,
+    for ``@paginate``; the read is audited."""
+    user = request.auth  # type: ignore[attr-defined]
+    youth = corrected.trajectory.youth
+    record(user, Action.LIST, request=request, youth=youth, obj=corrected, detail=detail)
+    return corrected.revisions.select_related("changed_by")
+
+
+def correct(
+    request: HttpRequest,
+    corrected: Any,
+    *,
+    version: int,
+    reason: str,
+    change: Callable[[], Any],
+    detail: str,
+    answer: Callable[[Any], Any] | None = None,
+) -> Any:
+    """An audited correction of ``corrected`` from the ``version`` the client read:
+    ``change`` applies it through the model's own method (which keeps the revision). A reason
+    of blanks is refused on ``reason`` like a missing one."""
+    if not reason.strip():
+        return field_error("reason", _("Say why the record is corrected."))
+    return audited_write(
+        request,
+        Action.UPDATE,
+        change,
+        version=(corrected, version),
+        youth=corrected.trajectory.youth,
+        obj=corrected,
+        detail=detail,
+        answer=answer,
+    )

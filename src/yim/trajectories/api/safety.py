@@ -1,0 +1,142 @@
+"""REST endpoints for the safety plans of a trajectory.
+
+A safety plan runs in parallel with the search for a JIM when the situation is unsafe. The
+model judges every write (:class:`yim.trajectories.models.SafetyPlan`: made within the
+trajectory, not ending before it was made); a correction carries the ``version`` the client
+read (409 ``stale``) and a reason, and keeps the earlier version (``GET …/revisions``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+from ninja.pagination import paginate
+
+from yim.api.convention import (
+    REFUSALS,
+    VERSION_FIELD,
+    Invalid,
+    audited_write,
+    caller,
+    states_rules,
+    trajectory_in_scope,
+    trajectory_record_in_scope,
+)
+from yim.api.pagination import Pagination
+from yim.audit.log import record
+from yim.audit.models import Action
+from yim.trajectories.api.corrections import REASON_FIELD, RevisionOut, correct, revisions
+from yim.trajectories.models import SafetyPlan
+
+router = Router(tags=["safety plans"])
+
+
+class SafetyPlanOut(Schema):
+    id: int
+    made_on: dt.date
+    concerns: str
+    measures: str
+    ended_on: dt.date | None
+    version: int = Field(description="Send this back when correcting the plan.")
+
+
+@states_rules(SafetyPlan)
+class SafetyPlanIn(Schema):
+    made_on: dt.date = Field(examples=["2026-06-16"])
+    concerns: str = Field(examples=["Fights at home in the evening"])
+    measures: str = Field(examples=["The youth sleeps at the aunt's when it escalates"])
+    ended_on: dt.date | None = None
+
+
+@states_rules(SafetyPlan)
+class SafetyPlanCorrectionIn(Schema):
+    """A correction (or the day the plan ended): the fields sent replace the stored ones;
+    the earlier version is kept with the reason."""
+
+    version: int = VERSION_FIELD
+    reason: str = REASON_FIELD
+    made_on: dt.date | None = None
+    concerns: str | None = None
+    measures: str | None = None
+    ended_on: dt.date | None = None
+
+
+_DATES = ("made_on", "ended_on")
+
+
+def _plan(user: Any, plan_id: int, *, edit: bool = True) -> SafetyPlan:
+    """A safety plan through the caller's trajectory scope (editable by the caller); else 404."""
+    return trajectory_record_in_scope(user, SafetyPlan.objects.all(), plan_id, edit=edit)
+
+
+@router.get(
+    "/trajectories/{trajectory_id}/safety-plans",
+    response=list[SafetyPlanOut],
+    summary="Safety plans of a trajectory, latest first",
+)
+@paginate(Pagination)
+def list_safety_plans(request: HttpRequest, trajectory_id: int) -> Any:
+    user = caller(request)
+    trajectory = trajectory_in_scope(user, trajectory_id)
+    record(user, Action.LIST, request=request, youth=trajectory.youth, obj=trajectory,
+           detail="api safety plans")  # fmt: skip
+    return SafetyPlan.objects.filter(trajectory=trajectory).order_by("-made_on", "-pk")
+
+
+@router.post(
+    "/trajectories/{trajectory_id}/safety-plans",
+    response={201: SafetyPlanOut, 422: Invalid},
+    summary="Record a safety plan (what is unsafe, the agreed measures)",
+)
+def add_safety_plan(request: HttpRequest, trajectory_id: int, payload: SafetyPlanIn) -> Any:
+    user = caller(request)
+    trajectory = trajectory_in_scope(user, trajectory_id, edit=True)
+    return audited_write(
+        request,
+        Action.CREATE,
+        lambda: SafetyPlan.objects.create(trajectory=trajectory, **payload.dict()),
+        youth=trajectory.youth,
+        detail="api safety plan",
+    )
+
+
+@router.patch(
+    "/safety-plans/{safety_plan_id}",
+    response={200: SafetyPlanOut, **REFUSALS},
+    summary="Correct a safety plan (or record the day it ended) with a reason; the earlier "
+    "version is kept",
+)
+def correct_safety_plan(
+    request: HttpRequest, safety_plan_id: int, payload: SafetyPlanCorrectionIn
+) -> Any:
+    user = caller(request)
+    plan = _plan(user, safety_plan_id)
+    changes = payload.dict(exclude_unset=True, exclude={"version", "reason"})
+
+    def change() -> SafetyPlan:
+        for name, value in changes.items():
+            setattr(plan, name, "" if value is None and name not in _DATES else value)
+        return plan.save_correction(payload.version, by=user, reason=payload.reason)
+
+    return correct(
+        request,
+        plan,
+        version=payload.version,
+        reason=payload.reason,
+        change=change,
+        detail="api safety plan corrected",
+    )
+
+
+@router.get(
+    "/safety-plans/{safety_plan_id}/revisions",
+    response=list[RevisionOut],
+    summary="The earlier versions of a safety plan, newest first (one per correction)",
+)
+@paginate(Pagination)
+def safety_plan_revisions(request: HttpRequest, safety_plan_id: int) -> Any:
+    plan = _plan(caller(request), safety_plan_id, edit=False)
+    return revisions(request, plan, "api safety plan revisions")
