@@ -3,8 +3,11 @@ corrected with the earlier version kept (:mod:`yim.trajectories.models.revisions
 
 * :data:`REASON_FIELD` — the reason of a correction, required in the API (kept with the
   earlier version; the page's form leaves it optional);
+* :func:`apply_changes` — the fields a client sent set on a record, a cleared field cleared
+  the model's way (also for edits that keep no revision);
 * :func:`correct` — the audited correction through the record's own model method, from the
   ``version`` the client read (409 ``stale`` when older, nothing saved, no revision kept);
+* :func:`correct_fields` — a correction that replaces the fields sent (meeting, safety plan);
 * :class:`RevisionOut` and :func:`revisions` — a record's earlier versions, newest first.
 """
 
@@ -14,6 +17,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
@@ -56,6 +60,30 @@ def revisions(request: HttpRequest, corrected: Any, detail: str) -> Any:
     youth = corrected.trajectory.youth
     record(user, Action.LIST, request=request, youth=youth, obj=corrected, detail=detail)
     return corrected.revisions.select_related("changed_by")
+
+
+def apply_changes(record: models.Model, changes: dict[str, Any]) -> None:
+    """Set the fields a client sent on ``record``. A field sent as ``null`` is cleared the
+    model's way: a text that cannot be null becomes empty, anything else (a date) none; the
+    model's own rules then judge whether it may be cleared."""
+    for name, value in changes.items():
+        field = record._meta.get_field(name)
+        text = isinstance(field, (models.CharField, models.TextField))
+        setattr(record, name, "" if value is None and text and not field.null else value)
+
+
+def correct_fields(request: HttpRequest, corrected: Any, payload: Schema, detail: str) -> Any:
+    """A correction that replaces the fields the client sent (all but ``version`` and
+    ``reason``) and saves through the record's ``save_correction``."""
+    changes = payload.dict(exclude_unset=True, exclude={"version", "reason"})
+    version, reason = payload.version, payload.reason  # type: ignore[attr-defined]
+
+    def change() -> Any:
+        apply_changes(corrected, changes)
+        by = request.auth  # type: ignore[attr-defined]
+        return corrected.save_correction(version, by=by, reason=reason)
+
+    return correct(request, corrected, version=version, reason=reason, change=change, detail=detail)
 
 
 def correct(

@@ -30,6 +30,7 @@ from yim.api.convention import (
 )
 from yim.audit.log import record
 from yim.audit.models import Action
+from yim.trajectories.api.corrections import apply_changes
 from yim.trajectories.models import (
     LivingSituationRecord,
     PlacementDecision,
@@ -174,10 +175,7 @@ def change_episode(request: HttpRequest, episode_id: int, payload: EpisodeChange
     version = changes.pop("version")
 
     def change() -> PlacementEpisode:
-        for name, value in changes.items():
-            # a text cleared is empty; a date cleared is no date (the model judges both)
-            empty = None if name in ("started_on", "ended_on") else ""
-            setattr(episode, name, empty if value is None else value)
+        apply_changes(episode, changes)
         episode.save()
         return episode
 

@@ -33,7 +33,7 @@ from yim.api.convention import (
 from yim.api.pagination import Pagination
 from yim.audit.log import record
 from yim.audit.models import Action
-from yim.trajectories.api.corrections import REASON_FIELD, RevisionOut, correct, revisions
+from yim.trajectories.api.corrections import REASON_FIELD, RevisionOut, correct_fields, revisions
 from yim.trajectories.models import Meeting
 
 router = Router(tags=["meetings"])
@@ -92,9 +92,6 @@ class MeetingCorrectionIn(Schema):
     jim_input: str | None = None
     decisions: str | None = None
     notes: str | None = None
-
-
-_DATES = ("planned_for", "held_on")
 
 
 def _meeting(user: Any, meeting_id: int, *, edit: bool = True) -> Meeting:
@@ -194,23 +191,8 @@ def cancel_meeting(request: HttpRequest, meeting_id: int, payload: MeetingCancel
     summary="Correct a meeting with a reason; the earlier version is kept",
 )
 def correct_meeting(request: HttpRequest, meeting_id: int, payload: MeetingCorrectionIn) -> Any:
-    user = caller(request)
-    meeting = _meeting(user, meeting_id)
-    changes = payload.dict(exclude_unset=True, exclude={"version", "reason"})
-
-    def change() -> Meeting:
-        for name, value in changes.items():
-            setattr(meeting, name, "" if value is None and name not in _DATES else value)
-        return meeting.save_correction(payload.version, by=user, reason=payload.reason)
-
-    return correct(
-        request,
-        meeting,
-        version=payload.version,
-        reason=payload.reason,
-        change=change,
-        detail="api meeting corrected",
-    )
+    meeting = _meeting(caller(request), meeting_id)
+    return correct_fields(request, meeting, payload, "api meeting corrected")
 
 
 @router.get(

@@ -28,7 +28,7 @@ from yim.api.convention import (
 from yim.api.pagination import Pagination
 from yim.audit.log import record
 from yim.audit.models import Action
-from yim.trajectories.api.corrections import REASON_FIELD, RevisionOut, correct, revisions
+from yim.trajectories.api.corrections import REASON_FIELD, RevisionOut, correct_fields, revisions
 from yim.trajectories.models import SafetyPlan
 
 router = Router(tags=["safety plans"])
@@ -62,9 +62,6 @@ class SafetyPlanCorrectionIn(Schema):
     concerns: str | None = None
     measures: str | None = None
     ended_on: dt.date | None = None
-
-
-_DATES = ("made_on", "ended_on")
 
 
 def _plan(user: Any, plan_id: int, *, edit: bool = True) -> SafetyPlan:
@@ -112,23 +109,8 @@ def add_safety_plan(request: HttpRequest, trajectory_id: int, payload: SafetyPla
 def correct_safety_plan(
     request: HttpRequest, safety_plan_id: int, payload: SafetyPlanCorrectionIn
 ) -> Any:
-    user = caller(request)
-    plan = _plan(user, safety_plan_id)
-    changes = payload.dict(exclude_unset=True, exclude={"version", "reason"})
-
-    def change() -> SafetyPlan:
-        for name, value in changes.items():
-            setattr(plan, name, "" if value is None and name not in _DATES else value)
-        return plan.save_correction(payload.version, by=user, reason=payload.reason)
-
-    return correct(
-        request,
-        plan,
-        version=payload.version,
-        reason=payload.reason,
-        change=change,
-        detail="api safety plan corrected",
-    )
+    plan = _plan(caller(request), safety_plan_id)
+    return correct_fields(request, plan, payload, "api safety plan corrected")
 
 
 @router.get(
