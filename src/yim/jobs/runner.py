@@ -59,6 +59,15 @@ def visible_job(user: Any, job_id: int) -> Job | None:
     return job
 
 
+def finished_job(user: Any, job_id: int, *kinds_: str) -> tuple[Job, dict[str, Any]] | None:
+    """A job of one of ``kinds_`` that ``user`` may see (:func:`visible_job`) and that
+    finished with a result, with that result: what a download or a follow-up job rests on."""
+    job = visible_job(user, job_id)
+    if job is None or job.kind not in kinds_ or job.status != JobStatus.SUCCEEDED:
+        return None
+    return (job, job.result) if job.result is not None else None
+
+
 def latest(owner: Any, kind: str, params: dict[str, Any]) -> Job | None:
     """The owner's most recent job of this kind on exactly these parameters, if any."""
     return (

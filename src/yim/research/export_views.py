@@ -26,7 +26,6 @@ from yim.audit.log import record
 from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
 from yim.jobs import runner
-from yim.jobs.models import JobStatus
 from yim.research.export import FORMATS, ExportError, export_key
 from yim.research.export_jobs import RESEARCH_EXPORT, archive_path
 
@@ -112,15 +111,11 @@ def export_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def download_view(request: AuthenticatedHttpRequest, job_id: int) -> FileResponse:
     """The archive of a finished export: its owner's, while they may still see its scope."""
-    job = runner.visible_job(request.user, job_id)
-    if (
-        job is None
-        or job.kind != RESEARCH_EXPORT
-        or job.status != JobStatus.SUCCEEDED
-        or job.result is None
-    ):
+    found = runner.finished_job(request.user, job_id, RESEARCH_EXPORT)
+    if found is None:
         raise Http404
-    path = archive_path(job.result)
+    job, result = found
+    path = archive_path(result)
     if not path.exists():
         raise Http404
     record(
@@ -133,6 +128,6 @@ def download_view(request: AuthenticatedHttpRequest, job_id: int) -> FileRespons
     return FileResponse(
         path.open("rb"),
         as_attachment=True,
-        filename=job.result.get("download_name", path.name),
+        filename=result.get("download_name", path.name),
         content_type="application/zip",
     )

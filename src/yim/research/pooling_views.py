@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from yim import policy
 from yim.core.http import AuthenticatedHttpRequest
 from yim.jobs import runner
-from yim.jobs.models import Job, JobStatus
+from yim.jobs.models import Job
 from yim.research.evidence.pooling import DEFAULT_MIN_UNITS
 from yim.research.evidence.verification import (
     MAX_FILE_BYTES,
@@ -161,10 +161,10 @@ def pool_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def _pooled_result(request: AuthenticatedHttpRequest, job_id: int) -> dict[str, Any]:
     """The kept result of the user's own pooling (404 for anyone else's, or none yet)."""
-    job = runner.visible_job(request.user, job_id)
-    if job is None or job.kind != EVIDENCE_POOL or job.status != JobStatus.SUCCEEDED:
+    found = runner.finished_job(request.user, job_id, EVIDENCE_POOL)
+    if found is None:
         raise Http404
-    return dict(job.result or {})
+    return dict(found[1])
 
 
 @login_required

@@ -397,15 +397,6 @@ def analysis_report(
 # --- the teams of an organisation pooled ---------------------------------------------------------
 
 
-def _interval(kind: str, bounds: list[float] | None) -> str:
-    from yim.research.evidence.pooling import back_transform
-
-    if not bounds:
-        return "—"
-    low, high = (back_transform(kind, b) for b in bounds)
-    return f"{low:.3f} – {high:.3f}"
-
-
 def teams_report(
     pooled: Any,
     *,
@@ -418,7 +409,7 @@ def teams_report(
     """The teams of one organisation compared (a :class:`~pooling.PoolReport` of teams): per
     outcome the pooled figures, the caterpillar plot and, with enough teams, the funnel plot —
     the numbers of ``yim evidence teams --format html``."""
-    from yim.research.evidence.pooling_report import forest_svg, funnel_svg
+    from yim.research.evidence.pooling_report import forest_svg, funnel_svg, pooled_rows
 
     outcomes = []
     for index, o in enumerate(pooled.outcomes, start=1):
@@ -426,18 +417,7 @@ def teams_report(
         plots: list[SafeString] = []
         p = o.pooled
         if not o.error:
-            rows = [
-                (_("Pooled estimate"), f"{p['back_transformed']['estimate']:.3f}"),
-                (_("95% CI"), _interval(o.kind, p["ci"])),
-                (_("Units (k)"), str(p["k"])),
-            ]
-            if p["heterogeneity_shown"]:
-                rows += [
-                    (_("Prediction interval"), _interval(o.kind, p["prediction_interval"])),
-                    ("τ²", f"{p['tau2']:.4f}"),
-                    ("I²", f"{p['i2']:.1f}%"),
-                    ("Q", f"{p['q']:.2f} (df {p['q_df']}, p {p['q_p']:.3g})"),
-                ]
+            rows = pooled_rows(o)
             # The engine's SVG: every text escaped by matplotlib.
             plots.append(mark_safe(forest_svg(o, index, caterpillar=True)))  # noqa: S308
             if p["heterogeneity_shown"]:

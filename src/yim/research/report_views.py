@@ -23,7 +23,6 @@ from yim.audit.log import record
 from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
 from yim.jobs import runner
-from yim.jobs.models import JobStatus
 from yim.research.evidence_views import question_of
 from yim.research.report import FORMATS, LANGUAGES
 from yim.research.report_jobs import (
@@ -49,14 +48,10 @@ def report_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     if source_id:
         if not source_id.isdigit():
             raise Http404
-        source = runner.visible_job(request.user, int(source_id))
-        if (
-            source is None
-            or source.kind not in SOURCE_KINDS
-            or source.status != JobStatus.SUCCEEDED
-            or source.result is None
-        ):
+        found = runner.finished_job(request.user, int(source_id), *SOURCE_KINDS)
+        if found is None:
             raise Http404
+        source = found[0]
         params.update(question_params(source.params))
         params.update(report=SOURCE_KINDS[source.kind], source_job=source.pk)
         as_of = source.as_of
@@ -77,18 +72,13 @@ def report_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def download_view(request: AuthenticatedHttpRequest, job_id: int) -> FileResponse:
     """A finished report: its owner's, while they may still see its scope."""
-    job = runner.visible_job(request.user, job_id)
-    if (
-        job is None
-        or job.kind != EVIDENCE_REPORT
-        or job.status != JobStatus.SUCCEEDED
-        or job.result is None
-    ):
+    found = runner.finished_job(request.user, job_id, EVIDENCE_REPORT)
+    if found is None:
         raise Http404
-    path = report_path(job.result)
+    job, result = found
+    path = report_path(result)
     if not path.exists():
         raise Http404
-    result = job.result
     record(
         request.user,
         Action.EXPORT,

@@ -106,6 +106,25 @@ def _interval(kind: str, bounds: list[float] | None) -> str:
     return f"{lo:.3f} – {hi:.3f}"
 
 
+def pooled_rows(outcome: Any) -> list[tuple[str, str]]:
+    """The pooled figures of one outcome as (label, value) rows: the estimate, its interval
+    and k, and from the minimum number of units the prediction interval, τ², I² and Q."""
+    p = outcome.pooled
+    rows = [
+        (_("Pooled estimate"), f"{p['back_transformed']['estimate']:.3f}"),
+        (_("95% CI"), _interval(outcome.kind, p["ci"])),
+        (_("Units (k)"), str(p["k"])),
+    ]
+    if p["heterogeneity_shown"]:
+        rows += [
+            (_("Prediction interval"), _interval(outcome.kind, p["prediction_interval"])),
+            ("τ²", f"{p['tau2']:.4f}"),
+            ("I²", f"{p['i2']:.1f}%"),
+            ("Q", f"{p['q']:.2f} (df {p['q_df']}, p {p['q_p']:.3g})"),
+        ]
+    return rows
+
+
 def report_html(report: PoolReport) -> str:
     """A self-contained HTML page: notes, the units, and per outcome the pooled figures and
     a forest plot."""
@@ -158,18 +177,7 @@ def report_html(report: PoolReport) -> str:
             parts.append(f"<p>{esc(o.error)}</p></section>")
             continue
         p = o.pooled
-        rows = [
-            (_("Pooled estimate"), f"{p['back_transformed']['estimate']:.3f}"),
-            (_("95% CI"), _interval(o.kind, p["ci"])),
-            (_("Units (k)"), str(p["k"])),
-        ]
-        if p["heterogeneity_shown"]:
-            rows += [
-                (_("Prediction interval"), _interval(o.kind, p["prediction_interval"])),
-                ("τ²", f"{p['tau2']:.4f}"),
-                ("I²", f"{p['i2']:.1f}%"),
-                ("Q", f"{p['q']:.2f} (df {p['q_df']}, p {p['q_p']:.3g})"),
-            ]
+        rows = pooled_rows(o)
         parts.append("<table>")
         parts += [f"<tr><th>{esc(a)}</th><td>{esc(b)}</td></tr>" for a, b in rows]
         parts.append("</table>")
