@@ -239,3 +239,70 @@ def test_a_file_gone_before_the_worker_ran_fails_with_what_to_do(
     assert job.status == JobStatus.FAILED
     assert "is no longer kept: upload the files again" in job.error
     assert kept() == []  # the other file is removed too
+
+
+# --- a list of trusted keys --------------------------------------------------------------------
+
+
+def listed(files: list[tuple[str, bytes]], *, fingerprints: bool = False) -> str:
+    """The trusted keys of ``files`` as ``--trusted-keys`` reads them (or their fingerprints)."""
+    lines = ["# the region's keys"]
+    for name, data in files:
+        organisation = json.loads(data)["evidence"]["organisation"]
+        key = organisation["fingerprint"] if fingerprints else organisation["public_key"]
+        lines.append(f"{key} {name.removesuffix('.json').upper()}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("fingerprints", [False, True])
+def test_with_a_list_of_trusted_keys_every_key_is_checked_and_named(
+    world, client_for, django_capture_on_commit_callbacks, fingerprints
+):
+    files = region(3)
+    client = client_for("researcher")
+    post(
+        client,
+        django_capture_on_commit_callbacks,
+        files,
+        trusted_keys=listed(files, fingerprints=fingerprints),
+    )
+    assert run_waiting_tasks() == 1
+    job = Job.objects.get()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    report = job.result["report"]
+    assert report["keys_checked_against_list"] is True and report["notes"] == []
+    assert [u["trusted_as"] for u in report["units"]] == ["ORG1", "ORG2", "ORG3"]
+    page = client.get(reverse("jobs:job", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert "Trusted as" in page.content.decode() and "ORG2" in page.content.decode()
+
+
+@pytest.mark.parametrize("fingerprints", [False, True])
+def test_a_file_signed_by_a_key_not_on_the_list_is_refused_naming_the_file(
+    world, client_for, django_capture_on_commit_callbacks, fingerprints
+):
+    files = region(3)
+    trusted = listed([files[0], files[2]], fingerprints=fingerprints)
+    page = post(
+        client_for("researcher"), django_capture_on_commit_callbacks, files, trusted_keys=trusted
+    )
+    assert page.status_code == 200
+    assert not Job.objects.exists() and kept() == []
+    html = page.content.decode()
+    assert "org2.json: its key (SHA256:" in html and "is not on the list of trusted keys" in html
+    assert "Nothing was pooled" in html
+
+
+def test_a_line_that_is_no_key_nor_fingerprint_is_refused_with_its_line(
+    world, client_for, django_capture_on_commit_callbacks
+):
+    client = client_for("researcher")
+    html = refused_with(client, django_capture_on_commit_callbacks, "# keys\nnot-a-key Noord")
+    assert "Line 2 of the trusted keys is not a public key" in html
+    html = refused_with(client, django_capture_on_commit_callbacks, "SHA256:12ab Noord")
+    assert "Line 1 of the trusted keys is not a fingerprint" in html
+
+
+def refused_with(client, capture, trusted: str) -> str:  # type: ignore[no-untyped-def]
+    page = post(client, capture, region(2), trusted_keys=trusted)
+    assert page.status_code == 200 and not Job.objects.exists() and kept() == []
+    return page.content.decode()

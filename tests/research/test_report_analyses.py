@@ -3,6 +3,8 @@ command ``yim evidence report`` (the dashboard, the analyses, the teams compared
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
@@ -10,6 +12,7 @@ from django.utils import translation
 
 from tests.jobs.conftest import run_waiting_tasks
 from tests.research.evidence.conftest import AS_OF, cohort, registry  # noqa: F401 - fixtures
+from tests.research.test_comparison_study import two_cohorts  # noqa: F401 - fixture
 from tests.research.test_moderators_registry import moderated  # noqa: F401 - fixture
 from tests.research.test_pooling import COUNTS, teams  # noqa: F401 - fixture
 from tests.research.test_report import download
@@ -195,3 +198,41 @@ def test_the_report_of_a_comparison_study_of_an_uploaded_file_names_the_file(
     report = Job.objects.filter(kind=EVIDENCE_REPORT).get()
     assert "rows" not in report.params and "data" not in report.params  # kept with their job
     assert report.result["download_name"] == "rapport-vergelijkend-onderzoek-bestand-en.html"
+
+
+def test_the_command_writes_the_report_of_a_registry_comparison_study(
+    two_cohorts,  # noqa: F811
+    world,
+    tmp_path,
+    capsys,
+):
+    out = tmp_path / "vergelijking.html"
+    status, said, err = run(
+        capsys, "--kind", "comparison", "--format", "html", "--lang", "en", "--out", str(out),
+        "--organisation", world.org.name, "--covariates", "age,gender", "--trim", "99",
+    )  # fmt: skip
+    assert status == 0, err
+    assert str(out) in said and "Comparison study" in said
+    html = out.read_text()
+    main(["evidence", "compare", "--organisation", world.org.name, "--covariates", "age,gender",
+          "--trim", "99", "--format", "json"])  # fmt: skip
+    fit = json.loads(capsys.readouterr().out)
+    assert "JIM group: 15 youth; comparison group: 15 youth" in html
+    with translation.override("en"):
+        for row in fit["baseline"]:
+            assert floatformat(row["smd"], 3) in html
+    assert "Organisation Jeugdzorg Test" in html and "<svg" in html
+    assert fit["weighting"]["trim_percentile"] == 99
+
+
+def test_the_comparison_options_are_refused_for_another_report(
+    cohort,  # noqa: F811
+    tmp_path,
+    capsys,
+):
+    out = tmp_path / "r.html"
+    status, _said, err = run(
+        capsys, "--kind", "dashboard", "--out", str(out), "--trim", "99",
+        "--as-of", AS_OF.isoformat(),
+    )  # fmt: skip
+    assert status == 2 and "are for --kind comparison" in err and not out.exists()

@@ -177,6 +177,39 @@ def may_see_comparison_study(user: User, params: dict[str, Any]) -> bool:
     return still_has_evidence_scope(user, params)
 
 
+def can_compare_teams(user: User) -> bool:
+    """The teams of one organisation compared (/evidence/teams/): a team lead (the teams of
+    their own organisation, aggregate figures only), an organisation admin or a researcher
+    with the evidence scope of their organisation. A professional's scope is their caseload."""
+    return can_see_evidence(user) and user.role in (
+        Role.TEAM_LEAD,
+        Role.ORG_ADMIN,
+        Role.RESEARCHER,
+    )
+
+
+def teams_comparison_scope(user: User) -> dict[str, int]:
+    """Whose teams a comparison covers: the user's own organisation (404 for anyone who may
+    not compare teams)."""
+    if not can_compare_teams(user):
+        raise Http404
+    return {"organisation_id": int(user.organisation_id or 0)}
+
+
+def may_see_teams_comparison(user: User, params: dict[str, Any]) -> bool:
+    """A kept teams comparison: its owner, while they may still compare the teams of that
+    organisation (a move to another organisation ends it)."""
+    return can_compare_teams(user) and params.get("organisation_id") == user.organisation_id
+
+
+def may_see_evidence_report(user: User, params: dict[str, Any]) -> bool:
+    """A report job: a teams report under the teams comparison's rule, any other report under
+    the comparison study's (a registry scope while it is still the owner's)."""
+    if params.get("report") == "teams":
+        return may_see_teams_comparison(user, params)
+    return may_see_comparison_study(user, params)
+
+
 def can_pool_evidence(user: User) -> bool:
     """Pooling the signed evidence files of several organisations (/evidence/pool/): a
     researcher with the evidence scope of an organisation. The files hold aggregates only."""

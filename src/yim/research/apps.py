@@ -16,4 +16,5 @@ class ResearchConfig(AppConfig):
             meta_jobs,
             pooling_jobs,
             report_jobs,
+            teams_jobs,
         )

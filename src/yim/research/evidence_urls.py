@@ -6,6 +6,7 @@ from yim.research import (
     evidence_views,
     pooling_views,
     report_views,
+    teams_views,
 )
 
 app_name = "evidence"
@@ -18,6 +19,7 @@ urlpatterns = [
         "moderators/", analysis_views.analysis_view, {"analysis": "moderators"}, name="moderators"
     ),
     path("comparison/", comparison_views.comparison_view, name="comparison"),
+    path("teams/", teams_views.teams_view, name="teams"),
     path("pool/", pooling_views.pool_view, name="pool"),
     path("pool/<int:job_id>/report/", pooling_views.pool_report_view, name="pool_report"),
     path("pool/<int:job_id>/result.json", pooling_views.pool_json_view, name="pool_json"),

@@ -509,6 +509,7 @@ def evidence_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             "latest_stale": latest_job is not None and runner.is_stale(latest_job),
             "in_scope": in_scope,
             "can_pool": policy.can_pool_evidence(user),
+            "can_compare_teams": policy.can_compare_teams(user),
         }
     )
     return render(request, "research/evidence.html", context)

@@ -10,6 +10,7 @@ same HTML page the command writes (:mod:`yim.research.evidence.pooling_report`).
 
 from __future__ import annotations
 
+import base64
 import secrets
 from contextlib import suppress
 from pathlib import Path
@@ -89,7 +90,13 @@ def run_pool(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
             progress(0.05 + 0.35 * index / len(entries), _("Verifying the signatures"))
             files.append(_read_kept(entry))
         progress(0.45, _("Pooling the outcomes"))
-        report = pool_files(files, min_units=params["min_units"])
+        listed = params.get("trusted")  # base64 key: name, when the page was given a list
+        trusted = (
+            {base64.b64decode(key): name for key, name in listed.items()}
+            if listed is not None
+            else None
+        )
+        report = pool_files(files, trusted=trusted, min_units=params["min_units"])
         progress(0.75, _("Drawing the forest plots"))
         html = report_html(report)
         data = report_json(report)

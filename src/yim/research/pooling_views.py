@@ -6,12 +6,17 @@ JSON in the published layout, its schema version and its Ed25519 signature, and 
 (no two files of one key, no overlapping organisations, at least two files). Every problem is
 named with its file and nothing is kept; only a set that can be pooled is kept for the worker
 (:mod:`yim.research.pooling_jobs`), which pools it with progress and removes the files.
+An optional list of trusted keys (the lines ``--trusted-keys`` reads: a base64 public key and
+a name; here a key's fingerprint as ``yim evidence file`` prints it may stand for the key) makes
+a file signed by any other key refuse the set, naming the file.
 Who may: :func:`yim.policy.can_pool_evidence`; a result is its owner's (404 for anyone else).
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from typing import Any
 
 from django import forms
@@ -34,6 +39,7 @@ from yim.research.evidence.verification import (
     PoolingError,
     check_together,
     read_evidence_bytes,
+    trusted_keys_from_lines,
 )
 from yim.research.pooling_jobs import EVIDENCE_POOL, keep_files
 from yim.research.views import REPORT_CSP
@@ -41,6 +47,8 @@ from yim.stats.meta.reading import MAX_BYTES
 
 #: The most files one upload pools (one per organisation of a region).
 MAX_FILES = 50
+#: A key's fingerprint as yim prints it: ``SHA256:`` and eight groups of four hex digits.
+FINGERPRINT = re.compile(r"SHA256:[0-9a-f]{4}(?::[0-9a-f]{4}){7}")
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -79,27 +87,84 @@ class PoolForm(forms.Form):
             "between-organisation variance is too uncertain to show."
         ),
     )
+    trusted_keys = forms.CharField(
+        label=gettext_lazy("Trusted keys (optional)"),
+        required=False,
+        max_length=100_000,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text=gettext_lazy(
+            "One key a line: the organisation's public key (base64, as in its file) or the "
+            "fingerprint 'yim evidence file' printed (SHA256:…), then a name. A file signed "
+            "by a key not on the list is refused and nothing is pooled. Lines starting with "
+            "# are skipped."
+        ),
+    )
 
 
 def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.1f}"
 
 
-def check_uploads(uploads: list[UploadedFile]) -> tuple[list[tuple[str, bytes]], list[str]]:
+def trusted_keys(text: str, files: list[EvidenceFile]) -> dict[bytes, str] | None:
+    """The list of trusted keys typed on the page (None: no list), read by the parser of
+    ``--trusted-keys``; a fingerprint stands for the key of the uploaded file that has it
+    (one that matches no file trusts nothing here)."""
+    lines = text.splitlines()
+    if not any(line.strip() and not line.strip().startswith("#") for line in lines):
+        return None
+    keys = {f.fingerprint: f.public_key for f in files}
+    resolved = []
+    for number, line in enumerate(lines, start=1):
+        first, _sep, name = line.strip().partition(" ")
+        if first.upper().startswith("SHA256:"):
+            if not FINGERPRINT.fullmatch(first):
+                raise PoolingError(
+                    _(
+                        "Line %(line)s of the trusted keys is not a fingerprint: write it as "
+                        "'yim evidence file' printed it (SHA256: and eight groups of four "
+                        "characters)."
+                    )
+                    % {"line": number}
+                )
+            key = keys.get(first)
+            line = f"{base64.b64encode(key).decode()} {name or first}" if key else ""
+        resolved.append(line)
+    if not any(line.strip() and not line.strip().startswith("#") for line in resolved):
+        return {}  # only fingerprints of no uploaded file: every file is refused
+    return trusted_keys_from_lines(resolved, _("the trusted keys"))
+
+
+def check_uploads(
+    uploads: list[UploadedFile], trusted_text: str = ""
+) -> tuple[list[tuple[str, bytes]], list[str], dict[bytes, str] | None]:
     """Every file's bytes, or every problem (each naming its file); the set is checked once
-    every file is sound."""
+    every file is sound, against the list of trusted keys when one is given."""
     problems: list[str] = []
     if len(uploads) > MAX_FILES:
-        return [], [
-            _("%(n)s files were uploaded; at most %(max)s are pooled at once. Nothing was pooled.")
-            % {"n": len(uploads), "max": MAX_FILES}
-        ]
+        return (
+            [],
+            [
+                _(
+                    "%(n)s files were uploaded; at most %(max)s are pooled at once. Nothing "
+                    "was pooled."
+                )
+                % {"n": len(uploads), "max": MAX_FILES}
+            ],
+            None,
+        )
     total = sum(u.size or 0 for u in uploads)
     if total > MAX_BYTES:
-        return [], [
-            _("The files are %(size)s MB together; the limit is %(max)s MB. Nothing was pooled.")
-            % {"size": _megabytes(total), "max": MAX_BYTES // (1024 * 1024)}
-        ]
+        return (
+            [],
+            [
+                _(
+                    "The files are %(size)s MB together; the limit is %(max)s MB. Nothing was "
+                    "pooled."
+                )
+                % {"size": _megabytes(total), "max": MAX_BYTES // (1024 * 1024)}
+            ],
+            None,
+        )
     checked: list[tuple[str, bytes]] = []
     verified: list[EvidenceFile] = []
     for upload in uploads:
@@ -124,12 +189,14 @@ def check_uploads(uploads: list[UploadedFile]) -> tuple[list[tuple[str, bytes]],
             problems.append(str(exc))
             continue
         checked.append((label, data))
+    trusted = None
     if not problems:
         try:
-            check_together(verified)
+            trusted = trusted_keys(trusted_text, verified)
+            check_together(verified, trusted)
         except PoolingError as exc:
             problems.append(str(exc))
-    return ([] if problems else checked), problems
+    return ([] if problems else checked), problems, trusted
 
 
 @login_required
@@ -142,14 +209,23 @@ def pool_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PoolForm(*((request.POST, request.FILES) if request.method == "POST" else ()))
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
-        checked, problems = check_uploads(form.cleaned_data["evidence_files"])
+        checked, problems, trusted = check_uploads(
+            form.cleaned_data["evidence_files"], form.cleaned_data["trusted_keys"]
+        )
         if not problems:
             try:
                 kept = keep_files(checked)
             except PoolingError as exc:
                 problems.append(str(exc))
             else:
-                params = {"files": kept, "min_units": form.cleaned_data["min_units"]}
+                params: dict[str, Any] = {
+                    "files": kept,
+                    "min_units": form.cleaned_data["min_units"],
+                }
+                if trusted is not None:  # base64 key: name, for the worker's check
+                    params["trusted"] = {
+                        base64.b64encode(key).decode(): name for key, name in trusted.items()
+                    }
                 job = runner.start(EVIDENCE_POOL, request.user, params)
                 return redirect("jobs:job", job_id=job.pk)
     recent = Job.objects.filter(owner=request.user, kind=EVIDENCE_POOL).order_by(

@@ -3,9 +3,11 @@
     yim evidence report --kind dashboard --format pdf --lang nl --out rapport.pdf
     yim evidence report --kind risk --team "Team Noord" --format html --lang en --out risk.html
     yim evidence report --kind teams --organisation "Jeugdzorg Noord" --format pdf --out teams.pdf
+    yim evidence report --kind comparison --organisation "Jeugdzorg Noord" --trim 99 --out vo.pdf
 
-The figures are those of ``yim evidence summary``, ``risk``, ``moderators`` and ``teams``
-(calculated here, as the pages' background work does), the report the pages' (module
+The figures are those of ``yim evidence summary``, ``risk``, ``moderators``, ``teams`` and
+``compare`` (its registry source; calculated here, as the pages' background work does), the
+report the pages' (module
 :mod:`yim.research.report`). Exit status: 0 on success; 2 when the input cannot be answered
 (the reason on stderr; no file is written).
 """
@@ -22,22 +24,26 @@ from yim.research.evidence import DEFAULT_THRESHOLD
 
 EXIT_OK = 0
 EXIT_INPUT = 2
-REPORT_KINDS = ("dashboard", "risk", "moderators", "teams")
+REPORT_KINDS = ("dashboard", "risk", "moderators", "teams", "comparison")
 
 
 def add_report_parser(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``report`` on the ``evidence`` actions."""
-    from yim.research.evidence_cli import add_scope_arguments
+    from yim.research.comparison_cli import MIN_GROUP, _percentile
+    from yim.research.evidence_cli import add_scope_arguments, whole_number_from
 
     report = actions.add_parser(
         "report",
         help="a report of the figures or an analysis as HTML or PDF, with its method notes",
         description=(
-            "The dashboard's figures, the risk trajectories, the moderator analyses or the "
-            "teams of an organisation compared, as a self-contained HTML page or a PDF (A4, "
-            "WeasyPrint), in Dutch or English, with the method notes: definitions, as_of, "
-            "scope, denominators, model and the small cells withheld. The risk and moderator "
-            "reports use the pages' threshold (5); teams needs --organisation."
+            "The dashboard's figures, the risk trajectories, the moderator analyses, the "
+            "teams of an organisation compared or a comparison study of the registry (the JIM "
+            "cohort against the comparison cohort, as 'yim evidence compare' without --file), "
+            "as a self-contained HTML page or a PDF (A4, WeasyPrint), in Dutch or English, "
+            "with the method notes: definitions, as_of, scope, denominators, model and the "
+            "small cells withheld. The risk and moderator reports use the pages' threshold "
+            "(5); teams needs --organisation; --covariates, --trim and --min-group are for "
+            "the comparison study."
         ),
     )
     report.add_argument("--kind", choices=REPORT_KINDS, required=True, help="what to report")
@@ -45,6 +51,27 @@ def add_report_parser(actions: argparse._SubParsersAction[argparse.ArgumentParse
     report.add_argument("--lang", choices=("nl", "en"), default="nl", help="nl or en")
     report.add_argument("--out", required=True, metavar="FILE", help="the file to write")
     add_scope_arguments(report)
+    study = report.add_argument_group("comparison study (--kind comparison)")
+    study.add_argument(
+        "--covariates",
+        default="",
+        metavar="A,B",
+        help="a subset of age,gender,intake_risk,programme (default: all four)",
+    )
+    study.add_argument(
+        "--trim",
+        type=_percentile,
+        metavar="P",
+        help="trim the comparison weights at this percentile",
+    )
+    study.add_argument(
+        "--min-group",
+        dest="min_group",
+        type=whole_number_from(2, "the minimum"),
+        default=None,
+        metavar="N",
+        help=f"the smallest group that is analysed (default {MIN_GROUP})",
+    )
     report.set_defaults(func=cmd_evidence_report)
 
 
@@ -69,6 +96,9 @@ def _build(ns: argparse.Namespace, scope: Any) -> Any:
     }
     now = timezone.localtime().strftime("%Y-%m-%d %H:%M")
     organisation = organisation_name(filters)
+    study = ns.covariates or ns.trim is not None or ns.min_group is not None
+    if study and ns.kind != "comparison":
+        raise EvidenceError("--covariates, --trim and --min-group are for --kind comparison")
     if ns.kind == "teams":
         from yim.research.evidence.pooling import pool_teams
 
@@ -87,6 +117,10 @@ def _build(ns: argparse.Namespace, scope: Any) -> Any:
 
     label = scope_label(filters) if filters else _("the whole registry")
     shared = {"language": ns.lang, "organisation": organisation, "scope": label}
+    if ns.kind == "comparison":
+        return report.analysis_report(
+            "comparison", _comparison(ns, scope), calculated=now, as_of=scope.as_of, **shared
+        )
     if ns.kind == "dashboard":
         import dataclasses
 
@@ -111,6 +145,26 @@ def _build(ns: argparse.Namespace, scope: Any) -> Any:
     params = {**filters, "as_of": scope.as_of.isoformat()}
     result = run(params, lambda fraction, message: None)
     return report.analysis_report(ns.kind, result, calculated=now, as_of=scope.as_of, **shared)
+
+
+def _comparison(ns: argparse.Namespace, scope: Any) -> dict[str, Any]:
+    """The registry's comparison study as its background job keeps it (``fit`` and the
+    balance plot), with the command's covariates, trimming, minimum group and threshold."""
+    from yim.research.comparison_cli import MIN_GROUP, _names
+    from yim.research.comparison_views import COVARIATE_LABELS
+    from yim.research.evidence.comparison_plot import love_plot_svg
+    from yim.research.evidence.comparison_sources import compare_registry
+
+    result = compare_registry(
+        scope,
+        covariates=_names(ns.covariates) or None,
+        trim_percentile=ns.trim,
+        min_group=ns.min_group or MIN_GROUP,
+        threshold=ns.threshold,
+    )
+    fit = result.to_json_dict()
+    labels = {code: str(label) for code, label in COVARIATE_LABELS.items()}
+    return {"fit": fit, "plot": love_plot_svg(fit["baseline"], labels) if fit["baseline"] else None}
 
 
 def cmd_evidence_report(ns: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ gives them the scope (``may_view``); every download is recorded in the audit log
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from contextlib import suppress
 from pathlib import Path
@@ -42,6 +43,7 @@ from yim.research.evidence_views import (
 )
 from yim.research.report import ReportError
 from yim.research.report_render import render
+from yim.research.teams_jobs import EVIDENCE_TEAMS, pooled_again
 
 EVIDENCE_REPORT = "evidence.report"
 
@@ -51,6 +53,7 @@ SOURCE_KINDS = {
     EVIDENCE_RISK: "risk",
     EVIDENCE_MODERATORS: "moderators",
     EVIDENCE_COMPARISON: "comparison",
+    EVIDENCE_TEAMS: "teams",
 }
 #: What a report job copies from its question or source job: the scope (for ``may_view``),
 #: the day and filters, and whether a comparison study came from a file.
@@ -153,6 +156,15 @@ def build(params: dict[str, Any], progress: Progress) -> reports.Report:
     kept: dict[str, Any] = source.result or {}  # never empty: checked above
     if kind == "dashboard":
         return reports.dashboard_report(kept, calculated=calculated, notes=notes, **shared)
+    if kind == "teams":  # pooled again from the kept estimates: the report's own language
+        made = reports.teams_report(
+            pooled_again(kept["report"]),
+            language=language,
+            organisation=shared["organisation"],
+            as_of=source.as_of or timezone.localdate(),
+            calculated=calculated,
+        )
+        return dataclasses.replace(made, notes=[*notes, *made.notes])
     return reports.analysis_report(
         kind, kept, calculated=calculated, as_of=source.as_of, notes=notes, **shared
     )
@@ -198,9 +210,10 @@ REPORT = kinds.register(
         state=comparison_state,
         result_template="research/report/_job_result.html",
         user_errors=(EvidenceError, ReportError),
-        # The rule of the comparison study serves every report: a registry scope while it is
-        # still the owner's; an uploaded file's study while they may see evidence at all.
-        may_view=policy.may_see_comparison_study,
+        # A teams report: while the owner may still compare that organisation's teams; any
+        # other: a registry scope while it is still the owner's, an uploaded file's study
+        # while they may see evidence at all.
+        may_view=policy.may_see_evidence_report,
         discard=discard_report,
     )
 )

@@ -238,8 +238,10 @@ def pool_teams(
     *,
     threshold: int = DEFAULT_THRESHOLD,
     min_units: int = DEFAULT_MIN_UNITS,
+    programme_id: int | None = None,
 ) -> PoolReport:
-    """Pool the teams of one organisation of the registry, each team a unit."""
+    """Pool the teams of one organisation of the registry, each team a unit (only the
+    trajectories of one programme model with ``programme_id``)."""
     from yim.accounts.models import Team
     from yim.research.evidence.definitions import Scope
     from yim.research.evidence.summary import resolve_scope, summarise
@@ -252,7 +254,7 @@ def pool_teams(
     entries: list[tuple[str, dict[str, Any]]] = []
     units: list[dict[str, Any]] = []
     for team in teams:
-        scope = Scope(as_of=org_scope.as_of, team_id=team.pk)
+        scope = Scope(as_of=org_scope.as_of, team_id=team.pk, programme_id=programme_id)
         try:
             summary = summarise(scope, threshold=threshold)
         except EvidenceError:

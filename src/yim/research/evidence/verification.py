@@ -183,8 +183,7 @@ def read_evidence_file(path: Path | str) -> EvidenceFile:
 
 
 def read_trusted_keys(path: Path | str) -> dict[bytes, str]:
-    """A list of allowed public keys: one a line, the base64 key as in the files, optionally
-    followed by a name; blank lines and lines starting with ``#`` are skipped."""
+    """A list of allowed public keys from a file (:func:`trusted_keys_from_lines`)."""
     path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -193,6 +192,13 @@ def read_trusted_keys(path: Path | str) -> dict[bytes, str]:
             _("The list of trusted keys %(path)s cannot be read (%(problem)s).")
             % {"path": path, "problem": getattr(exc, "strerror", None) or exc}
         ) from None
+    return trusted_keys_from_lines(lines, path)
+
+
+def trusted_keys_from_lines(lines: list[str], path: Path | str) -> dict[bytes, str]:
+    """A list of allowed public keys: one a line, the base64 key as in the files, optionally
+    followed by a name; blank lines and lines starting with ``#`` are skipped. ``path`` names
+    the list in the messages."""
     keys: dict[bytes, str] = {}
     for number, line in enumerate(lines, start=1):
         text = line.strip()
