@@ -10,7 +10,9 @@ Signs in the demo team lead (Django's test client, no server) and requests each 
 runs in it; CPU time holds up on a busy machine where wall time does not), the number of
 queries, the time spent in the database driver (SQL), in rendering templates (queries a
 template runs count in both), and the rest (Python: the view, building and compiling ORM
-queries, model objects, middleware). ``--cprofile PAGE`` prints the functions of one page
+queries, model objects, middleware). ``--richest`` (or ``--trajectory ID``) profiles a fuller
+file than the median one: the team's trajectory whose youth has the most meetings, candidates
+and placement decisions. ``--cprofile PAGE`` prints the functions of one page
 that take the most time (``PROFILE_SORT=tottime``, ``PROFILE_LINES=100`` in the environment
 change the order and the length). Not a test: nothing here asserts a time.
 """
@@ -37,6 +39,17 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--cprofile", help="a page name: print its hottest functions")
+    parser.add_argument(
+        "--trajectory",
+        type=int,
+        help="profile this trajectory (of the team lead's team) and its youth instead of the "
+        "registry's median open trajectory",
+    )
+    parser.add_argument(
+        "--richest",
+        action="store_true",
+        help="profile the team's trajectory whose youth has the most records instead",
+    )
     ns = parser.parse_args()
     data_dir = ns.data_dir or Path(f"/tmp/yim-bench-web-{ns.youth}")
     env = environment(data_dir)
@@ -46,6 +59,8 @@ def main() -> int:
     from yim.cli import setup_django
 
     setup_django()
+    if ns.trajectory or ns.richest:
+        case = chosen_case(ns.trajectory)
     from django.db import connection
     from django.template.backends.django import Template
     from django.test import Client
@@ -113,6 +128,30 @@ def main() -> int:
                 stats.sort_stats(os.environ.get("PROFILE_SORT", "cumulative"))
                 stats.print_stats(int(os.environ.get("PROFILE_LINES", "45")))
     return 0
+
+
+def chosen_case(trajectory_id: int | None) -> dict[str, int]:
+    """The trajectory ``trajectory_id`` and its youth, or (None) the team lead's team's
+    trajectory whose youth has the most timeline records (meetings, candidates, decisions)."""
+    from django.db.models import Count
+
+    from yim.accounts.models import User
+    from yim.trajectories.models import Trajectory
+
+    trajectories = Trajectory.objects.filter(team_id=User.objects.get(username=USER).team_id)
+    if trajectory_id is None:
+        trajectory_id = (
+            trajectories.annotate(
+                records=Count("youth__trajectories__meetings", distinct=True)
+                + Count("youth__trajectories__candidates", distinct=True)
+                + Count("youth__trajectories__placement_decisions", distinct=True)
+            )
+            .order_by("-records", "pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+    trajectory = trajectories.get(pk=trajectory_id)
+    return {"trajectory": trajectory.pk, "youth": trajectory.youth_id}
 
 
 if __name__ == "__main__":

@@ -31,8 +31,8 @@ pytestmark = pytest.mark.django_db
 # The pinned counts: session and user (2), the scoped lookup (1), the audit entry (a
 # transaction: the chain's head and one INSERT, 4 statements in a test's savepoint), the
 # page's records (one query per kind), and the session's save (3). They may only go down.
-YOUTH_PAGE_QUERIES = 35
-TRAJECTORY_PAGE_QUERIES = 30
+YOUTH_PAGE_QUERIES = 28
+TRAJECTORY_PAGE_QUERIES = 26
 
 
 def a_file_with_jims(make_case, jims: int):  # type: ignore[no-untyped-def]

@@ -32,7 +32,7 @@ from yim.accounts.views import safe_next
 from yim.audit.log import record
 from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
-from yim.trajectories.models import Candidate, Trajectory, Youth
+from yim.trajectories.models import Trajectory, Youth
 from yim.trajectories.models.consent import authority_holders_prefetch
 from yim.web.forms import AuditSearchForm, BreakGlassForm, InvitationForm
 from yim.web.worklist import work_list
@@ -164,27 +164,24 @@ def _youth_page(user: User, youth: Youth) -> dict[str, object]:
     """The staff view of the youth page: timeline, network map, current JIM, open tasks."""
     from yim.monitoring.charts import domain_chart_svgs
     from yim.trajectories.network_drawing import inline_svg
-    from yim.trajectories.timeline import open_tasks, timeline_for
+    from yim.trajectories.timeline import load_case_records, open_tasks, timeline_for
 
     # The trajectories and the network once (the current trajectory, the list, the network
-    # map and its size read them), and on the current trajectory what its tasks and the map
-    # read more than once: the candidates, the JIM's consent.
+    # map and its size read them), and the records of all the trajectories once, one query
+    # per kind: the timeline reads them all, the current trajectory's tasks, JIM, consent
+    # and evaluation schedule and the map read its own.
     prefetch_related_objects(
         [youth],
-        Prefetch("trajectories", queryset=Trajectory.objects.select_related("programme")),
+        Prefetch(
+            "trajectories",
+            queryset=Trajectory.objects.select_related("programme", "closure", "care_plan"),
+        ),
         "network",
         authority_holders_prefetch(),
     )
-    trajectory = youth.current_trajectory()
     trajectories = list(youth.trajectories.all())  # newest first
-    if trajectory is not None:
-        prefetch_related_objects(
-            [trajectory],
-            Prefetch(
-                "candidates",
-                queryset=Candidate.objects.select_related("person").prefetch_related("consents"),
-            ),
-        )
+    load_case_records(trajectories)
+    trajectory = youth.current_trajectory()
     return {
         "show_trajectories": True,
         "trajectory": trajectory,

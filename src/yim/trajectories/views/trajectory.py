@@ -38,13 +38,14 @@ from yim.trajectories.models import (
     Candidate,
     LivingSituationRecord,
     Meeting,
+    MeetingKind,
+    MeetingStatus,
     Phase,
     PlacementDecision,
     Trajectory,
     Youth,
 )
 from yim.trajectories.models.consent import authority_holders_prefetch
-from yim.trajectories.models.queries import held_evaluations
 from yim.trajectories.stepper import stepper_for
 from yim.trajectories.timeline import open_tasks
 from yim.trajectories.views.base import (
@@ -214,10 +215,26 @@ def trajectory_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "placement_decisions",
             queryset=PlacementDecision.objects.prefetch_related("consultations"),
         ),
-        Prefetch("meetings", queryset=held_evaluations(), to_attr="evaluation_meetings"),
+        Prefetch("meetings", queryset=Meeting.objects.prefetch_related("attendees")),
         "transitions",
         "no_jim_outcomes",
+        "follow_ups",
     )
+    # The meetings once, with their attendees: the held ones newest first (the evaluation
+    # schedule reads the held evaluations among them), the agenda (planned) soonest first.
+    every_meeting = trajectory.prefetched("meetings") or []
+    meetings = sorted(
+        (m for m in every_meeting if m.held_on is not None),
+        key=lambda m: (m.held_on, m.pk),
+        reverse=True,
+    )
+    agenda = sorted(
+        (m for m in every_meeting if m.status == MeetingStatus.PLANNED),
+        key=lambda m: (m.planned_for, m.pk),
+    )
+    trajectory.evaluation_meetings = [  # type: ignore[attr-defined]
+        m for m in meetings if m.kind == MeetingKind.EVALUATION
+    ]
     prefetch_related_objects([youth], authority_holders_prefetch())
     candidates = trajectory.prefetched("candidates") or []
     rounds = list(trajectory.nomination_rounds.order_by("number"))
@@ -225,13 +242,6 @@ def trajectory_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         round_.listed = [c for c in candidates if c.round_id == round_.pk]  # type: ignore[attr-defined]
     jims = [c for c in candidates if c.is_jim]
     consent = [(c, c.consent_status()) for c in jims]
-    meetings = list(
-        Meeting.objects.held()
-        .filter(trajectory=trajectory)
-        .prefetch_related("attendees")
-        .order_by("-held_on", "-pk")
-    )
-    agenda = list(Meeting.objects.planned().filter(trajectory=trajectory))
     decisions = trajectory.prefetched("placement_decisions") or []  # newest first
     episodes = list(trajectory.placement_episodes.select_related("decision"))
     recorded = {e.decision_id for e in episodes}
@@ -266,7 +276,7 @@ def trajectory_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "decisions": decisions,
         "episodes": episodes,
         "closure": closure,
-        "follow_ups": list(trajectory.follow_ups.all()),
+        "follow_ups": trajectory.prefetched("follow_ups"),
         "evaluations": trajectory.evaluations_due(),
         "tasks": open_tasks(trajectory),
         # The stepper's links only for those who write (break-the-glass reads without them).
