@@ -34,6 +34,14 @@ class Errors(dict[str, list[Any]]):
 FREE_TEXT_MAX_CHARS = 20_000
 
 
+def prefetched(instance: models.Model, relation: str) -> list[Any] | None:
+    """The records of ``relation`` a page prefetched onto ``instance``
+    (``prefetch_related``), or None when it did not: a model's derived values read them
+    instead of asking the database again, with the same rule for both paths."""
+    cache = getattr(instance, "_prefetched_objects_cache", {})
+    return list(cache[relation]) if relation in cache else None
+
+
 def by_account(verbose_name: Any = None, **options: Any) -> Any:
     """The account that did something to a record (recorded, decided, confirmed it).
 

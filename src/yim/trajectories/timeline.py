@@ -15,6 +15,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from yim.core.models import prefetched
 from yim.trajectories.models import (
     Candidate,
     Meeting,
@@ -80,8 +81,9 @@ def load_case_records(trajectories: list[Trajectory]) -> None:
 
 def _youth_trajectories(youth: Youth) -> list[Trajectory]:
     """The youth's trajectories, newest first (as the page prefetched them, or asked once)."""
-    if "trajectories" in getattr(youth, "_prefetched_objects_cache", {}):
-        trajectories = list(youth.trajectories.all())
+    loaded = prefetched(youth, "trajectories")
+    if loaded is not None:
+        trajectories = loaded
     else:
         trajectories = list(Trajectory.objects.filter(youth=youth).select_related("closure"))
     # The trajectories' own order (newest first, then by id), whatever the page asked.

@@ -83,7 +83,8 @@ from yim.trajectories.models.placement import (
 )
 from yim.trajectories.models.retention import ErasureRequest, Tombstone
 from yim.trajectories.models.revisions import RecordKind, Revision
-from yim.trajectories.models.trajectory import PhaseTransition, Trajectory
+from yim.trajectories.models.trajectory import Trajectory
+from yim.trajectories.models.transitions import PhaseTransition
 from yim.trajectories.models.youth import Gender, LivingSituation, SchoolWorkStatus, Youth
 
 __all__ = [

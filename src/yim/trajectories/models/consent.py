@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yim.core.errors import DomainError
-from yim.core.models import Errors, by_account
+from yim.core.models import Errors, by_account, prefetched
 from yim.trajectories import rules
 from yim.trajectories.models.base import TrajectoryPart, check_event_date, of_trajectory
 from yim.trajectories.models.network import NetworkPerson
@@ -247,9 +247,9 @@ def authority_holders(youth: Any) -> list[NetworkPerson]:
 def consent_records(candidate: Any) -> list[ConsentRecord]:
     """A JIM's consent records, oldest first: the prefetched ones
     (``prefetch_related("consents")``) when a page loaded them, else one query."""
-    prefetched = getattr(candidate, "_prefetched_objects_cache", {}).get("consents")
-    if prefetched is not None:
-        return sorted(prefetched, key=lambda r: (r.given_at, r.pk))
+    loaded = prefetched(candidate, "consents")
+    if loaded is not None:
+        return sorted(loaded, key=lambda r: (r.given_at, r.pk))
     return list(candidate.consents.order_by("given_at", "pk"))
 
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yim.accounts.models import Role, Team
 from yim.core.errors import DomainError
-from yim.core.models import Errors, ValidatedModel, VersionedModel
+from yim.core.models import Errors, VersionedModel, prefetched
 from yim.programmes.phases import (
     CLOSED_PHASES,
     PHASE_ORDER,
@@ -42,6 +42,7 @@ from yim.trajectories.models.choices import (
     ReferralSource,
 )
 from yim.trajectories.models.queries import TrajectoryQuerySet as TrajectoryQuerySet
+from yim.trajectories.models.transitions import PhaseTransition
 
 #: Phases reached by recording something, never picked by hand (see ``choose_phase``).
 RECORDED_PHASES: frozenset[str] = frozenset({Phase.REFERRAL, Phase.CLOSURE, Phase.FOLLOW_UP})
@@ -462,8 +463,7 @@ class Trajectory(VersionedModel):
         """The records of ``relation`` a page prefetched onto this trajectory
         (``prefetch_related``), or None: the derived values below read them instead of
         asking the database again (one rule for both paths)."""
-        cache = getattr(self, "_prefetched_objects_cache", {})
-        return list(cache[relation]) if relation in cache else None
+        return prefetched(self, relation)
 
     @property
     def active_jim(self) -> Candidate | None:
@@ -586,31 +586,3 @@ class Trajectory(VersionedModel):
         """Emergency placements whose JIM consultation is past its 7-day due date."""
         as_of = as_of or today()
         return self.placement_decisions.consultation_pending().filter(consultation_due__lt=as_of)
-
-
-class PhaseTransition(ValidatedModel):
-    """One move into a phase, with its timestamp. Written by :meth:`Trajectory.advance_to`."""
-
-    trajectory = models.ForeignKey(Trajectory, on_delete=models.CASCADE, related_name="transitions")
-    phase = models.CharField(_("phase"), max_length=30, choices=Phase.choices)
-    entered_at = models.DateTimeField(_("entered"))
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    note = models.CharField(_("note"), max_length=300, blank=True)
-
-    class Meta:
-        ordering = ["entered_at", "pk"]
-        verbose_name = _("phase transition")
-        verbose_name_plural = _("phase transitions")
-
-    def __str__(self) -> str:
-        return f"{self.get_phase_display()} @ {self.entered_at:%Y-%m-%d}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise DomainError(_("The phase history cannot be rewritten."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise DomainError(_("The phase history cannot be rewritten."))

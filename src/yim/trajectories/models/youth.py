@@ -11,7 +11,7 @@ from django.db.models.functions import Trim
 from django.utils.translation import gettext_lazy as _
 
 from yim.accounts.models import Organisation, Team
-from yim.core.models import Errors, VersionedModel
+from yim.core.models import Errors, VersionedModel, prefetched
 from yim.trajectories import rules
 from yim.trajectories.models.base import check_event_date, today
 
@@ -142,9 +142,9 @@ class Youth(VersionedModel):
         else the one that started last (its closure and follow-up still count); None before
         the first. The youth page, the network map, the monitoring pages and the portals all
         ask here. Only the open one: ``youth.trajectories.open().first()``."""
-        prefetched = getattr(self, "_prefetched_objects_cache", {}).get("trajectories")
-        if prefetched is not None:  # a page loaded them all: the same rule, without a query
-            latest = sorted(prefetched, key=lambda t: (t.started_at, t.pk), reverse=True)
+        loaded = prefetched(self, "trajectories")
+        if loaded is not None:  # a page loaded them all: the same rule, without a query
+            latest = sorted(loaded, key=lambda t: (t.started_at, t.pk), reverse=True)
             return next((t for t in latest if not t.is_closed), None) or next(iter(latest), None)
         trajectories = self.trajectories.select_related("programme")
         return trajectories.open().first() or trajectories.order_by("-started_at", "-pk").first()
