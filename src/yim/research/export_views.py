@@ -10,6 +10,7 @@ for download. Making the export and each download are recorded in the audit log.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any, cast
 
 from django import forms
@@ -116,6 +117,28 @@ def download_view(request: AuthenticatedHttpRequest, job_id: int) -> FileRespons
         raise Http404
     job, result = found
     path = archive_path(result)
+    return kept_file_download(
+        request,
+        job,
+        path,
+        filename=result.get("download_name", path.name),
+        content_type="application/zip",
+        detail=f"downloaded research export of job {job.pk} ({job.params['as_of']})",
+    )
+
+
+def kept_file_download(
+    request: AuthenticatedHttpRequest,
+    job: Any,
+    path: Path,
+    *,
+    filename: str,
+    content_type: str,
+    detail: str,
+) -> FileResponse:
+    """The file a finished job kept (an export's archive, a report), as an attachment; the
+    download is audited as an export of the job's organisation. 404 once the file is gone
+    (pruned)."""
     if not path.exists():
         raise Http404
     record(
@@ -123,11 +146,8 @@ def download_view(request: AuthenticatedHttpRequest, job_id: int) -> FileRespons
         Action.EXPORT,
         request=request,
         organisation_id=job.params.get("organisation_id"),
-        detail=f"downloaded research export of job {job.pk} ({job.params['as_of']})",
+        detail=detail,
     )
     return FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=result.get("download_name", path.name),
-        content_type="application/zip",
+        path.open("rb"), as_attachment=True, filename=filename, content_type=content_type
     )

@@ -19,11 +19,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from yim.audit.log import record
-from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
 from yim.jobs import runner
 from yim.research.evidence_views import question_of
+from yim.research.export_views import kept_file_download
 from yim.research.report import FORMATS, LANGUAGES
 from yim.research.report_jobs import (
     CONTENT_TYPES,
@@ -76,22 +75,14 @@ def download_view(request: AuthenticatedHttpRequest, job_id: int) -> FileRespons
     if found is None:
         raise Http404
     job, result = found
-    path = report_path(result)
-    if not path.exists():
-        raise Http404
-    record(
-        request.user,
-        Action.EXPORT,
-        request=request,
-        organisation_id=job.params.get("organisation_id"),
+    return kept_file_download(
+        request,
+        job,
+        report_path(result),
+        filename=result["download_name"],
+        content_type=CONTENT_TYPES[result["format"]],
         detail=(
             f"downloaded evidence report of job {job.pk} ({result['report']}, "
             f"{result['format']}, {result['language']}, as of {result.get('as_of') or '—'})"
         ),
-    )
-    return FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=result["download_name"],
-        content_type=CONTENT_TYPES[result["format"]],
     )
