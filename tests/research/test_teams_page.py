@@ -115,12 +115,16 @@ def test_fewer_teams_than_the_minimum_pool_without_heterogeneity_and_say_why(
     six_teams, client_for, django_capture_on_commit_callbacks
 ):
     client = client_for("admin")
-    page = client.get(reverse("evidence:teams"), {"as_of": "2025-12-01"}).content.decode()
+    page = client.get(
+        reverse("evidence:teams"), {"as_of": "2025-12-01"}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
     assert "3 teams have trajectories" in page and "too uncertain to show" in page
     job = compared(client, django_capture_on_commit_callbacks, as_of="2025-12-01")
     found = outcome(job)
     assert found["pooled"]["k"] == 3 and found["pooled"]["tau2"] is None
-    html = client.get(reverse("jobs:job", args=[job.pk])).content.decode()
+    html = client.get(
+        reverse("jobs:job", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
     assert "is shown from 5 units on; here 3 have an estimate" in html
     assert "f1-funnel" not in html  # no funnel plot without τ²
 
@@ -169,7 +173,7 @@ def test_a_team_lead_sees_their_own_organisations_teams_and_nothing_of_another(
     other = signed_in(foreign_lead)
     assert other.get(reverse("jobs:job", args=[job.pk])).status_code == 404
     # Their own page is about their own organisation, which has no teams with trajectories.
-    page = other.get(reverse("evidence:teams")).content.decode()
+    page = other.get(reverse("evidence:teams"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Andere Organisatie" in page and "Team A" not in page
     assert "0 teams have trajectories" in page
     # A team lead who moved to another organisation no longer sees the kept result.
