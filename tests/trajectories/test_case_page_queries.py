@@ -29,10 +29,16 @@ from yim.trajectories.models.consent import authority_holders_prefetch
 pytestmark = pytest.mark.django_db
 
 # The pinned counts: session and user (2), the scoped lookup (1), the audit entry (a
-# transaction: the chain's head and one INSERT, 4 statements in a test's savepoint), the
-# page's records (one query per kind), and the session's save (3). They may only go down.
+# transaction: the chain's head and one INSERT, 4 statements in a test's savepoint; on
+# PostgreSQL one more, the advisory lock that serialises appends to the chain), the page's
+# records (one query per kind), and the session's save (3). They may only go down.
 YOUTH_PAGE_QUERIES = 28
 TRAJECTORY_PAGE_QUERIES = 26
+
+
+def pinned(count: int) -> int:
+    """A pinned count on the database the suite runs on (see above)."""
+    return count + (1 if connection.vendor == "postgresql" else 0)
 
 
 def a_file_with_jims(make_case, jims: int):  # type: ignore[no-untyped-def]
@@ -90,13 +96,15 @@ def test_the_case_pages_take_as_many_queries_for_one_jim_as_for_five(make_case, 
 
 def test_the_youth_page_takes_its_pinned_number_of_queries(make_case, client_for):
     case = a_file_with_jims(make_case, 3)
-    assert queries_of(client_for("team_lead"), f"/youth/{case.youth.pk}/") == YOUTH_PAGE_QUERIES
+    assert queries_of(client_for("team_lead"), f"/youth/{case.youth.pk}/") == pinned(
+        YOUTH_PAGE_QUERIES
+    )
 
 
 def test_the_trajectory_page_takes_its_pinned_number_of_queries(make_case, client_for):
     case = a_file_with_jims(make_case, 3)
     path = f"/trajectories/{case.trajectory.pk}/"
-    assert queries_of(client_for("team_lead"), path) == TRAJECTORY_PAGE_QUERIES
+    assert queries_of(client_for("team_lead"), path) == pinned(TRAJECTORY_PAGE_QUERIES)
 
 
 def test_the_trajectory_page_shows_every_jims_consent_and_the_active_jim(make_case, client_for):
