@@ -115,6 +115,16 @@ def trajectory_in_scope(user: Any, trajectory_id: int, *, edit: bool = False) ->
     return trajectory
 
 
+def trajectory_listed(request: HttpRequest, trajectory_id: int, detail: str) -> Trajectory:
+    """The caller's trajectory (404 outside scope) whose records an endpoint lists; the read
+    is audited on the youth's file as a list of that trajectory."""
+    user = caller(request)
+    trajectory = trajectory_in_scope(user, trajectory_id)
+    record(user, Action.LIST, request=request, youth=trajectory.youth, obj=trajectory,
+           detail=detail)  # fmt: skip
+    return trajectory
+
+
 def trajectory_record_in_scope(
     user: Any, records: models.QuerySet[M], pk: int, *, edit: bool = True
 ) -> M:

@@ -23,8 +23,8 @@ from yim.api.convention import (
     caller,
     field_error,
     trajectory_in_scope,
+    trajectory_listed,
 )
-from yim.audit.log import record
 from yim.audit.models import Action
 from yim.trajectories import rules
 from yim.trajectories.models import (
@@ -152,10 +152,7 @@ def _status_out(jim: Candidate) -> dict[str, Any]:
     summary="Consent records, and per JIM whether consent is complete, refused or reluctant",
 )
 def list_consents(request: HttpRequest, trajectory_id: int) -> dict[str, Any]:
-    user = caller(request)
-    trajectory = trajectory_in_scope(user, trajectory_id)
-    record(user, Action.LIST, request=request, youth=trajectory.youth, obj=trajectory,
-           detail="api consents")  # fmt: skip
+    trajectory = trajectory_listed(request, trajectory_id, "api consents")
     jims = list(
         Candidate.objects.filter(trajectory=trajectory, response=Response.ACCEPTED)
         .select_related("person", "trajectory__youth")

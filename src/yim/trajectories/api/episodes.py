@@ -25,6 +25,7 @@ from yim.api.convention import (
     caller,
     states_rules,
     trajectory_in_scope,
+    trajectory_listed,
     trajectory_record_in_scope,
     youth_in_scope,
 )
@@ -121,10 +122,7 @@ def _living(youth: Youth) -> dict[str, Any]:
     summary="Placements that began (and decisions recorded as not carried out)",
 )
 def list_episodes(request: HttpRequest, trajectory_id: int) -> list[PlacementEpisode]:
-    user = caller(request)
-    trajectory = trajectory_in_scope(user, trajectory_id)
-    record(user, Action.LIST, request=request, youth=trajectory.youth, obj=trajectory,
-           detail="api placement episodes")  # fmt: skip
+    trajectory = trajectory_listed(request, trajectory_id, "api placement episodes")
     return list(trajectory.placement_episodes.all())
 
 

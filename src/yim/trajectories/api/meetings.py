@@ -28,10 +28,10 @@ from yim.api.convention import (
     caller,
     states_rules,
     trajectory_in_scope,
+    trajectory_listed,
     trajectory_record_in_scope,
 )
 from yim.api.pagination import Pagination
-from yim.audit.log import record
 from yim.audit.models import Action
 from yim.trajectories.api.corrections import REASON_FIELD, RevisionOut, correct_fields, revisions
 from yim.trajectories.models import Meeting
@@ -106,10 +106,7 @@ def _meeting(user: Any, meeting_id: int, *, edit: bool = True) -> Meeting:
 )
 @paginate(Pagination)
 def list_meetings(request: HttpRequest, trajectory_id: int) -> Any:
-    user = caller(request)
-    trajectory = trajectory_in_scope(user, trajectory_id)
-    record(user, Action.LIST, request=request, youth=trajectory.youth, obj=trajectory,
-           detail="api meetings")  # fmt: skip
+    trajectory = trajectory_listed(request, trajectory_id, "api meetings")
     day = Coalesce("held_on", "planned_for")  # the same order on SQLite and PostgreSQL
     return Meeting.objects.filter(trajectory=trajectory).order_by(day.desc(), "-pk")
 

@@ -29,10 +29,10 @@ from yim.api.convention import (
     field_error,
     states_rules,
     trajectory_in_scope,
+    trajectory_listed,
     trajectory_record_in_scope,
 )
 from yim.api.pagination import Pagination
-from yim.audit.log import record
 from yim.audit.models import Action
 from yim.trajectories.api.corrections import REASON_FIELD, RevisionOut, correct, revisions
 from yim.trajectories.models import (
@@ -227,10 +227,7 @@ def _change(
     summary="Nomination rounds with their candidates, responses and warnings",
 )
 def list_nominations(request: HttpRequest, trajectory_id: int) -> list[dict[str, Any]]:
-    user = caller(request)
-    trajectory = trajectory_in_scope(user, trajectory_id)
-    record(user, Action.LIST, request=request, youth=trajectory.youth, obj=trajectory,
-           detail="api nominations")  # fmt: skip
+    trajectory = trajectory_listed(request, trajectory_id, "api nominations")
     candidates = list(
         Candidate.objects.filter(trajectory=trajectory).select_related("person").order_by("pk")
     )
@@ -402,10 +399,7 @@ def stop_jim(request: HttpRequest, candidate_id: int, payload: StopIn) -> Any:
     summary="'No JIM found' outcomes recorded for the trajectory",
 )
 def list_no_jim(request: HttpRequest, trajectory_id: int) -> Any:
-    user = caller(request)
-    trajectory = trajectory_in_scope(user, trajectory_id)
-    record(user, Action.LIST, request=request, youth=trajectory.youth, obj=trajectory,
-           detail="api no JIM found")  # fmt: skip
+    trajectory = trajectory_listed(request, trajectory_id, "api no JIM found")
     return list(NoJimOutcome.objects.filter(trajectory=trajectory).order_by("recorded_on", "pk"))
 
 

@@ -15,9 +15,9 @@ from yim.api.convention import (
     caller,
     states_rules,
     trajectory_in_scope,
+    trajectory_listed,
     trajectory_record_in_scope,
 )
-from yim.audit.log import record
 from yim.audit.models import Action
 from yim.trajectories.models import PlacementDecision
 
@@ -79,10 +79,7 @@ def _decision(user: Any, decision_id: int) -> PlacementDecision:
     summary="Placement decisions with the state of their JIM consultation",
 )
 def list_decisions(request: HttpRequest, trajectory_id: int) -> list[PlacementDecision]:
-    user = caller(request)
-    trajectory = trajectory_in_scope(user, trajectory_id)
-    record(user, Action.LIST, request=request, youth=trajectory.youth, obj=trajectory,
-           detail="api placement decisions")  # fmt: skip
+    trajectory = trajectory_listed(request, trajectory_id, "api placement decisions")
     decisions = PlacementDecision.objects.filter(trajectory=trajectory)
     return list(decisions.prefetch_related("consultations"))
 

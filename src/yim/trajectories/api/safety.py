@@ -23,10 +23,10 @@ from yim.api.convention import (
     caller,
     states_rules,
     trajectory_in_scope,
+    trajectory_listed,
     trajectory_record_in_scope,
 )
 from yim.api.pagination import Pagination
-from yim.audit.log import record
 from yim.audit.models import Action
 from yim.trajectories.api.corrections import REASON_FIELD, RevisionOut, correct_fields, revisions
 from yim.trajectories.models import SafetyPlan
@@ -76,10 +76,7 @@ def _plan(user: Any, plan_id: int, *, edit: bool = True) -> SafetyPlan:
 )
 @paginate(Pagination)
 def list_safety_plans(request: HttpRequest, trajectory_id: int) -> Any:
-    user = caller(request)
-    trajectory = trajectory_in_scope(user, trajectory_id)
-    record(user, Action.LIST, request=request, youth=trajectory.youth, obj=trajectory,
-           detail="api safety plans")  # fmt: skip
+    trajectory = trajectory_listed(request, trajectory_id, "api safety plans")
     return SafetyPlan.objects.filter(trajectory=trajectory).order_by("-made_on", "-pk")
 
 
