@@ -17,13 +17,21 @@ from yim.accounts.models import ApiToken
 def in_process(db: None) -> Iterator[Any]:
     """The Django app as WSGI, inside the test's transaction.
 
-    Django closes the connection at the end of every request, which would end the test's
-    transaction; the test client avoids that the same way, by not listening for it.
+    Django closes the connection at the start and end of every request, which would end the
+    test's transaction (on SQLite's in-memory database closing does nothing, so only
+    PostgreSQL shows it). The test client avoids that by not listening for it during its own
+    requests, and listens again afterwards; so every call here stops listening anew, in case
+    a test-client request in between reconnected the signals.
     """
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
+    application = get_wsgi_application()
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        return application(environ, start_response)
+
     try:
-        yield get_wsgi_application()
+        yield app
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)

@@ -173,6 +173,7 @@ def _state_machine(in_process: Any, world: Any, token: str, seen: Counter[Any]) 
 
         def after_call(self, response: Any, case: Any) -> None:
             assert connection.in_atomic_block, "a request ended the test's transaction"
+            assert not connection.closed_in_transaction, "a request closed the test's connection"
             seen["calls"] += 1
             if case.source is not None:  # the call followed a link from a create's answer
                 seen["linked calls"] += 1
@@ -186,15 +187,6 @@ def _state_machine(in_process: Any, world: Any, token: str, seen: Counter[Any]) 
     return Workflow
 
 
-@pytest.mark.skipif(
-    connection.vendor == "postgresql",
-    reason=(
-        "on PostgreSQL the in-process state machine loses the test's connection after a few "
-        "sequences ('the connection is closed' at the token lookup): a harness problem not "
-        "yet understood, see the closing note of session 6; the API itself is covered on "
-        "PostgreSQL by the stateless schemathesis run"
-    ),
-)
 def test_sequences_that_follow_the_links_get_only_documented_answers(
     in_process, world, professional_token
 ):
