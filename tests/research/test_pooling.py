@@ -187,6 +187,28 @@ def test_with_a_list_of_trusted_keys_every_key_is_checked(region, tmp_path, caps
     assert report["units"][2]["trusted_as"] == "Organisation 3"
 
 
+def test_the_list_of_trusted_keys_may_give_fingerprints_as_the_page_does(
+    region, tmp_path, capsys
+):
+    """A line may name a key by the fingerprint ``yim evidence file`` printed; one that is no
+    file's key trusts nothing, so the file whose fingerprint is missing is refused."""
+    prints = [json.loads(p.read_bytes())["evidence"]["organisation"] for p in region]
+    listing = tmp_path / "trusted.txt"
+    lines = [f"{o['fingerprint']} Organisation {i + 1}" for i, o in enumerate(prints)]
+    listing.write_text("\n".join(lines) + "\n")
+    status, out, _err = run(capsys, "pool", *map(str, region), "--trusted-keys", str(listing))
+    assert status == 0
+    assert json.loads(out)["units"][2]["trusted_as"] == "Organisation 3"
+    lines[3] = "SHA256:" + ":".join(["0000"] * 8) + " Somebody else"
+    listing.write_text("\n".join(lines) + "\n")
+    status, out, err = run(capsys, "pool", *map(str, region), "--trusted-keys", str(listing))
+    assert status == 2 and out == ""
+    assert "org4.json" in err and "not on the list of trusted keys" in err
+    listing.write_text("SHA256:12 Short\n")
+    status, out, err = run(capsys, "pool", *map(str, region), "--trusted-keys", str(listing))
+    assert status == 2 and "Line 1" in err and "not a fingerprint" in err
+
+
 def test_a_key_not_on_the_list_is_refused_and_nothing_pooled(region, tmp_path, capsys):
     listing = trusted_list(tmp_path, region, skip=3)
     status, out, err = run(capsys, "pool", *map(str, region), "--trusted-keys", str(listing))

@@ -76,8 +76,9 @@ def add_pooling_parsers(actions: argparse._SubParsersAction[argparse.ArgumentPar
         "--trusted-keys",
         dest="trusted_keys",
         metavar="FILE",
-        help="allowed public keys, one base64 key a line with a name; without it the output "
-        "says the keys were not checked against a list",
+        help="allowed public keys, one a line: the base64 key or its fingerprint (SHA256:…, as "
+        "'yim evidence file' prints it), then a name; without it the output says the keys "
+        "were not checked against a list",
     )
     pool.add_argument(
         "--min-units",
@@ -179,8 +180,8 @@ def cmd_evidence_pool(ns: argparse.Namespace) -> int:
 
     with translation.override("en"):
         try:
-            trusted = read_trusted_keys(ns.trusted_keys) if ns.trusted_keys else None
             files = [read_evidence_file(path) for path in ns.files]
+            trusted = read_trusted_keys(ns.trusted_keys, files) if ns.trusted_keys else None
             report = pool_files(files, trusted=trusted, min_units=ns.min_units)
         except PoolingError as exc:
             sys.stderr.write(f"yim evidence pool: {exc}\n")

@@ -6,9 +6,9 @@ JSON in the published layout, its schema version and its Ed25519 signature, and 
 (no two files of one key, no overlapping organisations, at least two files). Every problem is
 named with its file and nothing is kept; only a set that can be pooled is kept for the worker
 (:mod:`yim.research.pooling_jobs`), which pools it with progress and removes the files.
-An optional list of trusted keys (the lines ``--trusted-keys`` reads: a base64 public key and
-a name; here a key's fingerprint as ``yim evidence file`` prints it may stand for the key) makes
-a file signed by any other key refuse the set, naming the file.
+An optional list of trusted keys (the lines ``--trusted-keys`` reads: a base64 public key or
+its fingerprint as ``yim evidence file`` prints it, and a name) makes a file signed by any
+other key refuse the set, naming the file.
 Who may: :func:`yim.policy.can_pool_evidence`; a result is its owner's (404 for anyone else).
 """
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from typing import Any
 
 from django import forms
@@ -47,8 +46,6 @@ from yim.stats.meta.reading import MAX_BYTES
 
 #: The most files one upload pools (one per organisation of a region).
 MAX_FILES = 50
-#: A key's fingerprint as yim prints it: ``SHA256:`` and eight groups of four hex digits.
-FINGERPRINT = re.compile(r"SHA256:[0-9a-f]{4}(?::[0-9a-f]{4}){7}")
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -106,32 +103,12 @@ def _megabytes(size: int) -> str:
 
 
 def trusted_keys(text: str, files: list[EvidenceFile]) -> dict[bytes, str] | None:
-    """The list of trusted keys typed on the page (None: no list), read by the parser of
-    ``--trusted-keys``; a fingerprint stands for the key of the uploaded file that has it
-    (one that matches no file trusts nothing here)."""
+    """The list of trusted keys typed on the page (None: no list), read as ``--trusted-keys``
+    reads its file: keys or fingerprints of the uploaded files' keys."""
     lines = text.splitlines()
     if not any(line.strip() and not line.strip().startswith("#") for line in lines):
         return None
-    keys = {f.fingerprint: f.public_key for f in files}
-    resolved = []
-    for number, line in enumerate(lines, start=1):
-        first, _sep, name = line.strip().partition(" ")
-        if first.upper().startswith("SHA256:"):
-            if not FINGERPRINT.fullmatch(first):
-                raise PoolingError(
-                    _(
-                        "Line %(line)s of the trusted keys is not a fingerprint: write it as "
-                        "'yim evidence file' printed it (SHA256: and eight groups of four "
-                        "characters)."
-                    )
-                    % {"line": number}
-                )
-            key = keys.get(first)
-            line = f"{base64.b64encode(key).decode()} {name or first}" if key else ""
-        resolved.append(line)
-    if not any(line.strip() and not line.strip().startswith("#") for line in resolved):
-        return {}  # only fingerprints of no uploaded file: every file is refused
-    return trusted_keys_from_lines(resolved, _("the trusted keys"))
+    return trusted_keys_from_lines(lines, _("the trusted keys"), files)
 
 
 def check_uploads(

@@ -12,6 +12,8 @@ import base64
 import binascii
 import json
 import math
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,8 @@ from yim.research.evidence.file import (
 )
 from yim.research.evidence.summary import EvidenceError
 
+#: A key's fingerprint as yim prints it: ``SHA256:`` and eight groups of four hex digits.
+FINGERPRINT = re.compile(r"SHA256:[0-9a-f]{4}(?::[0-9a-f]{4}){7}")
 #: The largest evidence file read (an honest one is a few kilobytes).
 MAX_FILE_BYTES = 1_000_000
 
@@ -182,7 +186,7 @@ def read_evidence_file(path: Path | str) -> EvidenceFile:
     return read_evidence_bytes(data, label)
 
 
-def read_trusted_keys(path: Path | str) -> dict[bytes, str]:
+def read_trusted_keys(path: Path | str, files: Sequence[EvidenceFile] = ()) -> dict[bytes, str]:
     """A list of allowed public keys from a file (:func:`trusted_keys_from_lines`)."""
     path = Path(path)
     try:
@@ -192,33 +196,54 @@ def read_trusted_keys(path: Path | str) -> dict[bytes, str]:
             _("The list of trusted keys %(path)s cannot be read (%(problem)s).")
             % {"path": path, "problem": getattr(exc, "strerror", None) or exc}
         ) from None
-    return trusted_keys_from_lines(lines, path)
+    return trusted_keys_from_lines(lines, path, files)
 
 
-def trusted_keys_from_lines(lines: list[str], path: Path | str) -> dict[bytes, str]:
-    """A list of allowed public keys: one a line, the base64 key as in the files, optionally
-    followed by a name; blank lines and lines starting with ``#`` are skipped. ``path`` names
-    the list in the messages."""
+def trusted_keys_from_lines(
+    lines: list[str], path: Path | str, files: Sequence[EvidenceFile] = ()
+) -> dict[bytes, str]:
+    """A list of allowed public keys: one a line, the base64 key as in the files or the key's
+    fingerprint as ``yim evidence file`` printed it, optionally followed by a name; blank lines
+    and lines starting with ``#`` are skipped. A fingerprint stands for the key of the evidence
+    file among ``files`` that has it; one that matches none of them trusts nothing. ``path``
+    names the list in the messages."""
+    by_fingerprint = {f.fingerprint: f.public_key for f in files}
     keys: dict[bytes, str] = {}
+    listed = False
     for number, line in enumerate(lines, start=1):
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        encoded, _sep, name = text.partition(" ")
+        listed = True
+        first, _sep, name = text.partition(" ")
+        if first.upper().startswith("SHA256:"):
+            if not FINGERPRINT.fullmatch(first):
+                raise PoolingError(
+                    _(
+                        "Line %(line)s of %(path)s is not a fingerprint: write it as "
+                        "'yim evidence file' printed it (SHA256: and eight groups of four "
+                        "characters)."
+                    )
+                    % {"line": number, "path": path}
+                )
+            if first in by_fingerprint:
+                keys[by_fingerprint[first]] = name.strip() or first
+            continue
         try:
-            raw = base64.b64decode(encoded, validate=True)
+            raw = base64.b64decode(first, validate=True)
         except (binascii.Error, ValueError):
             raw = b""
         if len(raw) != 32:
             raise PoolingError(
                 _(
                     "Line %(line)s of %(path)s is not a public key: write one base64 key a "
-                    "line (as in an evidence file's organisation.public_key), then a name."
+                    "line (as in an evidence file's organisation.public_key) or its "
+                    "fingerprint, then a name."
                 )
                 % {"line": number, "path": path}
             )
         keys[raw] = name.strip() or fingerprint(raw)
-    if not keys:
+    if not listed:
         raise PoolingError(_("The list of trusted keys %(path)s is empty.") % {"path": path})
     return keys
 
