@@ -9,6 +9,8 @@ import pytest
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
+from django.utils.translation import gettext
 
 from tests.jobs.conftest import run_waiting_tasks
 from tests.research.evidence.conftest import AS_OF, cohort, registry  # noqa: F401 - fixtures
@@ -21,6 +23,8 @@ from yim.cli import main
 from yim.jobs.models import Job, JobStatus
 from yim.research.analysis_jobs import MODERATOR_LABELS, domain_labels
 from yim.research.evidence.definitions import Scope
+from yim.research.evidence.moderator_frame import level_labels
+from yim.research.evidence.moderators import outcome_texts
 from yim.research.evidence.pooling import pool_teams
 from yim.research.evidence.summary import summarise
 from yim.research.report_jobs import EVIDENCE_REPORT
@@ -85,12 +89,42 @@ def test_the_moderator_report_in_dutch_has_every_test_with_its_corrections(
     html = reported(client, django_capture_on_commit_callbacks, source, "nl")
     assert '<html lang="nl">' in html
     with translation.override("nl"):
+        texts, levels = outcome_texts(), level_labels()
         assert str(MODERATOR_LABELS["age_band"]) in html
         for outcome in source.result["fit"]["outcomes"]:
-            assert outcome["title"] in html
+            # Fitted on an English page, reported in Dutch: worded anew, not as stored.
+            assert texts[outcome["outcome"]].title in html
+            assert outcome["title"] not in html
             for test in outcome["moderators"]:
                 if test["p_holm"] is not None:
                     assert floatformat(test["p_holm"], 3) in html
+                for sub in test["subgroups"]:  # named in the table and in the plot
+                    named = escape(levels[test["moderator"]][sub["level"]])
+                    assert f"{named}:" in html
+                    if sub["estimate"] is not None:
+                        assert html.count(named) >= 2, named
+
+
+def test_a_risk_result_fitted_in_dutch_is_reported_in_english_with_english_plots(
+    risk_registry,  # noqa: F811
+    client_for,
+    django_capture_on_commit_callbacks,
+):
+    """The worker draws the plots in every language; each reader gets their own."""
+    client = client_for("researcher")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("evidence:risk"), {}, HTTP_ACCEPT_LANGUAGE="nl")
+    run_waiting_tasks()
+    source = Job.objects.latest("pk")
+    assert source.status == JobStatus.SUCCEEDED and source.language == "nl"
+    english = reported(client, django_capture_on_commit_callbacks, source, "en")
+    dutch = reported(client, django_capture_on_commit_callbacks, source, "nl")
+    with translation.override("nl"):
+        years_nl, with_jim_nl = gettext("years since referral"), gettext("with JIM")
+    assert years_nl != "years since referral"  # the catalogue has the Dutch
+    assert "years since referral" in english and "with JIM" in english
+    assert years_nl not in english and with_jim_nl not in english
+    assert years_nl in dutch and "years since referral" not in dutch
 
 
 def run(capsys, *args):  # type: ignore[no-untyped-def]
@@ -116,6 +150,25 @@ def test_the_command_writes_the_dashboard_report_with_the_summarys_figures(
     figures = summarise(Scope(as_of=AS_OF, organisation_id=world.org.pk))
     assert f"{figures['n_trajectories']} trajectories" in html
     assert "Jeugdzorg Test" in html and "2026-06-01" in html and "Method notes" in html
+
+
+def test_the_dashboard_report_names_the_threshold_it_was_made_with(
+    cohort,  # noqa: F811
+    tmp_path,
+    capsys,
+):
+    """Under ``--threshold 8`` a withheld figure says "fewer than 8" in the table and the
+    chart, as the method notes do; no "fewer than 5" is left from the page's default."""
+    out = tmp_path / "rapport.html"
+    status, _said, err = run(
+        capsys, "--kind", "dashboard", "--format", "html", "--lang", "en", "--out", str(out),
+        "--as-of", AS_OF.isoformat(), "--organisation", "Jeugdzorg Test", "--threshold", "8",
+    )  # fmt: skip
+    assert status == 0, err
+    html = out.read_text()
+    assert html.count("withheld (fewer than 8)") >= 2  # a table row and a chart's bar at least
+    assert "fewer than 5" not in html
+    assert "threshold 8" in html
 
 
 def test_the_command_writes_the_teams_compared_with_the_pooled_figures(

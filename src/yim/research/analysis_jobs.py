@@ -4,11 +4,14 @@ Model fits take longer than a page may wait, at any registry size, so the pages
 ``/evidence/risk/`` and ``/evidence/moderators/`` always start them as background jobs. The
 parameters are the evidence page's question, already narrowed by the policy; the fits are
 those of :mod:`yim.research.evidence.risk` and :mod:`yim.research.evidence.moderators`; the
-result keeps the JSON of the fit and its plots (SVG, drawn in the worker).
+result keeps the JSON of the fit and its plots (SVG, drawn in the worker in every language of
+the interface: :func:`~yim.research.evidence_jobs.in_each_language`). Pages and reports name
+outcomes, moderators, domains and levels in the reader's language from their codes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.utils.safestring import mark_safe
@@ -26,8 +29,8 @@ from yim.research.comparison_views import (
 from yim.research.evidence.comparison_plot import love_plot_svg
 from yim.research.evidence.comparison_sources import compare_registry, frame_from_params
 from yim.research.evidence.comparison_study import compare_frame
-from yim.research.evidence.moderator_frame import moderator_frame
-from yim.research.evidence.moderators import fit_moderator_frame
+from yim.research.evidence.moderator_frame import level_labels, moderator_frame
+from yim.research.evidence.moderators import fit_moderator_frame, outcome_texts
 from yim.research.evidence.plots import forest_plot_svg, risk_plot_svg
 from yim.research.evidence.risk import (
     RISK_INSTRUMENT,
@@ -36,7 +39,13 @@ from yim.research.evidence.risk import (
     risk_frame,
 )
 from yim.research.evidence_charts import page_svg
-from yim.research.evidence_jobs import evidence_kind, registry_state, scope_of
+from yim.research.evidence_jobs import (
+    evidence_kind,
+    in_each_language,
+    localised,
+    registry_state,
+    scope_of,
+)
 from yim.research.evidence_views import EVIDENCE_MODERATORS, EVIDENCE_RISK
 
 MODERATOR_LABELS = {
@@ -64,11 +73,14 @@ def run_risk(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     fitted = any(d.slope_difference is not None for d in result.domains)
     return {
         "fit": result.to_json_dict(),
-        "plot": risk_plot_svg(result, domain_labels()) if fitted else None,
+        **in_each_language(
+            lambda: {"plot": risk_plot_svg(result, domain_labels()) if fitted else None}
+        ),
     }
 
 
 def risk_context(result: dict[str, Any]) -> dict[str, Any]:
+    result = localised(result)
     labels = domain_labels()
     return {
         "fit": result["fit"],
@@ -84,23 +96,42 @@ def run_moderators(params: dict[str, Any], progress: Progress) -> dict[str, Any]
     progress(0.3, _("Fitting the models, moderator by moderator"))
     result = fit_moderator_frame(frame, as_of=scope.as_of, risk=risk)
     progress(0.9, _("Drawing the plots"))
-    labels = {code: str(label) for code, label in MODERATOR_LABELS.items()}
-    plots = {}
-    for outcome in result.outcomes:
-        estimated = any(s.estimate is not None for m in outcome.moderators for s in m.subgroups)
-        plots[outcome.outcome] = forest_plot_svg(outcome, labels) if estimated else None
-    return {"fit": result.to_json_dict(), "plots": plots}
+
+    def plots() -> dict[str, Any]:
+        labels = {code: str(label) for code, label in MODERATOR_LABELS.items()}
+        levels, texts = level_labels(), outcome_texts()
+        drawn = {}
+        for outcome in result.outcomes:
+            subgroups = [s for m in outcome.moderators for s in m.subgroups]
+            worded = dataclasses.replace(outcome, **texts[outcome.outcome]._asdict())
+            estimated = any(s.estimate is not None for s in subgroups)
+            drawn[outcome.outcome] = forest_plot_svg(worded, labels, levels) if estimated else None
+        return {"plots": drawn}
+
+    return {"fit": result.to_json_dict(), **in_each_language(plots)}
 
 
 def moderators_context(result: dict[str, Any]) -> dict[str, Any]:
+    result = localised(result)
+    levels, texts = level_labels(), outcome_texts()
     outcomes = []
     for outcome in result["fit"]["outcomes"]:
         plot = result["plots"].get(outcome["outcome"])
+        if outcome["outcome"] in texts:  # worded in the reader's language
+            outcome = {**outcome, **texts[outcome["outcome"]]._asdict()}
         tests = [
-            (MODERATOR_LABELS.get(m["moderator"], m["moderator"]), m) for m in outcome["moderators"]
+            (MODERATOR_LABELS.get(m["moderator"], m["moderator"]), _named(m, levels))
+            for m in outcome["moderators"]
         ]
         outcomes.append((outcome, tests, mark_safe(page_svg(plot)) if plot else None))  # noqa: S308 - matplotlib's SVG
     return {"fit": result["fit"], "outcomes": outcomes}
+
+
+def _named(test: dict[str, Any], levels: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """A moderator's test with each subgroup's level named (``label``) in the active language."""
+    named = levels.get(test["moderator"], {})
+    subgroups = [{**s, "label": named.get(s["level"], s["level"])} for s in test["subgroups"]]
+    return {**test, "subgroups": subgroups}
 
 
 RISK = evidence_kind(
@@ -132,27 +163,45 @@ def run_comparison(params: dict[str, Any], progress: Progress) -> dict[str, Any]
             outcomes=params["outcomes"],
             trim_percentile=trim,
         )
-        labels: dict[str, str] = {}
     else:
         scope = scope_of(params)
         progress(0.05, _("Reading the registry"))
         result = compare_registry(
             scope, covariates=params.get("covariates") or None, trim_percentile=trim
         )
-        labels = {code: str(label) for code, label in COVARIATE_LABELS.items()}
     progress(0.9, _("Drawing the balance plot"))
-    fit = result.to_json_dict()
-    return {"fit": fit, "plot": love_plot_svg(fit["baseline"], labels) if fit["baseline"] else None}
+    return comparison_result(result.to_json_dict())
+
+
+def comparison_result(fit: dict[str, Any]) -> dict[str, Any]:
+    """What a comparison study keeps: its fit (``ComparisonResult.to_json_dict()``) and the
+    balance plot, drawn in every language; a registry's covariates and levels are named."""
+    registry = fit["source"] == "registry"
+
+    def plot() -> dict[str, Any]:
+        if not fit["baseline"]:
+            return {"plot": None}
+        labels = {code: str(label) for code, label in COVARIATE_LABELS.items()} if registry else {}
+        levels = level_labels() if registry else {}
+        return {"plot": love_plot_svg(fit["baseline"], labels, levels)}
+
+    return {"fit": fit, **in_each_language(plot)}
 
 
 def comparison_context(result: dict[str, Any]) -> dict[str, Any]:
+    result = localised(result)
     fit = result["fit"]
     registry = fit["source"] == "registry"
     covariates = COVARIATE_LABELS if registry else {}
     outcomes = OUTCOME_LABELS if registry else {}
+    levels = level_labels() if registry else {}
+    baseline = [
+        {**r, "level_label": levels.get(r["covariate"], {}).get(r["level"], r["level"])}
+        for r in fit["baseline"]
+    ]
     return {
         "fit": fit,
-        "baseline": [(covariates.get(r["covariate"], r["covariate"]), r) for r in fit["baseline"]],
+        "baseline": [(covariates.get(r["covariate"], r["covariate"]), r) for r in baseline],
         "outcomes": [(outcomes.get(o["outcome"], o["outcome"]), o) for o in fit["outcomes"]],
         "plot": mark_safe(page_svg(result["plot"])) if result.get("plot") else None,  # noqa: S308 - matplotlib's SVG, its texts escaped
     }

@@ -14,6 +14,8 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -51,9 +53,33 @@ def run_summary(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     progress(0.8, _("Drawing the time-to-JIM chart"))
     return {
         "figures": shown.figures,
-        "chart": chart_of(scope, shown.curves),
         "feedback": [dataclasses.asdict(item) for item in shown.feedback],
+        **in_each_language(lambda: {"chart": chart_of(scope, shown.curves)}),
     }
+
+
+def in_each_language(draw: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``{"by_language": {code: draw()}}`` for every language of the interface.
+
+    What a worker draws (plots: their titles, axes, legends) is in the language active while
+    it runs. Kept once per language, a result reads — and is reported — in the language of
+    whoever opens it (:func:`localised`), not in the worker's."""
+    drawn = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            drawn[code] = draw()
+    return {"by_language": drawn}
+
+
+def localised(result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` with its parts in the active language (:func:`in_each_language`) over the
+    rest; a result kept without them (before they were drawn per language) as it is."""
+    by_language = result.get("by_language")
+    if not by_language:
+        return result
+    language = (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    parts = by_language.get(language) or by_language.get(settings.LANGUAGE_CODE)
+    return {**result, **(parts or next(iter(by_language.values())))}
 
 
 def registry_state(params: dict[str, Any]) -> str:
@@ -61,6 +87,7 @@ def registry_state(params: dict[str, Any]) -> str:
 
 
 def result_context(result: dict[str, Any]) -> dict[str, Any]:
+    result = localised(result)
     feedback = [FeedbackItem(**item) for item in result.get("feedback", [])]
     return figures_context(result["figures"], result.get("chart"), feedback or None)
 

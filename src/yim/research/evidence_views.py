@@ -31,6 +31,7 @@ from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
 from yim.jobs import runner
 from yim.monitoring.models import RespondentRole
+from yim.research.evidence import DEFAULT_THRESHOLD
 from yim.research.evidence.definitions import Scope, cohort
 from yim.research.evidence.estimators import Curves
 from yim.research.evidence.summary import (
@@ -344,7 +345,7 @@ class Table:
     chart: str | None
 
 
-def _shares_chart(title: str, rows: list[Row]) -> str | None:
+def _shares_chart(title: str, rows: list[Row], threshold: int) -> str | None:
     """The shares among ``rows`` as bars with their intervals; withheld ones say so."""
     bars = [Bar(r.label, r.share, r.ci, r.suppressed) for r in rows if r.is_share]
     if not bars:
@@ -354,15 +355,24 @@ def _shares_chart(title: str, rows: list[Row]) -> str | None:
             bars,
             title=title,
             description=_("Shares with their 95% interval; the table beside it has the numbers."),
-            suppressed=_("withheld (fewer than 5)"),
+            suppressed=withheld_label(threshold),
         )
     )
 
 
+def withheld_label(threshold: int) -> str:
+    """What stands in place of a figure withheld under the small-cell ``threshold``."""
+    return _("withheld (fewer than %(threshold)s)") % {"threshold": threshold}
+
+
 def figures_context(
-    figures: dict[str, Any], chart: str | None, feedback: list[FeedbackItem] | None = None
+    figures: dict[str, Any],
+    chart: str | None,
+    feedback: list[FeedbackItem] | None = None,
+    threshold: int = DEFAULT_THRESHOLD,
 ) -> dict[str, Any]:
-    """What the figures part of the page needs (the page and a background result alike)."""
+    """What the figures part of the page needs (the page and a background result alike);
+    ``threshold`` is the small-cell threshold the figures were computed with."""
     titles = _titles()
     rows = rows_of(figures)
     sections: dict[str, list[Row]] = {}
@@ -375,10 +385,11 @@ def figures_context(
         if key == "time_to_jim":
             drawn = mark_safe(chart) if chart else None  # noqa: S308 — escaped in time_to_jim_svg
         else:
-            drawn = _shares_chart(titles[key], mine)
+            drawn = _shares_chart(titles[key], mine, threshold)
         tables.append(Table(key, titles[key], mine, drawn))
     return {
         "figures": figures,
+        "withheld": withheld_label(threshold),
         "sections": sections,
         "tables": tables,
         "feedback_table": Table(

@@ -224,14 +224,16 @@ def dashboard_report(
     """The dashboard from the summary's result (``figures``, ``chart``, ``feedback``: the shape
     the ``evidence.summary`` job keeps)."""
     from yim.research.evidence.summary import FeedbackItem
+    from yim.research.evidence_jobs import localised
     from yim.research.evidence_views import figures_context
 
+    result = localised(result)
     figures = result["figures"]
     feedback = [
         item if isinstance(item, FeedbackItem) else FeedbackItem(**item)
         for item in result.get("feedback") or []
     ]
-    context = figures_context(figures, result.get("chart"), feedback or None)
+    context = figures_context(figures, result.get("chart"), feedback or None, threshold)
     context["n_trajectories"] = figures["n_trajectories"]
     as_of = _day(figures["as_of"])
     return Report(

@@ -150,9 +150,8 @@ def _build(ns: argparse.Namespace, scope: Any) -> Any:
 def _comparison(ns: argparse.Namespace, scope: Any) -> dict[str, Any]:
     """The registry's comparison study as its background job keeps it (``fit`` and the
     balance plot), with the command's covariates, trimming, minimum group and threshold."""
+    from yim.research.analysis_jobs import comparison_result
     from yim.research.comparison_cli import MIN_GROUP, _names
-    from yim.research.comparison_views import COVARIATE_LABELS
-    from yim.research.evidence.comparison_plot import love_plot_svg
     from yim.research.evidence.comparison_sources import compare_registry
 
     result = compare_registry(
@@ -162,9 +161,7 @@ def _comparison(ns: argparse.Namespace, scope: Any) -> dict[str, Any]:
         min_group=ns.min_group or MIN_GROUP,
         threshold=ns.threshold,
     )
-    fit = result.to_json_dict()
-    labels = {code: str(label) for code, label in COVARIATE_LABELS.items()}
-    return {"fit": fit, "plot": love_plot_svg(fit["baseline"], labels) if fit["baseline"] else None}
+    return comparison_result(result.to_json_dict())
 
 
 def cmd_evidence_report(ns: argparse.Namespace) -> int:

@@ -19,18 +19,24 @@ from yim.stats.balance import BALANCED_BELOW
 FONT = 10
 
 
-def love_plot_svg(baseline: list[dict[str, Any]], labels: Mapping[str, str] | None = None) -> str:
-    """``baseline``: the rows of ``ComparisonResult.to_json_dict()["baseline"]``. A row whose
+def love_plot_svg(
+    baseline: list[dict[str, Any]],
+    labels: Mapping[str, str] | None = None,
+    levels: Mapping[str, Mapping[str, str]] | None = None,
+) -> str:
+    """``baseline``: the rows of ``ComparisonResult.to_json_dict()["baseline"]``; ``labels``
+    name the covariates, ``levels`` each covariate's levels (codes otherwise). A row whose
     SMD is undefined (no overlap at all) is drawn at the right edge; withheld rows (small
     cells) are left out."""
     import matplotlib
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
 
-    labels = labels or {}
+    labels, levels = labels or {}, levels or {}
     baseline = [r for r in baseline if not r.get("suppressed")]
     names = [
-        labels.get(r["covariate"], r["covariate"]) + (f": {r['level']}" if r["level"] else "")
+        labels.get(r["covariate"], r["covariate"])
+        + (f": {levels.get(r['covariate'], {}).get(r['level'], r['level'])}" if r["level"] else "")
         for r in baseline
     ]
     before = [abs(r["smd"]) if r["smd"] is not None else None for r in baseline]

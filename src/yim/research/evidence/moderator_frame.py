@@ -56,6 +56,42 @@ def intake_risk_scores(scope: Any, trajectories: Any) -> dict[int, float]:
     return result
 
 
+def level_labels() -> dict[str, dict[str, str]]:
+    """Per moderator (and covariate of a comparison study from the registry), the names of
+    its levels in the active language, for tables and plots; results keep the codes."""
+    from django.utils.translation import get_language
+    from django.utils.translation import gettext as _
+
+    from yim.monitoring import instruments
+    from yim.programmes.models import ProgrammeModel
+    from yim.research.evidence.risk import RISK_INSTRUMENT
+    from yim.trajectories.models import Gender, Relation
+
+    programmes: dict[str, str] = {}
+    for code, name in ProgrammeModel.objects.order_by("pk").values_list("code", "name"):
+        programmes.setdefault(code, name)
+    risk = {"low": _("low")}
+    try:
+        cutoffs = instruments.get(RISK_INSTRUMENT).subscales[0].cutoffs
+    except KeyError:
+        cutoffs = ()
+    for c in cutoffs:  # the codes _intake_risk gives, named in the active language
+        risk[c.label.get("en").lower()] = c.label.get(get_language())
+    return {
+        "age_band": {
+            "under_12": _("younger than 12"),
+            "12_15": _("12–15 years"),
+            "16_17": _("16–17 years"),
+            "18_23": _("18–23 years"),
+            "24_plus": _("24 or older"),
+        },
+        "gender": {str(v): str(label) for v, label in Gender.choices if v},
+        "programme": programmes,
+        "jim_relation": {str(v): str(label) for v, label in Relation.choices},
+        "intake_risk": risk,
+    }
+
+
 def _intake_risk(scope: Any, ids: set[int]) -> dict[int, str]:
     """Per trajectory, the band of its intake risk score (:func:`intake_risk_scores`): ``low``
     below the first cut-off of the instrument, then its bands."""

@@ -38,7 +38,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -520,23 +520,49 @@ def fit_moderator_frame(
         outcomes=(
             OutcomeModerators(
                 AMBULATORY,
-                _("Ambulatory at closure"),
-                _("logistic regression"),
-                _("odds ratio of staying ambulatory, JIM found vs none, per subgroup"),
+                *outcome_texts()[AMBULATORY],
                 len(closed),
                 _corrected(ambulatory),
             ),
             OutcomeModerators(
                 TIME_TO_JIM,
-                _("Time to JIM"),
-                _("Cox regression; 'no JIM found' and closure censored"),
-                _("hazard ratio of finding a JIM against the first level"),
+                *outcome_texts()[TIME_TO_JIM],
                 len(frame),
                 _corrected(timed),
             ),
             *_risk_outcome(frame, risk, moderators, threshold),
         ),
     )
+
+
+class Wording(NamedTuple):
+    """How an outcome is named in the active language."""
+
+    title: str
+    model: str
+    effect: str
+
+
+def outcome_texts() -> dict[str, Wording]:
+    """Per outcome its title, model and effect in the active language: a kept fit has them
+    in the language it ran in, so pages and reports word them anew from the outcome's code."""
+    return {
+        AMBULATORY: Wording(
+            _("Ambulatory at closure"),
+            _("logistic regression"),
+            _("odds ratio of staying ambulatory, JIM found vs none, per subgroup"),
+        ),
+        TIME_TO_JIM: Wording(
+            _("Time to JIM"),
+            _("Cox regression; 'no JIM found' and closure censored"),
+            _("hazard ratio of finding a JIM against the first level"),
+        ),
+        RISK_CHANGE: Wording(
+            _("Risk change"),
+            _("linear mixed model of the overall risk score within each subgroup"),
+            _("slope difference per year, with vs without a JIM, per subgroup"),
+        ),
+    }
 
 
 def _risk_outcome(
@@ -553,9 +579,7 @@ def _risk_outcome(
     return (
         OutcomeModerators(
             RISK_CHANGE,
-            _("Risk change"),
-            _("linear mixed model of the overall risk score within each subgroup"),
-            _("slope difference per year, with vs without a JIM, per subgroup"),
+            *outcome_texts()[RISK_CHANGE],
             int(overall["unit"].nunique()) if len(overall) else 0,
             _corrected(tests),
             null=0.0,

@@ -90,9 +90,14 @@ def _svg_settings() -> Any:
     return matplotlib.rc_context({"svg.hashsalt": "yim", "svg.fonttype": "none"})
 
 
-def forest_plot_svg(outcome: OutcomeModerators, labels: Mapping[str, str] | None = None) -> str:
+def forest_plot_svg(
+    outcome: OutcomeModerators,
+    labels: Mapping[str, str] | None = None,
+    levels: Mapping[str, Mapping[str, str]] | None = None,
+) -> str:
     """A forest-style plot of one outcome: per moderator its subgroups' ratios with 95% CI
     on a log axis, the test's Holm-corrected p beside the moderator's name (SVG text).
+    ``labels`` name the moderators, ``levels`` each moderator's levels (codes otherwise).
 
     Sized for a phone (text about 11 px in a 390 px screen's box): the moderators' names head
     their rows inside the plot, so the left margin holds only the short subgroup names; the
@@ -101,15 +106,16 @@ def forest_plot_svg(outcome: OutcomeModerators, labels: Mapping[str, str] | None
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    labels = labels or {}
+    labels, levels = labels or {}, levels or {}
     rows: list[tuple[str, float | None, tuple[float, float] | None, bool]] = []
     for test in outcome.moderators:
         name = labels.get(test.moderator, test.moderator)
         if test.p_holm is not None:
             name += f" (p Holm {test.p_holm:.3g})"
         rows.append((name, None, None, True))
+        named = levels.get(test.moderator, {})
         for sub in test.subgroups:
-            rows.append((labels.get(sub.level, sub.level), sub.estimate, sub.ci, False))
+            rows.append((named.get(sub.level, sub.level), sub.estimate, sub.ci, False))
     figure = Figure(figsize=(4.4, 0.36 * max(len(rows), 4) + 1.3))
     FigureCanvasSVG(figure)
     axes = figure.add_subplot(1, 1, 1)
