@@ -88,6 +88,7 @@ def test_the_moderator_report_in_dutch_has_every_test_with_its_corrections(
     source = fitted(client, django_capture_on_commit_callbacks, "evidence:moderators")
     html = reported(client, django_capture_on_commit_callbacks, source, "nl")
     assert '<html lang="nl">' in html
+    notes_checked = 0
     with translation.override("nl"):
         texts, levels = outcome_texts(), level_labels()
         assert str(MODERATOR_LABELS["age_band"]) in html
@@ -99,10 +100,14 @@ def test_the_moderator_report_in_dutch_has_every_test_with_its_corrections(
                 if test["p_holm"] is not None:
                     assert floatformat(test["p_holm"], 3) in html
                 for sub in test["subgroups"]:  # named in the table and in the plot
+                    if sub["estimate"] is None and sub["note"]:  # kept in English: not shown
+                        notes_checked += 1
+                        assert f'<span class="tag">{escape(sub["note"])}</span>' not in html
                     named = escape(levels[test["moderator"]][sub["level"]])
                     assert f"{named}:" in html
                     if sub["estimate"] is not None:
                         assert html.count(named) >= 2, named
+    assert notes_checked  # a subgroup without an estimate says why, in Dutch
 
 
 def test_a_risk_result_fitted_in_dutch_is_reported_in_english_with_english_plots(

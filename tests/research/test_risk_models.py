@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from django.utils import translation
 
 from tests.research.fixtures.risk_simulation import PLANTED, simulate
 from yim.research.evidence.plots import risk_plot_svg
 from yim.research.evidence.risk import (
     MIN_YOUTH,
     RiskModelError,
+    domain_error,
     fit_domain,
     fit_risk_frame,
 )
@@ -159,6 +161,19 @@ def test_a_domain_that_cannot_be_fitted_says_why_and_the_others_stand():
         False, True, True, True,
     ]  # fmt: skip
     json.dumps(payload, allow_nan=False)
+    # What a message rests on is kept, so a reader in another language gets it in theirs;
+    # the withheld count stays withheld there too.
+    assert payload["domains"][1]["said"] == {"n": 5, "threshold": 5, "waves": 2, "min": 10}
+    assert tiny.said["n"] is None
+    with translation.override("nl"):
+        dutch = [domain_error(d.reason, d.said) for d in (thin_fit, tiny, flat_fit)]
+        said_nl = translation.gettext("fewer than %(threshold)s") % {"threshold": 5}
+    assert dutch[0] != thin_fit.error and dutch[0].startswith("Te weinig")
+    assert said_nl in dutch[1] and "fewer than" not in dutch[1]
+    assert dutch[2] != flat_fit.error
+    assert [domain_error(d.reason, d.said) for d in (thin_fit, tiny, flat_fit)] == [
+        thin_fit.error, tiny.error, flat_fit.error,
+    ]  # fmt: skip
 
 
 def test_the_result_is_immutable_and_its_json_has_the_figures_per_domain(simulated_fit):

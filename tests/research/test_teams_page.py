@@ -6,6 +6,7 @@ organisation sees it."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -109,6 +110,27 @@ def test_the_teams_are_pooled_in_the_background_as_the_command_pools_them(
     assert html.count("<svg") >= 2  # the caterpillar and the funnel plot
     assert "o1-forest" in html and "f1-funnel" in html
     assert "Report (PDF)" in html  # the report buttons
+
+
+def test_a_comparison_run_in_english_has_its_plots_in_dutch_for_a_dutch_reader(
+    six_teams, client_for, django_capture_on_commit_callbacks
+):
+    """The worker draws the plots in every language; each reader gets those of theirs."""
+    client = client_for("researcher")
+    job = compared(client, django_capture_on_commit_callbacks)  # asked on an English page
+    assert job.language == "en" and set(job.result["by_language"]) == {"nl", "en"}
+    plot = re.compile(r"<svg.*?</svg>", re.S)
+    pages = {
+        language: plot.findall(
+            client.get(
+                reverse("jobs:job", args=[job.pk]), HTTP_ACCEPT_LANGUAGE=language
+            ).content.decode()
+        )
+        for language in ("nl", "en")
+    }
+    assert len(pages["nl"]) == len(pages["en"]) >= 2
+    assert pages["nl"] != pages["en"]  # axis and legend texts in each reader's language
+    assert all(svg not in pages["en"] for svg in pages["nl"])
 
 
 def test_fewer_teams_than_the_minimum_pool_without_heterogeneity_and_say_why(

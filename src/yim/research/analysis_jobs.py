@@ -11,7 +11,6 @@ outcomes, moderators, domains and levels in the reader's language from their cod
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from django.utils.safestring import mark_safe
@@ -30,10 +29,11 @@ from yim.research.evidence.comparison_plot import love_plot_svg
 from yim.research.evidence.comparison_sources import compare_registry, frame_from_params
 from yim.research.evidence.comparison_study import compare_frame
 from yim.research.evidence.moderator_frame import level_labels, moderator_frame
-from yim.research.evidence.moderators import fit_moderator_frame, outcome_texts
+from yim.research.evidence.moderators import fit_moderator_frame
 from yim.research.evidence.plots import forest_plot_svg, risk_plot_svg
 from yim.research.evidence.risk import (
     RISK_INSTRUMENT,
+    domain_error,
     fit_risk_frame,
     risk_domains,
     risk_frame,
@@ -84,41 +84,49 @@ def risk_context(result: dict[str, Any]) -> dict[str, Any]:
     labels = domain_labels()
     return {
         "fit": result["fit"],
-        "domains": [(labels.get(d["domain"], d["domain"]), d) for d in result["fit"]["domains"]],
+        "domains": [
+            (labels.get(d["domain"], d["domain"]), _worded(d)) for d in result["fit"]["domains"]
+        ],
         "plot": mark_safe(page_svg(result["plot"])) if result.get("plot") else None,  # noqa: S308 - matplotlib's SVG, its texts escaped
     }
+
+
+def _worded(domain: dict[str, Any]) -> dict[str, Any]:
+    """A domain of a kept fit with why it has no model in the reader's language."""
+    if not domain.get("reason") or not domain.get("said"):
+        return domain  # a model, or a result kept before its reasons were kept
+    return {**domain, "error": domain_error(domain["reason"], domain["said"])}
 
 
 def run_moderators(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     scope = scope_of(params)
     progress(0.05, _("Reading the registry"))
     frame, risk = moderator_frame(scope), risk_frame(scope)
-    progress(0.3, _("Fitting the models, moderator by moderator"))
-    result = fit_moderator_frame(frame, as_of=scope.as_of, risk=risk)
-    progress(0.9, _("Drawing the plots"))
+    progress(0.3, _("Fitting the models and drawing the plots, moderator by moderator"))
 
-    def plots() -> dict[str, Any]:
+    def fitted() -> dict[str, Any]:
+        # Fitted once per language: a fit words its messages (a subgroup's note, a test's
+        # name, why a moderator was not tested) as it goes. The registry is read once; at
+        # 50,000 youth the second fit costs about as much as reading did (~10 s).
+        result = fit_moderator_frame(frame, as_of=scope.as_of, risk=risk)
         labels = {code: str(label) for code, label in MODERATOR_LABELS.items()}
-        levels, texts = level_labels(), outcome_texts()
-        drawn = {}
+        levels = level_labels()
+        plots = {}
         for outcome in result.outcomes:
             subgroups = [s for m in outcome.moderators for s in m.subgroups]
-            worded = dataclasses.replace(outcome, **texts[outcome.outcome]._asdict())
             estimated = any(s.estimate is not None for s in subgroups)
-            drawn[outcome.outcome] = forest_plot_svg(worded, labels, levels) if estimated else None
-        return {"plots": drawn}
+            plots[outcome.outcome] = forest_plot_svg(outcome, labels, levels) if estimated else None
+        return {"fit": result.to_json_dict(), "plots": plots}
 
-    return {"fit": result.to_json_dict(), **in_each_language(plots)}
+    return localised(in_each_language(fitted))  # the worker's language also at the top
 
 
 def moderators_context(result: dict[str, Any]) -> dict[str, Any]:
     result = localised(result)
-    levels, texts = level_labels(), outcome_texts()
+    levels = level_labels()
     outcomes = []
     for outcome in result["fit"]["outcomes"]:
         plot = result["plots"].get(outcome["outcome"])
-        if outcome["outcome"] in texts:  # worded in the reader's language
-            outcome = {**outcome, **texts[outcome["outcome"]]._asdict()}
         tests = [
             (MODERATOR_LABELS.get(m["moderator"], m["moderator"]), _named(m, levels))
             for m in outcome["moderators"]

@@ -25,7 +25,7 @@ from yim.research.evidence.file import OUTCOMES
 from yim.research.evidence.pooling import PoolReport, Unit, pool_outcome, pool_teams
 from yim.research.evidence.pooling_report import forest_svg, funnel_svg, pooled_rows, report_json
 from yim.research.evidence_charts import page_svg
-from yim.research.evidence_jobs import evidence_kind
+from yim.research.evidence_jobs import evidence_kind, in_each_language, localised
 
 EVIDENCE_TEAMS = "evidence.teams"
 
@@ -53,33 +53,42 @@ def run_teams(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
         programme_id=params.get("programme_id"),
     )
     progress(0.7, _("Drawing the plots"))
-    plots: dict[str, list[str]] = {}
-    for index, outcome in enumerate(report.outcomes, start=1):
-        if outcome.error:
-            continue
-        plots[outcome.key] = [forest_svg(outcome, index, caterpillar=True)]
-        if outcome.pooled["heterogeneity_shown"]:
-            plots[outcome.key].append(funnel_svg(outcome, index))
-    return {"report": report_json(report), "plots": plots}
+    kept = report_json(report)
+
+    def plots() -> dict[str, Any]:
+        drawn: dict[str, list[str]] = {}
+        for index, outcome in enumerate(pooled_again(kept).outcomes, start=1):
+            if outcome.error:
+                continue
+            drawn[outcome.key] = [forest_svg(outcome, index, caterpillar=True)]
+            if outcome.pooled["heterogeneity_shown"]:
+                drawn[outcome.key].append(funnel_svg(outcome, index))
+        return {"plots": drawn}
+
+    return {"report": kept, **in_each_language(plots)}
 
 
 def teams_context(result: dict[str, Any]) -> dict[str, Any]:
     """What ``research/report/_teams.html`` shows, from the kept result (the report's
-    template serves the page too: the same table and plots)."""
+    template serves the page too: the same table and plots), worded in the reader's
+    language: the kept estimates pooled again (:func:`pooled_again`)."""
+    result = localised(result)
     report = result["report"]
+    worded = {o.key: o for o in pooled_again(report).outcomes}
     outcomes = []
     for o in report["outcomes"]:
         pooled = SimpleNamespace(kind=o["kind"], pooled=o["pooled"])
         rows = [] if o["error"] else pooled_rows(pooled)
+        again = worded[o["key"]]
         outcomes.append(
             {
                 "key": o["key"],
-                "title": o["title"],
+                "title": again.title,
                 "rows": rows,
                 "units": [(u["label"], u["n"]) for u in o["units"]],
                 "withheld": o["withheld_units"],
-                "note": o["note"],
-                "error": o["error"],
+                "note": again.note or None,
+                "error": again.error,
                 # The engine's SVG, every text escaped by matplotlib.
                 "plots": [
                     mark_safe(page_svg(svg))  # noqa: S308

@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -127,6 +127,8 @@ class DomainFit:
     observed: tuple[ObservedMean, ...]
     #: Why there is no model, for code: ``too_few_youth``, ``no_contrast`` or ``not_converged``.
     reason: str | None = None
+    #: What ``error`` rests on, so that it can be worded in any language (:func:`domain_error`).
+    said: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     def to_json_dict(self) -> dict[str, Any]:
         diff = self.slope_difference
@@ -141,6 +143,7 @@ class DomainFit:
             "converged": self.converged,
             "error": self.error,
             "reason": self.reason,
+            "said": dict(self.said),
             "notes": list(self.notes),
             "coefficients": {k: v.as_dict() for k, v in self.coefficients.items()},
             "gee": (
@@ -308,6 +311,39 @@ def _count(n: int, threshold: int) -> str:
     return str(n)
 
 
+def domain_error(reason: str, said: Mapping[str, Any]) -> str:
+    """Why a domain has no model (:attr:`DomainFit.reason` and what it rests on,
+    :attr:`DomainFit.said`), in the active language: a kept result is worded anew for each
+    reader."""
+    if reason == "too_few_youth":
+        n = said["n"]
+        return _(
+            "Too few youth for a model of this domain: %(n)s with at least %(waves)s "
+            "assessments, at least %(min)s needed. Wait for more waves or widen the "
+            "selection."
+        ) % {
+            "n": _("fewer than %(threshold)s") % {"threshold": said["threshold"]}
+            if n is None
+            else n,
+            "waves": said["waves"],
+            "min": said["min"],
+        }
+    if reason == "no_contrast":
+        return _(
+            "The slope difference needs assessments both with and without a JIM; this "
+            "domain has only assessments %(which)s."
+        ) % {"which": _("with a JIM") if said["exposed"] else _("without a JIM")}
+    if said.get("gee"):
+        return _(
+            "The mixed model of this domain did not converge; its estimates are withheld. "
+            "The GEE estimate is shown as a sensitivity analysis."
+        )
+    return _(
+        "Neither the mixed model nor the GEE of this domain converged; its estimates "
+        "are withheld. Check whether its scores vary at all."
+    )
+
+
 def _informative(data: pd.DataFrame, min_waves: int) -> int:
     counts = data.groupby("unit").size()
     return int((counts >= min_waves).sum())
@@ -327,35 +363,21 @@ def fit_domain(
     data = _domain_data(frame, domain)
     n_youth, n_assessments = int(data["unit"].nunique()), len(data)
 
-    def failed(message: str, reason: str, notes: tuple[str, ...] = ()) -> DomainFit:
+    def failed(reason: str, said: dict[str, Any], notes: tuple[str, ...] = ()) -> DomainFit:
         # Counts of a domain without a model may be small cells: withheld like any other.
         return DomainFit(
             domain, cell(n_youth, threshold), cell(n_assessments, threshold), False, None,
-            None, None, False, MappingProxyType({}), notes, message,
-            (), _observed(data, threshold) if len(data) else (), reason,
+            None, None, False, MappingProxyType({}), notes, domain_error(reason, said),
+            (), _observed(data, threshold) if len(data) else (), reason, MappingProxyType(said),
         )  # fmt: skip
 
     informative = _informative(data, min_waves)
     if informative < min_youth:
-        return failed(
-            _(
-                "Too few youth for a model of this domain: %(n)s with at least %(waves)s "
-                "assessments, at least %(min)s needed. Wait for more waves or widen the "
-                "selection."
-            )
-            % {"n": _count(informative, threshold), "waves": min_waves, "min": min_youth},
-            "too_few_youth",
-        )
+        said = {"n": cell(informative, threshold), "threshold": threshold}
+        return failed("too_few_youth", {**said, "waves": min_waves, "min": min_youth})
     exposed = bool((data["jim"] == 1).any())
     if not exposed or bool((data["jim"] == 1).all()):
-        return failed(
-            _(
-                "The slope difference needs assessments both with and without a JIM; this "
-                "domain has only assessments %(which)s."
-            )
-            % {"which": _("with a JIM") if exposed else _("without a JIM")},
-            "no_contrast",
-        )
+        return failed("no_contrast", {"exposed": exposed})
     mixed: LMMResult | None = None
     try:
         mixed, notes = _mixed(data)
@@ -377,18 +399,7 @@ def fit_domain(
     params = mixed.params if mixed is not None else {}
     bse = mixed.se if mixed is not None else {}
     if mixed is None or not all(math.isfinite(v) for v in (*params.values(), *bse.values())):
-        message = (
-            _(
-                "The mixed model of this domain did not converge; its estimates are withheld. "
-                "The GEE estimate is shown as a sensitivity analysis."
-            )
-            if gee is not None
-            else _(
-                "Neither the mixed model nor the GEE of this domain converged; its estimates "
-                "are withheld. Check whether its scores vary at all."
-            )
-        )
-        result = failed(message, "not_converged", notes)
+        result = failed("not_converged", {"gee": gee is not None}, notes)
         return replace(result, gee=gee, gee_robust_se=gee_robust_se, gee_converged=gee_converged)
     coefficients = MappingProxyType({k: Estimate.wald(params[k], bse[k]) for k in params})
     return DomainFit(
