@@ -138,6 +138,16 @@ def run(capsys, *args):  # type: ignore[no-untyped-def]
     return status, out, err
 
 
+def dashboard_html(capsys, out, *more):  # type: ignore[no-untyped-def]
+    """The English HTML dashboard report of the test organisation; what the command said."""
+    status, said, err = run(
+        capsys, "--kind", "dashboard", "--format", "html", "--lang", "en", "--out", str(out),
+        "--as-of", AS_OF.isoformat(), "--organisation", "Jeugdzorg Test", *more,
+    )  # fmt: skip
+    assert status == 0, err
+    return said, out.read_text()
+
+
 def test_the_command_writes_the_dashboard_report_with_the_summarys_figures(
     cohort,  # noqa: F811
     world,
@@ -145,13 +155,8 @@ def test_the_command_writes_the_dashboard_report_with_the_summarys_figures(
     capsys,
 ):
     out = tmp_path / "rapport.html"
-    status, said, err = run(
-        capsys, "--kind", "dashboard", "--format", "html", "--lang", "en", "--out", str(out),
-        "--as-of", AS_OF.isoformat(), "--organisation", "Jeugdzorg Test",
-    )  # fmt: skip
-    assert status == 0, err
+    said, html = dashboard_html(capsys, out)
     assert str(out) in said
-    html = out.read_text()
     figures = summarise(Scope(as_of=AS_OF, organisation_id=world.org.pk))
     assert f"{figures['n_trajectories']} trajectories" in html
     assert "Jeugdzorg Test" in html and "2026-06-01" in html and "Method notes" in html
@@ -164,13 +169,7 @@ def test_the_dashboard_report_names_the_threshold_it_was_made_with(
 ):
     """Under ``--threshold 8`` a withheld figure says "fewer than 8" in the table and the
     chart, as the method notes do; no "fewer than 5" is left from the page's default."""
-    out = tmp_path / "rapport.html"
-    status, _said, err = run(
-        capsys, "--kind", "dashboard", "--format", "html", "--lang", "en", "--out", str(out),
-        "--as-of", AS_OF.isoformat(), "--organisation", "Jeugdzorg Test", "--threshold", "8",
-    )  # fmt: skip
-    assert status == 0, err
-    html = out.read_text()
+    _said, html = dashboard_html(capsys, tmp_path / "rapport.html", "--threshold", "8")
     assert html.count("withheld (fewer than 8)") >= 2  # a table row and a chart's bar at least
     assert "fewer than 5" not in html
     assert "threshold 8" in html
