@@ -4,9 +4,9 @@ page ``/evidence/teams/`` (:mod:`yim.research.teams_views`) beside ``yim evidenc
 The parameters are the organisation the policy gave (``organisation_id``), the day and
 optionally a programme model; the worker pools the teams' estimates
 (:func:`~yim.research.evidence.pooling.pool_teams`) and keeps the report's JSON with the
-plots drawn (the caterpillar plot per outcome, the funnel plot from the minimum number of
-teams on). A report of the result pools the kept estimates again
-(:func:`pooled_again`: the same numbers, the report's own language).
+plots drawn in every language (the caterpillar plot per outcome, the funnel plot from the
+minimum number of teams on). The page and a report of the result pool the kept estimates
+again (:func:`pooled_again`: the same numbers, the reader's own language).
 """
 
 from __future__ import annotations
