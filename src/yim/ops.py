@@ -134,6 +134,9 @@ def restore(source: Path) -> Path | None:
         ["--clean", "--if-exists", "--no-owner", "--single-transaction"],
         [str(source)],
     )
+    from yim.core.models import refresh_planner_statistics
+
+    refresh_planner_statistics()  # pg_restore leaves the restored tables without statistics
     return None
 
 

@@ -54,6 +54,28 @@ def test_a_smaller_registry_is_the_beginning_of_a_larger_one(db):
         assert part_large[: len(part_small)] == part_small
 
 
+def test_the_loaded_registry_leaves_postgresql_with_fresh_planner_statistics(db):
+    """The planner's row estimates are those of the loaded tables, not of the empty ones
+    (``core.models.refresh_planner_statistics``); SQLite keeps no statistics to refresh."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics; SQLite keeps none unless asked")
+
+    def estimated(table: str) -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+            return cursor.fetchone()[0]
+
+    with transaction.atomic():
+        # A size no other test loads: ANALYZE writes its estimates in place, so an earlier
+        # test's rolled-back load may have left its own.
+        registry.load(youth_count=17)
+        assert estimated("trajectories_trajectory") == tm.Trajectory.objects.count()
+        assert estimated("monitoring_answer") == mm.Answer.objects.count() > 0
+        transaction.set_rollback(True)
+
+
 def test_the_demo_refuses_a_registry_without_youth(db):
     with pytest.raises(ValueError, match="at least one youth"):
         registry.load(youth_count=0)

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from yim.core.errors import StaleEdit
@@ -40,6 +40,17 @@ def prefetched(instance: models.Model, relation: str) -> list[Any] | None:
     instead of asking the database again, with the same rule for both paths."""
     cache = getattr(instance, "_prefetched_objects_cache", {})
     return list(cache[relation]) if relation in cache else None
+
+
+def refresh_planner_statistics() -> None:
+    """After a bulk write (the demo registry, a restore) PostgreSQL's planner still has the
+    statistics autovacuum took of the half-filled tables, and picks plans for a few hundred
+    rows where there are tens of thousands: measured on the 50,000-youth demo registry, the
+    evidence summary took 2.4 s with them and 1.4 s after ``ANALYZE``. SQLite keeps no such
+    statistics unless asked; nothing to do there."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def by_account(verbose_name: Any = None, **options: Any) -> Any:

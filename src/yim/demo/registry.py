@@ -24,6 +24,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from yim.accounts.models import Organisation, PortalLink, Role, Team, User
+from yim.core.models import refresh_planner_statistics
 from yim.demo import mechanisms as mech
 from yim.demo import monitoring, people
 from yim.demo.build import build_story
@@ -105,6 +106,7 @@ def load(seed: int = 2026, youth_count: int = 500, password: str = DEMO_PASSWORD
     for chunk in range(0, youth_count, CHUNK):
         indices = range(chunk, min(youth_count, chunk + CHUNK))
         _build_chunk(seed, indices, teams, professionals, programmes, leads, sams)
+    refresh_planner_statistics()
     return youth_count
 
 
