@@ -187,9 +187,7 @@ def test_with_a_list_of_trusted_keys_every_key_is_checked(region, tmp_path, caps
     assert report["units"][2]["trusted_as"] == "Organisation 3"
 
 
-def test_the_list_of_trusted_keys_may_give_fingerprints_as_the_page_does(
-    region, tmp_path, capsys
-):
+def test_the_list_of_trusted_keys_may_give_fingerprints_as_the_page_does(region, tmp_path, capsys):
     """A line may name a key by the fingerprint ``yim evidence file`` printed; one that is no
     file's key trusts nothing, so the file whose fingerprint is missing is refused."""
     prints = [json.loads(p.read_bytes())["evidence"]["organisation"] for p in region]
