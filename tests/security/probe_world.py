@@ -88,8 +88,13 @@ def zone_of(value: int) -> str | None:
     return None
 
 
-def move_sequences(to: int) -> None:
-    """Let the next row of every table with an integer key get an id above ``to``."""
+def move_sequences(to: int, *, above_existing: bool = False) -> None:
+    """Let the next row of every table with an integer key get an id above ``to`` (with
+    ``above_existing``, above the table's highest id too).
+
+    On PostgreSQL sequences do not roll back with a test's transaction: rows that the world
+    made before the zones can have ids anywhere an earlier test left the sequence, above the
+    zones too, and new rows after the zones must not run into them."""
     with connection.cursor() as cursor:
         for model in apps.get_models(include_auto_created=True):
             pk = model._meta.pk
@@ -97,16 +102,24 @@ def move_sequences(to: int) -> None:
                 continue
             if not isinstance(pk, models.AutoField | models.BigAutoField | models.SmallAutoField):
                 continue
-            table = model._meta.db_table
+            table = connection.ops.quote_name(model._meta.db_table)
+            column = connection.ops.quote_name(pk.column)
+            start = to
+            if above_existing:
+                cursor.execute(f"SELECT MAX({column}) FROM {table}")  # names from the models
+                start = max(to, cursor.fetchone()[0] or 0)
             if connection.vendor == "sqlite":
-                cursor.execute("DELETE FROM sqlite_sequence WHERE name = %s", [table])
                 cursor.execute(
-                    "INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, to]
+                    "DELETE FROM sqlite_sequence WHERE name = %s", [model._meta.db_table]
+                )
+                cursor.execute(
+                    "INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)",
+                    [model._meta.db_table, start],
                 )
             else:
                 cursor.execute(
                     "SELECT setval(pg_get_serial_sequence(%s, %s), %s)",
-                    [connection.ops.quote_name(table), pk.column, to],
+                    [table, pk.column, start],
                 )
 
 
@@ -309,7 +322,7 @@ def build_probe_world(world: World) -> ProbeWorld:
         *_file(world.foreign_youth_file, world.foreign_professional, MARKERS["F"]),
         *_project(foreign_researcher, MARKERS["F"]),
     ]
-    move_sequences(AFTER_ZONES)
+    move_sequences(AFTER_ZONES, above_existing=True)
 
     for zone, ids in zone_ids.items():
         low, high = ZONE_RANGES[zone]
