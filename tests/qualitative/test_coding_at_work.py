@@ -137,7 +137,7 @@ def test_the_codebook_api_answers_items_and_count_like_every_list(world, project
 
 def test_sets_are_called_sets_not_triads(client_for, project, document, codes):
     imported = m.CodeSet.objects.create(project=project, name="Documentgroep 1")
-    participant = m.Participant.objects.create(project=project, name="P1", triad=imported)
+    participant = m.Participant.objects.create(project=project, name="P1", code_set=imported)
     participant.documents.add(document)
     segment = m.Segment.objects.create(document=document, start=0, end=11)
     m.Coding.objects.create(document=document, segment=segment, code=codes["home"])
@@ -146,7 +146,7 @@ def test_sets_are_called_sets_not_triads(client_for, project, document, codes):
     html = page.content.decode()
     assert "<h2>Sets</h2>" in html and '<th scope="col">Set</th>' in html
     assert "Triads" not in html and "Add triad" not in html
-    assert page.context["form"]["triad"].label == "Set"
+    assert page.context["form"]["code_set"].label == "Set"
     page = client.get(f"/qualitative/{project.pk}/frequencies/", HTTP_ACCEPT_LANGUAGE="en")
     assert "Codings by set" in page.content.decode()
     csv = client.get(f"/qualitative/{project.pk}/segments/?format=csv").content.decode("utf-8-sig")

@@ -116,7 +116,7 @@ def test_the_code_tree_and_case_attributes_come_back_from_the_database():
     assert set(case.variable_values) == set(original.variable_values)
     assert replace(case, variable_values=()) == replace(original, variable_values=())
     participant = project.participants.get()
-    assert participant.triad is not None and participant.triad.guid == TRIAD_SET
+    assert participant.code_set is not None and participant.code_set.guid == TRIAD_SET
 
 
 def test_every_export_from_the_database_validates_against_the_official_xsd():

@@ -100,7 +100,7 @@ def test_apply_to_all_rewrites_imported_participants_and_every_label(client_for,
     m.AttributeValue.objects.create(variable=relation, participant=youth, value="oom Henk")
     untouched = m.Participant.objects.create(project=project, name="P7", description="jongere")
     triad = m.CodeSet.objects.create(project=project, name="Triade Fatima", description="Henk")
-    youth.triad = triad
+    youth.code_set = triad
     youth.save()
     code = m.Code.objects.create(project=project, name="Relatie met Henk", description="Fatima")
     document = m.Document.objects.create(

@@ -134,7 +134,7 @@ def test_coders_side_by_side_show_each_coders_codes_per_turn(
 
 def test_frequencies_by_role_and_by_triad(client_for, project, document, codes, two_coders):
     triad = m.CodeSet.objects.create(project=project, name="Triade A")
-    youth = m.Participant.objects.create(project=project, name="Jongere A1", triad=triad)
+    youth = m.Participant.objects.create(project=project, name="Jongere A1", code_set=triad)
     youth.documents.add(document)
     role = project.variables.get(name="role")
     m.AttributeValue.objects.create(variable=role, participant=youth, value="youth")
@@ -146,9 +146,9 @@ def test_frequencies_by_role_and_by_triad(client_for, project, document, codes, 
         "Steun/Praktische steun": (1,),
         "Thuis": (2,),
     }
-    by_triad = response.context["by_triad"]
-    assert by_triad.columns == ("Triade A",)
-    assert dict(by_triad.rows)["Thuis"] == (2,)
+    by_set = response.context["by_set"]
+    assert by_set.columns == ("Triade A",)
+    assert dict(by_set.rows)["Thuis"] == (2,)
 
 
 def test_the_cooccurrence_matrix_counts_overlapping_codings(

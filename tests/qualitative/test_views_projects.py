@@ -49,7 +49,7 @@ def test_the_owner_adds_a_researcher_of_the_same_organisation_only(
 
 def test_a_participant_gets_typed_attributes_and_a_triad(client_for, project):
     client = client_for("researcher")
-    client.post(f"/qualitative/{project.pk}/participants/", {"kind": "triad", "name": "Triade A"})
+    client.post(f"/qualitative/{project.pk}/participants/", {"kind": "set", "name": "Triade A"})
     client.post(
         f"/qualitative/{project.pk}/participants/",
         {"kind": "variable", "name": "age", "type": "Float"},
@@ -62,7 +62,7 @@ def test_a_participant_gets_typed_attributes_and_a_triad(client_for, project):
         {
             "kind": "participant",
             "name": "Jongere A1",
-            "triad": triad.pk,
+            "code_set": triad.pk,
             "trajectory_pseudonym": "T-8f3a",
             f"attr_{role.pk}": "youth",
             f"attr_{age.pk}": "16.5",
@@ -70,7 +70,7 @@ def test_a_participant_gets_typed_attributes_and_a_triad(client_for, project):
     )
     assert response.status_code == 302
     participant = project.participants.get()
-    assert participant.triad == triad and participant.trajectory_pseudonym == "T-8f3a"
+    assert participant.code_set == triad and participant.trajectory_pseudonym == "T-8f3a"
     values = {a.variable.name: a.typed() for a in participant.attributes.all()}
     assert values == {"role": "youth", "age": Decimal("16.5")}
 
@@ -90,9 +90,9 @@ def test_a_triad_of_another_project_cannot_be_chosen(client_for, project):
     other = m.CodeSet.objects.create(project=m.Project.objects.create(name="x"), name="T")
     response = client_for("researcher").post(
         f"/qualitative/{project.pk}/participants/",
-        {"kind": "participant", "name": "X", "triad": other.pk},
+        {"kind": "participant", "name": "X", "code_set": other.pk},
     )
-    assert "triad" in response.context["form"].errors
+    assert "code_set" in response.context["form"].errors
 
 
 def test_editing_a_participant_replaces_and_clears_attributes(client_for, project):
@@ -136,7 +136,7 @@ def test_the_participant_list_query_count_does_not_grow(
     role = project.variables.get(name="role")
     triad = m.CodeSet.objects.create(project=project, name="T")
     for i in range(30):
-        p = m.Participant.objects.create(project=project, name=f"P{i:02d}", triad=triad)
+        p = m.Participant.objects.create(project=project, name=f"P{i:02d}", code_set=triad)
         m.AttributeValue.objects.create(variable=role, participant=p, value="youth")
     client = client_for("researcher")
     with django_assert_max_num_queries(20):

@@ -85,12 +85,12 @@ def participant_attributes(project: m.Project) -> dict[int, dict[str, str]]:
     documents_of: dict[int, list[int]] = defaultdict(list)
     for participant_id, document_id in links.values_list("participant_id", "document_id"):
         documents_of[participant_id].append(document_id)
-    participants = project.participants.select_related("triad")
+    participants = project.participants.select_related("code_set")
     for p in participants:
         for document_id in documents_of[p.pk]:
             result[document_id]["participant"] = p.name or p.guid
-            if p.triad is not None:  # a triad, or a set from an imported project
-                result[document_id]["set"] = p.triad.name
+            if p.code_set is not None:  # a triad, or a set from an imported project
+                result[document_id]["set"] = p.code_set.name
     values = m.AttributeValue.objects.filter(variable__project=project).select_related("variable")
     for a in values:
         if a.participant_id is not None:
@@ -154,11 +154,11 @@ def frequencies(project: m.Project, variable: m.Variable) -> Table:
     )
 
 
-def frequencies_by_triad(project: m.Project) -> Table:
+def frequencies_by_set(project: m.Project) -> Table:
     return _segment_codings_by(
         project,
-        "document__participants__triad__name",
-        document__participants__triad__isnull=False,
+        "document__participants__code_set__name",
+        document__participants__code_set__isnull=False,
     )
 
 

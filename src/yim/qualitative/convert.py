@@ -186,10 +186,10 @@ def project_to_refi(project: m.Project) -> refi.Project:
         for p in participants
     )
 
-    triad_documents: dict[int, set[str]] = defaultdict(set)
+    set_documents: dict[int, set[str]] = defaultdict(set)
     for p in participants:
-        if p.triad_id is not None:
-            triad_documents[p.triad_id].update(document_guid[d.pk] for d in p.documents.all())
+        if p.code_set_id is not None:
+            set_documents[p.code_set_id].update(document_guid[d.pk] for d in p.documents.all())
     sets = tuple(
         refi.Set(
             guid=s.guid,
@@ -197,7 +197,7 @@ def project_to_refi(project: m.Project) -> refi.Project:
             description=_text_or_none(s.description),
             member_codes=tuple(sorted(c.guid for c in s.member_codes.all())),
             member_sources=tuple(
-                sorted({d.guid for d in s.member_documents.all()} | triad_documents[s.pk])
+                sorted({d.guid for d in s.member_documents.all()} | set_documents[s.pk])
             ),
             member_notes=tuple(sorted(n.guid for n in s.member_memos.all())),
         )
@@ -427,7 +427,7 @@ def import_refi_project(source: refi.Project, into: m.Project) -> dict[str, int]
             guid=case.guid,
             name=(case.name or "")[:200],
             description=case.description or "",
-            triad=_triad_of(case, sets),
+            code_set=_set_of(case, sets),
         )
         participant.documents.set(documents[_key(g)] for g in case.source_refs)
         participant.codes.set(codes[_key(g)] for g in case.code_refs)
@@ -454,7 +454,7 @@ def import_refi_project(source: refi.Project, into: m.Project) -> dict[str, int]
     }
 
 
-def _triad_of(case: refi.Case, sets: dict[str, tuple[m.CodeSet, set[str]]]) -> m.CodeSet | None:
+def _set_of(case: refi.Case, sets: dict[str, tuple[m.CodeSet, set[str]]]) -> m.CodeSet | None:
     """A participant belongs to a triad when all their transcripts are in exactly one set."""
     own = {_key(g) for g in case.source_refs}
     if not own:

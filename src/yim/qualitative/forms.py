@@ -57,7 +57,7 @@ class DataManagerForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["data_manager"]).queryset = members
 
 
-class TriadForm(forms.ModelForm):
+class SetForm(forms.ModelForm):
     class Meta:
         model = m.CodeSet
         fields = ["name", "description"]
@@ -113,10 +113,10 @@ class ParticipantForm(forms.ModelForm):
 
     class Meta:
         model = m.Participant
-        fields = ["name", "description", "triad", "trajectory_pseudonym"]
+        fields = ["name", "description", "code_set", "trajectory_pseudonym"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         # A REFI set: a triad made here, or any set that came in with an imported project.
-        labels = {"triad": _("Set")}
+        labels = {"code_set": _("Set")}
         help_texts = {
             "trajectory_pseudonym": _(
                 "Optional: the research pseudonym of the youth's trajectory in the registry. "
@@ -127,7 +127,7 @@ class ParticipantForm(forms.ModelForm):
     def __init__(self, *args, project: m.Project, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.project = project
-        cast(forms.ModelChoiceField, self.fields["triad"]).queryset = project.sets.all()
+        cast(forms.ModelChoiceField, self.fields["code_set"]).queryset = project.sets.all()
         self.variables = list(project.variables.all())
         current = {}
         if self.instance.pk:

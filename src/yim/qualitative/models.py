@@ -10,7 +10,7 @@ User                   :class:`Coder` (a yim user, or a coder who came in with a
 Code (nested)          :class:`Code` (``parent``; ``version`` for optimistic locking)
 Variable               :class:`Variable` (typed)
 Case                   :class:`Participant` (role, age band … are :class:`AttributeValue`)
-Set                    :class:`CodeSet` (a triad is a set; participants point at their triad)
+Set                    :class:`CodeSet` (a triad is a set; participants point at their set)
 TextSource             :class:`Document` (+ :class:`Turn`: speaker turns, the agreement unit)
 PlainTextSelection     :class:`Segment` (``[start, end)`` in code points)
 Coding                 :class:`Coding` (on a segment, or on a whole document)
@@ -318,13 +318,13 @@ class Participant(models.Model):
     guid = models.CharField(max_length=38, default=new_guid)
     name = models.CharField(_("name"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
-    triad = models.ForeignKey(
+    code_set = models.ForeignKey(
         CodeSet,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="participants",
-        verbose_name=_("triad"),
+        verbose_name=_("set"),
     )
     #: The registry's research pseudonym of the youth's trajectory (never a name or file id).
     trajectory_pseudonym = models.CharField(_("trajectory pseudonym"), max_length=64, blank=True)

@@ -214,7 +214,7 @@ def member_remove_view(
 
 
 # ---------------------------------------------------------------------------------------------
-# Participants, triads and attributes
+# Participants, sets and attributes
 
 
 @login_required
@@ -222,14 +222,14 @@ def member_remove_view(
 def participants_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     project = project_for(request, pk)
     form = f.ParticipantForm(request.POST or None, project=project)
-    triad_form = f.TriadForm()
+    set_form = f.SetForm()
     variable_form = f.VariableForm(project=project)
     if request.method == "POST":
         kind = request.POST.get("kind", "participant")
-        if kind == "triad":
-            triad_form = f.TriadForm(request.POST)
-            if triad_form.is_valid():
-                return _add_to_participants(request, project, triad_form, "set")
+        if kind == "set":
+            set_form = f.SetForm(request.POST)
+            if set_form.is_valid():
+                return _add_to_participants(request, project, set_form, "set")
             form = f.ParticipantForm(project=project)
         elif kind == "variable":
             variable_form = f.VariableForm(request.POST, project=project)
@@ -239,7 +239,7 @@ def participants_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         elif form.is_valid() and _save_participant(form, project):
             record(request.user, Action.CREATE, request=request, obj=form.instance)
             return redirect("qualitative:participants", pk=project.pk)
-    participants = project.participants.select_related("triad").prefetch_related(
+    participants = project.participants.select_related("code_set").prefetch_related(
         Prefetch("attributes", queryset=m.AttributeValue.objects.select_related("variable")),
         "documents",
     )
@@ -252,9 +252,9 @@ def participants_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         {
             "page": page,
             "form": form,
-            "triad_form": triad_form,
+            "set_form": set_form,
             "variable_form": variable_form,
-            "triads": project.sets.annotate(n=Count("participants")),
+            "sets": project.sets.annotate(n=Count("participants")),
             "variables": project.variables.all(),
         },
         action=Action.LIST,

@@ -40,7 +40,7 @@ def frequencies_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             "variables": variables,
             "variable": chosen,
             "by_variable": analysis.frequencies(project, chosen) if chosen else None,
-            "by_triad": analysis.frequencies_by_triad(project),
+            "by_set": analysis.frequencies_by_set(project),
         },
     )
 
