@@ -119,6 +119,18 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_immediate_writes():
         assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 
+def test_postgresql_connections_run_without_jit_compilation(db):
+    """yim's queries are short; compiling them cost more than it saved (30 ms of a 76 ms
+    work-list query at 50,000 youth, benchmarks/web/README.md)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's JIT; SQLite compiles nothing")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+
+
 def test_production_hashes_passwords_with_argon2():
     import yim.settings as production
 

@@ -201,6 +201,12 @@ else:
             "PORT": DB.port,
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": {
+                # No JIT compilation: yim's queries are short, and PostgreSQL compiled the
+                # larger ones (the work list, the evidence summary) for 30-80 ms each, more
+                # than it saved; measured in benchmarks/web/README.md.
+                "options": "-c jit=off",
+            },
         }
     }
 
