@@ -8,6 +8,8 @@ guarded by the version the page showed, and written to the audit log.
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
 
 from tests.trajectories.web_fixtures import Records, close, records  # noqa: F401
@@ -276,3 +278,51 @@ def test_a_person_of_another_youth_is_not_found_through_this_youth(records, clie
     )
     assert response.status_code == 404
     assert NetworkPerson.objects.filter(pk=other.pk).exists()
+
+
+# --- the candidate page's forms -----------------------------------------------------------
+
+
+class _FormsAndLabels(HTMLParser):
+    """Every element id on a page, and per label the form it stands in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.form_of_id: dict[str, int] = {}
+        self.labels: list[tuple[str, int | None]] = []  # (for, form number)
+        self._form: int | None = None
+        self._forms = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "form":
+            self._forms += 1
+            self._form = self._forms
+        if attributes.get("id"):
+            self.ids.append(str(attributes["id"]))
+            self.form_of_id[str(attributes["id"])] = self._form or 0
+        if tag == "label" and attributes.get("for"):
+            self.labels.append((str(attributes["for"]), self._form))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
+
+
+def test_every_label_on_the_candidate_page_points_at_the_field_of_its_own_form(
+    make_case, client_for
+):
+    """An active JIM: the page offers stopping and correcting the answer, two forms with a
+    field ``reason`` (and a ``version`` each)."""
+    case = make_case(age_years=15)
+    case.explore()
+    jim = case.jim(30)
+    page = client_for("professional").get(f"/trajectories/candidates/{jim.pk}/", **EN)
+    html = page.content.decode()
+    assert html.count('name="reason"') == 2  # the case the test is about
+    parsed = _FormsAndLabels()
+    parsed.feed(html)
+    assert [i for i in parsed.ids if parsed.ids.count(i) > 1] == []
+    for target, form in parsed.labels:
+        assert parsed.form_of_id[target] == form, target

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -77,6 +78,14 @@ def test_the_figures_download_as_csv_and_the_export_is_audited(cohort, client_fo
     itt = next(r for r in table if r["figure"] == "All trajectories (intention to treat)")
     assert itt["suppressed"] == "1" and itt["share"] == "" and itt["count"] == ""
     assert AuditEvent.objects.filter(actor=world.researcher, action="export").count() == 1
+
+
+def test_every_csv_link_on_the_page_is_marked_as_a_download(cohort, client_for):
+    """A browser saves the file instead of opening a page for it (and a crawler skips it)."""
+    html = get(client_for("researcher")).content.decode()
+    links = re.findall(r"<a [^>]*format=csv[^>]*>", html)
+    assert len(links) >= 2  # every figure, and each table
+    assert all(" download>" in link for link in links), links
 
 
 @pytest.mark.parametrize(

@@ -118,7 +118,10 @@ def candidate_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 @login_required
 @require_http_methods(["GET", "POST"])
 def candidate_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """One candidate: their response, the under-18 confirmation, and stopping as JIM."""
+    """One candidate: their response, the under-18 confirmation, and stopping as JIM.
+
+    The page holds up to four forms with fields of the same name (``reason``, ``response``);
+    each form's ids carry its action, so that every label points at its own field."""
     candidate, trajectory = _candidate_in_scope(request, pk, edit=request.method == "POST")
     action = request.POST.get("action", "")
     version = {"version": candidate.version}
@@ -127,13 +130,17 @@ def candidate_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "response": ResponseForm(
             request.POST if action == "response" else None,
             initial={**version, "asked_on": candidate.asked_on, "response_on": today()},
+            auto_id="id_response_%s",
         ),
         "minor": MinorConfirmationForm(
             request.POST if action == "minor" else None,
             initial={**version, "confirmed_on": today()},
+            auto_id="id_minor_%s",
         ),
         "end": EndJimForm(
-            request.POST if action == "end" else None, initial={**version, "ended_on": today()}
+            request.POST if action == "end" else None,
+            initial={**version, "ended_on": today()},
+            auto_id="id_end_%s",
         ),
         # A recorded answer is corrected with the earlier version kept.
         "correct": ResponseCorrectionForm(
@@ -145,6 +152,7 @@ def candidate_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 "response_on": candidate.response_on,
                 "decline_reason": candidate.decline_reason,
             },
+            auto_id="id_correct_%s",
         ),
     }
     if action in forms:
