@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -201,6 +201,11 @@ class UploadForm(forms.Form):
 
 class ProjectImportForm(UploadForm):
     name = forms.CharField(label=_("Name of the new project"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # It stands beside the form for a new project, which has a field ``name`` too.
+        kwargs.setdefault("auto_id", "id_import_%s")
+        super().__init__(*args, **kwargs)
 
 
 class CodebookImportForm(UploadForm):
