@@ -4,8 +4,11 @@ constants the definitions share."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.functions import TruncDate
 
@@ -42,6 +45,25 @@ class Scope:
 def amsterdam_day(field: str) -> TruncDate:
     """The Europe/Amsterdam calendar day of a date-time column, computed in the database."""
     return TruncDate(field, tzinfo=AMSTERDAM)
+
+
+def with_amsterdam_day(rows: QuerySet[Any], fields: tuple[str, ...], moment: str) -> Iterator[Any]:
+    """``fields`` of each of ``rows`` and, last, the Amsterdam day of its ``moment`` column.
+
+    Where the day is computed depends on the database, for speed only (the days are the same):
+    PostgreSQL computes it at almost no cost, and returns a date where it would otherwise build
+    a time-zone-aware date-time per row (49,114 consent records at 100,000 youth: 0.17 s
+    instead of 0.32 s); SQLite would call a Python function per row, slower than converting
+    the date-time here (0.18 s instead of 0.12 s at 20,000 youth).
+    """
+    if connection.vendor == "postgresql":
+        return iter(
+            rows.annotate(amsterdam_day=amsterdam_day(moment)).values_list(*fields, "amsterdam_day")
+        )
+    return (
+        (*row[:-1], row[-1].astimezone(AMSTERDAM).date())
+        for row in rows.values_list(*fields, moment)
+    )
 
 
 def ends_of_day(as_of: dt.date) -> dt.datetime:

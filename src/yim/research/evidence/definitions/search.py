@@ -17,6 +17,7 @@ from yim.research.evidence.definitions.base import (
     Scope,
     cohort,
     ends_of_day,
+    with_amsterdam_day,
 )
 from yim.trajectories.models import (
     AttendeeRole,
@@ -27,7 +28,7 @@ from yim.trajectories.models import (
     NoJimOutcome,
     Response,
 )
-from yim.trajectories.rules import AMSTERDAM, required_consent
+from yim.trajectories.rules import required_consent
 
 # --- time to JIM ------------------------------------------------------------------------
 
@@ -169,14 +170,13 @@ def positioned_on(scope: Scope) -> dict[int, dt.date]:
         # would be evaluated again inside this query).
         ConsentRecord.objects.filter(
             candidate__in=accepted.values("pk"), given_at__lt=ends_of_day(as_of)
-        )
-        .order_by("candidate_id", "given_at", "pk")
-        .values_list("candidate_id", "party", "decision", "given_at")
+        ).order_by("candidate_id", "given_at", "pk")
     )
-    records: dict[int, list[tuple[str, str, dt.datetime, dt.date]]] = defaultdict(list)
-    for candidate_id, party, decision, given_at in consents:
-        day = given_at.astimezone(AMSTERDAM).date()
-        records[candidate_id].append((party, decision, given_at, day))
+    records: dict[int, list[tuple[str, str, dt.date]]] = defaultdict(list)
+    for candidate_id, party, decision, day in with_amsterdam_day(
+        consents, ("candidate_id", "party", "decision"), "given_at"
+    ):
+        records[candidate_id].append((party, decision, day))
     result: dict[int, dt.date] = {}
 
     def positioned(trajectory_id: int, day: dt.date) -> None:
@@ -244,7 +244,7 @@ def _first_day_in(
 
 
 def _complete_spans(
-    records: list[tuple[str, str, dt.datetime, dt.date]], born: dt.date
+    records: list[tuple[str, str, dt.date]], born: dt.date
 ) -> list[tuple[dt.date, dt.date | None]]:
     """The Amsterdam days on which one JIM's consent was complete, as ``[start, stop)`` spans
     (``stop`` None: still complete), from its records in the order given.
@@ -258,9 +258,9 @@ def _complete_spans(
     spans: list[tuple[dt.date, dt.date | None]] = []
     since: dt.date | None = None  # the start of the current complete span
     last = len(records) - 1
-    for i, (party, decision, _given_at, day) in enumerate(records):
+    for i, (party, decision, day) in enumerate(records):
         latest[party] = decision
-        if i < last and records[i + 1][3] == day:
+        if i < last and records[i + 1][2] == day:
             continue  # the day's status follows from all its records
         needed = required_consent(born, day).parties  # the age rule reads the day only
         complete = all(latest.get(p) in yes for p in needed)
