@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -84,8 +85,13 @@ def required_consent(date_of_birth: dt.date, on: dt.date | dt.datetime) -> Conse
     )
 
 
+@functools.lru_cache(maxsize=16384)
 def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later; the last day of the month when that day does not exist."""
+    """The same day ``months`` later; the last day of the month when that day does not exist.
+
+    Kept for the days asked most recently: the team overview and the work list judge the
+    evaluation schedule of every open trajectory of a team per request (13,700 calls for
+    3,125 open trajectories at 50,000 youth), on a few thousand distinct days."""
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
