@@ -202,9 +202,9 @@ else:
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
-                # No JIT compilation: yim's queries are short, and PostgreSQL compiled the
-                # larger ones (the work list, the evidence summary) for 30-80 ms each, more
-                # than it saved; measured in benchmarks/web/README.md.
+                # No JIT compilation: yim's queries read thousands of rows, not millions, and
+                # PostgreSQL spent 30-80 ms compiling the larger ones (31 ms of the team lead's
+                # 76 ms work-list query at 50,000 youth); benchmarks/web/README.md.
                 "options": "-c jit=off",
             },
         }
