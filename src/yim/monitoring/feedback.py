@@ -13,10 +13,14 @@ from typing import Any
 
 from django.db.models import Avg, Count, QuerySet
 
-from yim.monitoring.models import Answer, Assessment, RespondentRole
+from yim.monitoring.models import (
+    FEEDBACK_INSTRUMENT,
+    SCORED_ITEMS,
+    Answer,
+    Assessment,
+    RespondentRole,
+)
 
-FEEDBACK_INSTRUMENT = "stakeholder_feedback"
-SCORED_ITEMS = ("heard", "useful")
 TEXT_ITEMS = ("what_helped", "what_should_change")
 MIN_RESEARCH_GROUP = 5
 

@@ -67,9 +67,9 @@ def test_a_decision_finalised_at_half_past_midnight_is_not_recorded_from_its_ams
     assert figures["ambulatory"]["placements_not_recorded"] == 1
 
 
-def test_the_summary_reads_seven_tables_once_each(cohort):
+def test_the_summary_reads_each_table_once_and_the_feedback_in_two_parts(cohort):
     with CaptureQueriesContext(connection) as queries:
         summarise(Scope(AS_OF), threshold=1)
     # searches with closures, follow-ups, decisions, accepted JIMs, consent records,
-    # placement episodes, feedback
-    assert len(queries) == 7
+    # placement episodes, feedback forms, feedback scores
+    assert len(queries) == 8

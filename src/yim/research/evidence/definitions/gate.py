@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, Min, OuterRef, Subquery, Sum
 
-from yim.monitoring.feedback import FEEDBACK_INSTRUMENT, SCORED_ITEMS
-from yim.monitoring.models import Assessment, Status
+from yim.monitoring.models import FEEDBACK_INSTRUMENT, SCORED_ITEMS, Answer, Assessment, Status
 from yim.research.evidence.definitions.base import Scope, amsterdam_day, cohort, ends_of_day
 from yim.trajectories.models import (
     OUT_OF_HOME,
@@ -106,43 +105,45 @@ def gate_and_not_recorded(scope: Scope) -> tuple[dict[str, dict[str, int]], int]
 
 
 def feedback(scope: Scope) -> dict[str, dict[str, Any]]:
-    """Meeting feedback per respondent role, aggregated in the database (one query).
+    """Meeting feedback per respondent role, aggregated in the database (two queries).
 
     Per role: ``n`` submitted feedback forms (by ``as_of``, Amsterdam day of submission) and,
     per scored item answered by at least one of them, ``(sum, answers, sum of squares)``
     behind its mean and the mean's interval.
+
+    The forms are counted in one query and their scores summed in another, each through a
+    partial index of its own (``assessment_feedback_forms``, ``answer_feedback_scores``):
+    one query joining every form to all its answers had to look the answers up form by form
+    (at 100,000 youth 0.60 s; the two take 0.28 s).
     """
-    submitted = Assessment.objects.filter(
-        trajectory__in=cohort(scope),
-        instrument=FEEDBACK_INSTRUMENT,
-        status=Status.SUBMITTED,
-        submitted_at__lt=ends_of_day(scope.as_of),
-    )
-    totals: dict[str, Any] = {"n": Count("pk", distinct=True)}
-    for item in SCORED_ITEMS:
-        answered = Q(answers__item=item, answers__value__isnull=False)
-        totals[f"{item}__total"] = Sum("answers__value", filter=answered)
-        totals[f"{item}__answers"] = Count("answers", filter=answered)
-        totals[f"{item}__squares"] = Sum(F("answers__value") * F("answers__value"), filter=answered)
-    names = list(totals)
-    rows = (
-        submitted.order_by()
-        .values("respondent_role")
-        .annotate(**totals)
+    forms = {
+        "trajectory__in": cohort(scope),
+        "instrument": FEEDBACK_INSTRUMENT,
+        "status": Status.SUBMITTED,
+        "submitted_at__lt": ends_of_day(scope.as_of),
+    }
+    counts = (
+        Assessment.objects.filter(**forms)
         .order_by()
-        .values_list("respondent_role", *names)
+        .values("respondent_role")
+        .annotate(n=Count("pk"))
+        .values_list("respondent_role", "n")
     )
-    result: dict[str, dict[str, Any]] = {}
-    for role, *values in rows:
-        row = dict(zip(names, values, strict=True))
-        items = {
-            item: (
-                int(row[f"{item}__total"]),
-                int(row[f"{item}__answers"]),
-                int(row[f"{item}__squares"]),
-            )
-            for item in SCORED_ITEMS
-            if row[f"{item}__answers"]
-        }
-        result[role] = {"n": row["n"], "items": items}
+    result: dict[str, dict[str, Any]] = {role: {"n": n, "items": {}} for role, n in counts}
+    scores = (
+        Answer.objects.filter(
+            item__in=SCORED_ITEMS,
+            value__isnull=False,
+            **{f"assessment__{name}": value for name, value in forms.items()},
+        )
+        .order_by()
+        .values("assessment__respondent_role", "item")
+        .annotate(total=Sum("value"), answers=Count("value"), squares=Sum(F("value") * F("value")))
+        .values_list("assessment__respondent_role", "item", "total", "answers", "squares")
+    )
+    for role, item, total, answers, squares in scores:
+        result[role]["items"][item] = (int(total), int(answers), int(squares))
+    # The items in the order of SCORED_ITEMS, as the forms list them.
+    for entry in result.values():
+        entry["items"] = {i: entry["items"][i] for i in SCORED_ITEMS if i in entry["items"]}
     return result
