@@ -204,12 +204,14 @@ def test_the_team_and_organisation_scopes_count_only_their_trajectories(cohort, 
     assert len(d.searches(Scope(AS_OF, organisation_id=world.other_org.pk))) == 1
 
 
-def _feedback(registry: Registry, world, answers: dict[str, dict[str, int]]) -> None:  # type: ignore[no-untyped-def]
+def _feedback(
+    registry: Registry, world, answers: dict[str, dict[str, int]], name: str = "F"
+) -> None:  # type: ignore[no-untyped-def]
     from yim.monitoring import instruments
     from yim.monitoring.models import Assessment
     from yim.trajectories.models import Meeting
 
-    t = registry.trajectory("F", D(2026, 5, 1))
+    t = registry.trajectory(name, D(2026, 5, 1))
     meeting = Meeting.objects.create(trajectory=t, kind="evaluation", held_on=D(2026, 6, 10))
     for persona, values in answers.items():
         user = world.persona(persona)
@@ -241,6 +243,26 @@ def test_feedback_is_the_mean_score_per_respondent_role_with_its_n(registry, wor
     assert hidden == {"n": None, "mean": None, "items": {}, "suppressed": True}
     # Submitted today: as of yesterday there is no feedback yet.
     assert d.feedback(Scope(dt.date(2026, 6, 16))) == {}
+
+
+def test_feedback_submitted_between_its_two_reads_is_left_out_not_an_error(registry, world):
+    """The forms are counted, then their scores summed: a form of a new role submitted in
+    between is in the second read only. Its scores wait for the next summary; the roles
+    counted keep their figures."""
+    _feedback(registry, world, {"youth_user": {"heard": 4}})
+    reads = []
+
+    def submit_after_the_count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        result = execute(sql, params, many, context)
+        reads.append(sql)
+        if len(reads) == 1:  # the count has run: a parent submits now
+            _feedback(registry, world, {"parent": {"heard": 1}}, name="G")
+        return result
+
+    with connection.execute_wrapper(submit_after_the_count):
+        figures = d.feedback(Scope(dt.date(2026, 6, 17)))
+    assert figures == {"youth": {"n": 1, "items": {"heard": (4, 1, 16)}}}
+    assert "parent" in d.feedback(Scope(dt.date(2026, 6, 17)))  # the next read has it
 
 
 def test_time_to_jim_resting_on_fewer_than_the_threshold_is_withheld_whole(registry):
