@@ -15,9 +15,8 @@ from yim.monitoring.models import (
     AssessmentRevision,
     StaleAnswers,
     Wave,
-    WaveKind,
-    wave_slots,
 )
+from yim.monitoring.waves import WaveKind, wave_slots
 from yim.trajectories.models import Meeting, MeetingKind
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,8 @@ from tests.conftest import make_user, signed_in
 from yim.accounts.models import ApiToken, Role
 from yim.monitoring import feedback, instruments
 from yim.monitoring.charts import domain_chart_svgs, line_chart_svg
-from yim.monitoring.models import Assessment, Wave, wave_slots
+from yim.monitoring.models import Assessment, Wave
+from yim.monitoring.waves import wave_slots
 
 pytestmark = pytest.mark.django_db
 SVG = "{http://www.w3.org/2000/svg}"

@@ -24,6 +24,7 @@ from yim.demo.common import Batches, moment, plus, youth_rng
 from yim.demo.measures import RISK_INSTRUMENT, answers_for, instrument, measure_risk, scores_of
 from yim.demo.story import Story
 from yim.monitoring import models as mm
+from yim.monitoring.waves import WaveKind
 
 UNUSABLE_PASSWORD = "!demo-portal-account"  # noqa: S105 - marks an account that cannot sign in
 #: Share of youth, parents and JIMs with a portal account.
@@ -152,16 +153,16 @@ def write_monitoring(s: Story, seed: int, today: date, b: Batches, accounts: Acc
     w = _Writer(s, youth_rng(seed, s.index, "monitoring"), b, today)
     assert s.intake is not None
     # Risk by the professional: at intake (always), evaluations, closure and follow-ups.
-    intake = w.wave(mm.WaveKind.INTAKE, 0, s.start)
+    intake = w.wave(WaveKind.INTAKE, 0, s.start)
     w.risk(intake, s.start, s.intake.answers)
     for number, (meeting, measured) in enumerate(s.evaluations, start=1):
         if w.answers("professional"):
-            wave = w.wave(mm.WaveKind.EVALUATION, number, meeting.held_on, meeting)
+            wave = w.wave(WaveKind.EVALUATION, number, meeting.held_on, meeting)
             w.risk(wave, meeting.held_on, measured.answers)
     closure, at_closure = s.closure, s.closure_measurement
     if closure is not None and at_closure is not None and w.answers("professional"):
         w.risk(
-            w.wave(mm.WaveKind.CLOSURE, 0, closure.closed_on), closure.closed_on, at_closure.answers
+            w.wave(WaveKind.CLOSURE, 0, closure.closed_on), closure.closed_on, at_closure.answers
         )
     for follow in s.follow_ups:
         if follow.done_on is not None and w.rng.random() < 0.6:
@@ -197,13 +198,13 @@ def _questionnaires(s: Story, w: _Writer, accounts: Accounts, intake: Any) -> No
                 continue  # Sam fills this in herself in the demo (and in the browser test)
             account = accounts.of(role)
             if account is not None and w.answers(role):
-                wave = w.wave(mm.WaveKind.EVALUATION, number, day, meeting)
+                wave = w.wave(WaveKind.EVALUATION, number, day, meeting)
                 answers = answers_for(w.rng, "relationship_quality", favour)
                 w.submit("relationship_quality", role, account, plus(day, 1), answers, wave=wave)
     closure, at_closure = s.closure, s.closure_measurement
     if closure is None or at_closure is None:
         return
-    wave = w.wave(mm.WaveKind.CLOSURE, 0, closure.closed_on)
+    wave = w.wave(WaveKind.CLOSURE, 0, closure.closed_on)
     for role in ("youth", "jim", "parent"):
         account = accounts.of(role)
         if role == "jim" and not s.jim_active_on(closure.closed_on):

@@ -33,8 +33,9 @@ from yim.audit.log import record
 from yim.audit.models import Action
 from yim.core.errors import StaleEdit
 from yim.monitoring import feedback, instruments
-from yim.monitoring.models import Assessment, StaleAnswers, Wave, wave_slots
+from yim.monitoring.models import Assessment, StaleAnswers, Wave
 from yim.monitoring.scoring import Instrument
+from yim.monitoring.waves import wave_slots
 
 router = Router(tags=["monitoring"])
 

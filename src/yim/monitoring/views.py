@@ -21,9 +21,10 @@ from yim.core.http import AuthenticatedHttpRequest
 from yim.monitoring import feedback, instruments
 from yim.monitoring.charts import domain_chart_svgs
 from yim.monitoring.forms import StartAssessmentForm
-from yim.monitoring.models import Assessment, Wave, wave_slots
+from yim.monitoring.models import Assessment, Wave
 from yim.monitoring.questionnaire import get_assessment_or_404
 from yim.monitoring.rules import ON_BEHALF_ROLES, EntryMode
+from yim.monitoring.waves import wave_slots
 from yim.trajectories.models import Trajectory, Youth
 
 

@@ -20,7 +20,8 @@ from yim.audit.log import record
 from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
 from yim.monitoring import instruments
-from yim.monitoring.models import Assessment, RespondentRole, Wave, respondent_role_of, wave_slots
+from yim.monitoring.models import Assessment, RespondentRole, Wave, respondent_role_of
+from yim.monitoring.waves import wave_slots
 from yim.portals.access import portal_youth_or_404
 from yim.trajectories.models import Attendee, Trajectory
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils import translation
 
-from yim.monitoring.models import RespondentRole, WaveKind
+from yim.monitoring.models import RespondentRole
 from yim.monitoring.rules import EntryMode
+from yim.monitoring.waves import WaveKind
 from yim.research.export.free_text import FREE_TEXT
 from yim.trajectories.models import (
     ClosureReason,
