@@ -13,6 +13,7 @@ from yim.trajectories.rules import (
     add_months,
     age_on,
     amsterdam_day,
+    birthday,
     evaluation_schedule,
     mentor_search,
     required_consent,
@@ -79,6 +80,20 @@ def test_an_age_before_birth_is_refused():
         age_on(dt.date(2020, 1, 2), dt.date(2020, 1, 1))
 
 
+@pytest.mark.parametrize(
+    ("dob", "age", "expected"),
+    [
+        (dt.date(2012, 2, 29), 12, dt.date(2024, 2, 29)),  # a leap year: the day itself
+        (dt.date(2012, 2, 29), 13, dt.date(2025, 3, 1)),  # a common year: 1 March
+        (dt.date(2010, 12, 31), 16, dt.date(2026, 12, 31)),
+    ],
+)
+def test_a_birthday_is_the_first_day_of_the_new_age(dob, age, expected):
+    assert birthday(dob, age) == expected
+    assert age_on(dob, expected) == age
+    assert age_on(dob, expected - dt.timedelta(days=1)) == age - 1
+
+
 def test_add_months_clamps_to_the_end_of_the_month():
     assert add_months(dt.date(2026, 12, 31), 2) == dt.date(2027, 2, 28)
     assert add_months(dt.date(2027, 12, 31), 2) == dt.date(2028, 2, 29)
@@ -118,6 +133,9 @@ def test_consent_parties_follow_the_age_bands(dob, offset):
     assert need.youth == (age >= 12)
     assert need.parents == (age < 16)
     assert need.youth or need.parents  # someone always decides
+    # The same bands read from the two birthdays (how the evidence reads consent in bulk).
+    assert need.youth == (on >= birthday(dob, 12))
+    assert need.parents == (on < birthday(dob, 16))
 
 
 @given(

@@ -64,6 +64,15 @@ def age_on(date_of_birth: dt.date, on: dt.date | dt.datetime) -> int:
     return day.year - date_of_birth.year - int(before_birthday)
 
 
+def birthday(date_of_birth: dt.date, age: int) -> dt.date:
+    """The first day on which someone born on ``date_of_birth`` is ``age`` (by :func:`age_on`:
+    a child born on 29 February turns a year older on 1 March in common years)."""
+    year = date_of_birth.year + age
+    if (date_of_birth.month, date_of_birth.day) == (2, 29) and not calendar.isleap(year):
+        return dt.date(year, 3, 1)
+    return date_of_birth.replace(year=year)
+
+
 @dataclass(frozen=True)
 class ConsentRequirement:
     """Whose consent is needed on a day."""

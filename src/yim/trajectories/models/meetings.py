@@ -74,6 +74,14 @@ class Meeting(Corrected, TrajectoryPart):
         indexes = [
             models.Index(fields=["trajectory", "kind", "held_on"]),
             models.Index(fields=["status", "planned_for"]),
+            # A trajectory's held meetings in date order: its first meeting with a JIM
+            # present from a day on (JIM positioned) is the first row with such an attendee,
+            # read without sorting; at 100,000 youth 0.26 s instead of 0.34 s for 35,819 JIMs.
+            models.Index(
+                fields=["trajectory", "held_on"],
+                condition=Q(held_on__isnull=False),
+                name="meeting_held_by_trajectory",
+            ),
         ]
         constraints = [
             # held_on is set exactly when the meeting was held: a date filter never
