@@ -34,6 +34,7 @@ from yim.demo.people import MARKER_ORGANISATION
 from yim.demo.story import Story
 from yim.monitoring import models as mm
 from yim.programmes.models import ProgrammeModel
+from yim.trajectories import facts
 from yim.trajectories import models as tm
 
 __all__ = [
@@ -106,6 +107,7 @@ def load(seed: int = 2026, youth_count: int = 500, password: str = DEMO_PASSWORD
     for chunk in range(0, youth_count, CHUNK):
         indices = range(chunk, min(youth_count, chunk + CHUNK))
         _build_chunk(seed, indices, teams, professionals, programmes, leads, sams)
+    facts.refresh_all()  # the records went in by bulk_create, past the save() that keeps them
     refresh_planner_statistics()
     return youth_count
 

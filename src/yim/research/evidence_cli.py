@@ -22,6 +22,7 @@ from yim.commandline import schema_is_current
 from yim.research.evidence import DEFAULT_THRESHOLD
 
 EXIT_OK = 0
+EXIT_FAILED = 1  # refresh-facts --check: stored facts differ from the records
 EXIT_INPUT = 2
 
 
@@ -101,6 +102,21 @@ def add_evidence_parser(
     summary.add_argument("--format", choices=("json", "text"), default="text", help="json or text")
     summary.set_defaults(func=cmd_evidence_summary)
     _add_model_parsers(actions)
+    facts = actions.add_parser(
+        "refresh-facts",
+        help="recompute the stored days of every trajectory's search for a JIM",
+        description=(
+            "The first acceptance, the first 'no JIM found' and the day the JIM was "
+            "positioned are kept per trajectory on every write and recomputed after "
+            "migrations (docs/evidence.md, 'Stored facts'). This recomputes them all; with "
+            "--check it only reports trajectories whose stored days differ from the records "
+            "(exit status 1 when there are any) and writes nothing."
+        ),
+    )
+    facts.add_argument(
+        "--check", action="store_true", help="report differences only (exit 1 when any)"
+    )
+    facts.set_defaults(func=cmd_evidence_refresh_facts)
     from yim.research.export.cli import add_export_parser
 
     add_export_parser(actions)
@@ -216,6 +232,23 @@ def render_text(f: dict[str, Any], label: str) -> str:
         mean = "withheld" if entry["suppressed"] else _num(entry["mean"])
         lines.append(f"  {role}: mean {mean} (n = {_num(entry['n'])})")
     return "\n".join(lines) + "\n"
+
+
+def cmd_evidence_refresh_facts(ns: argparse.Namespace) -> int:
+    """Handler of ``yim evidence refresh-facts``; returns the exit status."""
+    if not schema_is_current("yim evidence refresh-facts"):
+        return EXIT_INPUT
+    from yim.trajectories import facts
+
+    if not ns.check:
+        n = facts.refresh_all()
+        sys.stdout.write(f"Recomputed the stored facts of {n} trajectories.\n")
+        return EXIT_OK
+    found = facts.differences()
+    for pk, stored, computed in found[:20]:
+        sys.stdout.write(f"trajectory {pk}: stored {stored}, from the records {computed}\n")
+    sys.stdout.write(f"{len(found)} trajectories whose stored facts differ from the records.\n")
+    return EXIT_FAILED if found else EXIT_OK
 
 
 # --- yim evidence risk / moderators (docs/evidence.md, "Risk trajectories", "What works for whom")

@@ -6,3 +6,8 @@ class TrajectoriesConfig(AppConfig):
     name = "yim.trajectories"
     label = "trajectories"
     verbose_name = _("JIM trajectories")
+
+    def ready(self) -> None:
+        from yim.trajectories import facts  # the models are loaded by now
+
+        facts.connect(self)

@@ -1,6 +1,8 @@
-"""``positioned_on`` (set-based: three queries and sorted arrays) against a straightforward
-reference that asks the database per trajectory, per meeting and per JIM, on the generated
-demo registry (seeded) as of several days and for several scopes."""
+"""``positioned_on`` (the stored facts, worked out set-based by ``yim.trajectories.facts``:
+three queries and sorted arrays) against a straightforward reference that asks the database
+per trajectory, per meeting and per JIM, on the generated demo registry (seeded) as of several
+days and for several scopes; and the stored days as of a day against the days computed from
+the records as of that day."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from django.db import transaction
 from tests.research.evidence.conftest import D, Registry, at
 from yim.demo import registry
 from yim.research.evidence import definitions as d
+from yim.trajectories import facts
 from yim.trajectories.models import (
     AttendeeRole,
     Candidate,
@@ -100,6 +103,25 @@ def test_positioned_on_equals_the_per_trajectory_reference_on_a_generated_regist
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("as_of", DAYS)
+def test_the_stored_days_as_of_a_day_are_the_days_computed_from_the_records_as_of_it(
+    generated, as_of
+):
+    scope = d.Scope(as_of=as_of)
+    computed = facts.compute(d.cohort(scope), as_of)
+    positioned = {pk: f.jim_positioned_on for pk, f in computed.items() if f.jim_positioned_on}
+    assert len(positioned) >= 10
+    assert d.positioned_on(scope) == positioned
+    events = {s.trajectory_id: (s.jim_on, s.no_jim_on) for s in d.searches(scope)}
+    assert {pk: days for pk, days in events.items() if days != (None, None)} == {
+        pk: (f.jim_found_on, f.no_jim_on)
+        for pk, f in computed.items()
+        if (f.jim_found_on, f.no_jim_on) != (None, None)
+    }
+    assert facts.differences() == []  # the demo's bulk load refreshed every row
+
+
+@pytest.mark.django_db
 def test_positioned_on_equals_the_reference_per_team_and_from_a_referral_day(generated):
     team_id = d.cohort(d.Scope(as_of=registry.DEMO_TODAY)).values_list("team_id", flat=True)[0]
     for scope in (
@@ -117,7 +139,7 @@ def test_consent_completed_after_the_first_meeting_positions_at_a_later_one(
     registry: Registry, world, monkeypatch, in_list_limit
 ):
     # 0: the later meetings are read through the scope's subquery instead of a list of ids.
-    monkeypatch.setattr(d, "IN_LIST_LIMIT", in_list_limit)
+    monkeypatch.setattr(facts, "IN_LIST_LIMIT", in_list_limit)
     r = registry
     # P1: a meeting with the JIM before consent, consent, then the positioning meeting.
     p1 = r.trajectory("P1", D(2025, 9, 1))

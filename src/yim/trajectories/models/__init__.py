@@ -10,7 +10,7 @@ The modules import each other one way (the ``trajectory-models-one-way`` contrac
     advice | retention                                         (the JIM's advice; erasure)
     closure | episodes | living | meetings | nomination | placement
     consent                                                    (consent to a JIM)
-    network | trajectory | youth
+    network | trajectory | youth | facts    (facts: days the evidence reads, kept on write)
     queries | revisions         (the trajectory queryset; earlier versions of corrected records)
     base                        (today, event-date checks, TrajectoryPart)
     choices                     (the choices several modules name)
@@ -49,6 +49,7 @@ from yim.trajectories.models.consent import (
     NotAskedReason,
 )
 from yim.trajectories.models.episodes import EpisodeSource, PlacementEpisode
+from yim.trajectories.models.facts import TrajectoryFacts
 from yim.trajectories.models.living import LivingSituationRecord
 from yim.trajectories.models.meetings import (
     Attendee,
@@ -145,6 +146,7 @@ __all__ = [
     "SupportType",
     "Tombstone",
     "Trajectory",
+    "TrajectoryFacts",
     "Youth",
     "decisions_open_for_advice",
 ]

@@ -19,7 +19,6 @@ trajectories; the arithmetic on those rows happens in Python, without further qu
 
 from yim.research.evidence.definitions.base import (
     CENSORED,
-    IN_LIST_LIMIT,
     JIM_FOUND,
     LANDMARK_DAYS,
     NO_JIM,
@@ -53,7 +52,6 @@ from yim.research.evidence.definitions.search import (
 
 __all__ = [
     "CENSORED",
-    "IN_LIST_LIMIT",
     "JIM_FOUND",
     "LANDMARK_DAYS",
     "NO_JIM",

@@ -1,0 +1,42 @@
+"""What the evidence reads of each trajectory's search for a JIM, kept on write.
+
+Three days that would otherwise be worked out from several tables for every trajectory of a
+scope whenever a figure is asked for: the first acceptance, the first "no JIM found" and the
+day the JIM was positioned (the definitions are in docs/evidence.md). Each is the first day of
+its kind over the trajectory's records, and a later record never changes an earlier day's
+answer, so "the day, if it lies on or before ``as_of``" is the answer as of any day: one row
+serves every ``as_of``.
+
+:mod:`yim.trajectories.facts` computes the days and rewrites a trajectory's row whenever a
+record they depend on is saved or deleted (candidates, consent records, meetings, their
+attendees, "no JIM found", the youth's date of birth); nothing else writes here. A write
+that bypasses ``save()`` (``QuerySet.update()``, ``bulk_create``) calls
+``facts.refresh(trajectory_ids)`` itself, as the demo registry does.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TrajectoryFacts(models.Model):
+    """One trajectory's search for a JIM in three days; no row while all three are empty."""
+
+    trajectory = models.OneToOneField(
+        "trajectories.Trajectory",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="facts",
+        verbose_name=_("trajectory"),
+    )
+    jim_found_on = models.DateField(_("first JIM accepted"), null=True, editable=False)
+    no_jim_on = models.DateField(_("first recorded no JIM found"), null=True, editable=False)
+    jim_positioned_on = models.DateField(_("JIM positioned"), null=True, editable=False)
+
+    class Meta:
+        verbose_name = _("facts of a trajectory")
+        verbose_name_plural = _("facts of trajectories")
+
+    def __str__(self) -> str:
+        return f"{self.trajectory_id}"

@@ -1,0 +1,178 @@
+"""The stored facts of a trajectory's search for a JIM follow every write they depend on.
+
+Each test records through the domain's own methods (save() and delete(), as the pages, the
+API and the portals do) and then compares the stored row with the days worked out by hand
+and with :func:`facts.compute` from the records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.research.evidence.conftest import D, Registry, at
+from yim.cli import main
+from yim.programmes.models import ProgrammeModel
+from yim.trajectories import facts
+from yim.trajectories.models import (
+    ConsentDecision,
+    ConsentParty,
+    JimEndReason,
+    Response,
+    Trajectory,
+    TrajectoryFacts,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def registry(world) -> Registry:  # type: ignore[no-untyped-def]
+    return Registry(world=world, programme=ProgrammeModel.standard("indicated"))
+
+
+def stored(t: Trajectory) -> facts.Facts | None:
+    row = TrajectoryFacts.objects.filter(trajectory=t).first()
+    found = (
+        None if row is None else facts.Facts(row.jim_found_on, row.no_jim_on, row.jim_positioned_on)
+    )
+    # The row always equals the days computed from the records.
+    assert found == facts.compute(Trajectory.objects.filter(pk=t.pk)).get(t.pk)
+    return found
+
+
+def test_a_trajectory_without_a_jim_or_a_no_jim_record_has_no_row(registry):
+    t = registry.trajectory("A", D(2025, 9, 1))
+    assert stored(t) is None
+
+
+def test_acceptance_consent_and_a_meeting_with_the_jim_are_stored_as_they_happen(registry):
+    t = registry.trajectory("A", D(2025, 9, 1))
+    jim = registry.jim(t, D(2025, 9, 10))
+    assert stored(t) == (D(2025, 9, 10), None, None)
+    registry.meeting_with_jim(t, D(2025, 9, 12))  # before consent: not positioned
+    assert stored(t) == (D(2025, 9, 10), None, None)
+    registry.consent(jim, D(2025, 9, 14))
+    assert stored(t) == (D(2025, 9, 10), None, None)  # consent alone is no positioning
+    registry.meeting_with_jim(t, D(2025, 9, 20))
+    assert stored(t) == (D(2025, 9, 10), None, D(2025, 9, 20))
+    jim.refresh_from_db()
+    jim.end_jim(on=D(2025, 9, 28), reason=JimEndReason.JIM_STOPPED)  # after that meeting
+    assert stored(t) == (D(2025, 9, 10), None, D(2025, 9, 20))
+    registry.no_jim(t, D(2025, 10, 1))  # recorded later: stored, the first event stays
+    assert stored(t) == (D(2025, 9, 10), D(2025, 10, 1), D(2025, 9, 20))
+
+
+def test_an_absent_jim_positions_nobody_until_the_attendance_is_corrected(registry):
+    t = registry.trajectory("A", D(2025, 9, 1))
+    jim = registry.jim(t, D(2025, 9, 10))
+    registry.consent(jim, D(2025, 9, 11))
+    meeting = registry.meeting_with_jim(t, D(2025, 9, 20))
+    attendee = meeting.attendees.get()
+    attendee.present = False
+    attendee.save()
+    assert stored(t) == (D(2025, 9, 10), None, None)
+    attendee.refresh_from_db()
+    attendee.present = True
+    attendee.save()
+    assert stored(t) == (D(2025, 9, 10), None, D(2025, 9, 20))
+    attendee.refresh_from_db()
+    attendee.delete()
+    assert stored(t) == (D(2025, 9, 10), None, None)
+
+
+def test_a_refused_consent_before_the_meeting_and_a_jim_who_stopped_position_nobody(registry):
+    t = registry.trajectory("A", D(2025, 9, 1))
+    jim = registry.jim(t, D(2025, 9, 10))
+    registry.consent(jim, D(2025, 9, 11))
+    jim.record_consent(
+        party=ConsentParty.YOUTH, decision=ConsentDecision.REFUSED, given_at=at(D(2025, 9, 12))
+    )
+    registry.meeting_with_jim(t, D(2025, 9, 20))
+    assert stored(t) == (D(2025, 9, 10), None, None)
+    jim.record_consent(
+        party=ConsentParty.YOUTH, decision=ConsentDecision.YES, given_at=at(D(2025, 9, 25))
+    )
+    registry.meeting_with_jim(t, D(2025, 9, 30))
+    assert stored(t) == (D(2025, 9, 10), None, D(2025, 9, 30))
+    jim.refresh_from_db()
+    jim.end_jim(on=D(2025, 9, 28), reason=JimEndReason.JIM_STOPPED)  # before that meeting
+    assert stored(t) == (D(2025, 9, 10), None, None)
+
+
+def test_a_corrected_response_date_moves_the_day_the_jim_was_found(registry):
+    t = registry.trajectory("A", D(2025, 9, 1))
+    jim = registry.jim(t, D(2025, 9, 10))
+    jim.refresh_from_db()
+    jim.correct_response(
+        jim.version, response=Response.ACCEPTED, on=D(2025, 9, 8), asked_on=D(2025, 9, 1)
+    )
+    assert stored(t) == (D(2025, 9, 8), None, None)
+
+
+def test_a_corrected_birth_date_changes_whose_consent_was_needed(registry):
+    # 16 on the day of consent: the youth alone consents, so the meeting positions the JIM.
+    t = registry.trajectory("A", D(2025, 9, 1), born=D(2009, 1, 1))
+    jim = registry.jim(t, D(2025, 9, 10))
+    registry.consent(jim, D(2025, 9, 11))
+    registry.meeting_with_jim(t, D(2025, 9, 20))
+    assert stored(t) == (D(2025, 9, 10), None, D(2025, 9, 20))
+    youth = t.youth
+    youth.refresh_from_db()
+    youth.date_of_birth = D(2010, 1, 1)  # 15 then: a parent's consent was needed too
+    youth.save()
+    assert stored(t) == (D(2025, 9, 10), None, None)
+
+
+def test_deleting_a_trajectory_takes_its_row_along(registry):
+    t = registry.trajectory("A", D(2025, 9, 1))
+    jim = registry.jim(t, D(2025, 9, 10))
+    registry.consent(jim, D(2025, 9, 11))
+    registry.meeting_with_jim(t, D(2025, 9, 20))
+    assert stored(t) is not None
+    pk = t.pk
+    Trajectory.objects.filter(pk=pk).delete()
+    assert not TrajectoryFacts.objects.filter(trajectory_id=pk).exists()
+
+
+def test_rows_changed_behind_the_models_back_are_found_and_recomputed(registry, capsys):
+    a = registry.trajectory("A", D(2025, 9, 1))
+    registry.jim(a, D(2025, 9, 10))
+    b = registry.trajectory("B", D(2025, 9, 1))
+    registry.no_jim(b, D(2025, 9, 30))
+    TrajectoryFacts.objects.filter(trajectory=a).update(jim_found_on=D(2025, 9, 9))
+    TrajectoryFacts.objects.filter(trajectory=b).delete()
+    assert facts.differences() == [
+        (a.pk, (D(2025, 9, 9), None, None), (D(2025, 9, 10), None, None)),
+        (b.pk, None, (None, D(2025, 9, 30), None)),
+    ]
+    assert main(["evidence", "refresh-facts", "--check"]) == 1
+    assert "2 trajectories whose stored facts differ" in capsys.readouterr().out
+    assert main(["evidence", "refresh-facts"]) == 0
+    assert facts.differences() == []
+    assert main(["evidence", "refresh-facts", "--check"]) == 0
+
+
+def test_migrating_forward_recomputes_every_row_and_backward_touches_none(registry):
+    a = registry.trajectory("A", D(2025, 9, 1))
+    registry.jim(a, D(2025, 9, 10))
+    TrajectoryFacts.objects.filter(trajectory=a).update(jim_found_on=D(2025, 9, 9))
+    facts._after_migrate(sender=None, plan=[(object(), True)])  # backwards: left alone
+    assert facts.differences() != []
+    facts._after_migrate(sender=None, plan=[])  # nothing migrated: left alone
+    assert facts.differences() != []
+    facts._after_migrate(sender=None, plan=[(object(), False)])
+    assert facts.differences() == []
+
+
+def test_refresh_all_in_small_rounds_gives_the_same_rows(registry):
+    for i, day in enumerate((D(2025, 9, 10), D(2025, 9, 12), D(2025, 9, 14))):
+        t = registry.trajectory(f"T{i}", D(2025, 9, 1))
+        jim = registry.jim(t, day)
+        registry.consent(jim, day)
+        registry.meeting_with_jim(t, day + dt.timedelta(days=3))
+    before = list(TrajectoryFacts.objects.order_by("pk").values_list())
+    TrajectoryFacts.objects.all().delete()
+    assert facts.refresh_all(chunk=2) == 3
+    assert list(TrajectoryFacts.objects.order_by("pk").values_list()) == before
