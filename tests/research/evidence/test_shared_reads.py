@@ -70,7 +70,6 @@ def test_a_decision_finalised_at_half_past_midnight_is_not_recorded_from_its_ams
 def test_the_summary_reads_each_table_once_and_the_feedback_in_two_parts(cohort):
     with CaptureQueriesContext(connection) as queries:
         summarise(Scope(AS_OF), threshold=1)
-    # searches with closures (and the stored first acceptance and "no JIM found"), JIM
-    # positioned (stored), follow-ups, decisions, placement episodes, feedback forms,
-    # feedback scores
-    assert len(queries) == 7
+    # searches with closures and the stored facts (first acceptance, first "no JIM found",
+    # JIM positioned), follow-ups, decisions, placement episodes, feedback forms, scores
+    assert len(queries) == 6

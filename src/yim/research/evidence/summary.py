@@ -134,7 +134,7 @@ def _jim_found(scope: d.Scope, found: list[d.Search], threshold: int) -> dict[st
     searching = sum(s.status == d.CENSORED and s.closed_on is None for s in found)
     closed_without = n - jim - no_jim - searching
     later = sum(s.status == d.NO_JIM and s.jim_on is not None for s in found)
-    positioned = d.positioned_on(scope)
+    positioned = {s.trajectory_id for s in found if s.positioned_on is not None}
     with_jim = {s.trajectory_id for s in found if s.jim_on is not None}
     return {
         "n": n,
@@ -147,7 +147,7 @@ def _jim_found(scope: d.Scope, found: list[d.Search], threshold: int) -> dict[st
         "share_of_all": _share(d.Tally(jim, n), threshold),
         # The plain share of finished searches (found or "no JIM found"): the literature's 83%.
         "share_of_finished": _share(d.Tally(jim, jim + no_jim), threshold),
-        "positioned": _share(d.Tally(len(positioned.keys() & with_jim), len(with_jim)), threshold),
+        "positioned": _share(d.Tally(len(positioned & with_jim), len(with_jim)), threshold),
     }
 
 

@@ -14,7 +14,10 @@ later day is ignored, so a figure "as of" a past day is the figure that day woul
   (:func:`ends_of_day`), which the database answers from an index.
 
 Each function reads its rows in one query (or a fixed few), whatever the number of
-trajectories; the arithmetic on those rows happens in Python, without further queries.
+trajectories; the arithmetic on those rows happens in Python, without further queries. The
+first acceptance, the first "no JIM found" and the day the JIM was positioned are worked out
+from the records by :mod:`yim.trajectories.facts` (the domain keeps them per trajectory on
+every write); :func:`searches` and :func:`positioned_on` read them as of ``as_of``.
 """
 
 from yim.research.evidence.definitions.base import (

@@ -24,7 +24,8 @@ class Search(NamedTuple):
     ``status``: 1 a JIM accepted (the first acceptance), 2 "no JIM found" was recorded (the
     competing event), 0 censored (closed without either, or still searching on ``as_of``).
     The first of the two events counts; a JIM found after "no JIM found" is counted in
-    ``jim_after_no_jim`` of the summary, not as the event.
+    ``jim_after_no_jim`` of the summary, not as the event. ``positioned_on``: the day the JIM
+    was positioned, when that was by ``as_of`` (:func:`positioned_on`).
     """
 
     trajectory_id: int
@@ -34,6 +35,7 @@ class Search(NamedTuple):
     closed_on: dt.date | None
     status: int
     end_on: dt.date
+    positioned_on: dt.date | None = None
 
     @property
     def days(self) -> int:
@@ -47,15 +49,23 @@ def _search(
     no_jim_on: dt.date | None,
     closed_on: dt.date | None,
     as_of: dt.date,
+    positioned_on: dt.date | None = None,
 ) -> Search:
-    closed_on = closed_on if closed_on is not None and closed_on <= as_of else None
+    """One trajectory's search as of ``as_of``, from the first day of each event (each
+    counts when it lies on or before ``as_of``)."""
+
+    def by_as_of(day: dt.date | None) -> dt.date | None:
+        return day if day is not None and day <= as_of else None
+
+    jim_on, no_jim_on, closed_on = by_as_of(jim_on), by_as_of(no_jim_on), by_as_of(closed_on)
     if jim_on is not None and (no_jim_on is None or jim_on <= no_jim_on):
         status, end_on = JIM_FOUND, jim_on
     elif no_jim_on is not None:
         status, end_on = NO_JIM, no_jim_on
     else:
         status, end_on = CENSORED, closed_on or as_of
-    return Search(pk, referred_on, jim_on, no_jim_on, closed_on, status, end_on)
+    positioned = by_as_of(positioned_on)
+    return Search(pk, referred_on, jim_on, no_jim_on, closed_on, status, end_on, positioned)
 
 
 def searches(scope: Scope) -> list[Search]:
@@ -82,19 +92,12 @@ def searches_and_closures(scope: Scope) -> tuple[list[Search], dict[int, str]]:
         .order_by("pk")
         .values_list(
             "pk", "referred_on", "facts__jim_found_on", "facts__no_jim_on",
-            "closure__closed_on", "closure__jim_relationship",
+            "closure__closed_on", "closure__jim_relationship", "facts__jim_positioned_on",
         )
     )  # fmt: skip
     found, closures = [], {}
-    for pk, referred_on, jim_on, no_jim_on, closed_on, relationship in rows:
-        search = _search(
-            pk,
-            referred_on,
-            jim_on if jim_on is not None and jim_on <= as_of else None,
-            no_jim_on if no_jim_on is not None and no_jim_on <= as_of else None,
-            closed_on,
-            as_of,
-        )
+    for pk, referred_on, jim_on, no_jim_on, closed_on, relationship, positioned_on in rows:
+        search = _search(pk, referred_on, jim_on, no_jim_on, closed_on, as_of, positioned_on)
         found.append(search)
         if search.closed_on is not None:  # closed by as_of
             closures[pk] = relationship
@@ -113,8 +116,7 @@ def positioned_on(scope: Scope) -> dict[int, dt.date]:
     every party the age rule asked for on the day of the latest consent record said yes
     (reluctantly or not), counting only records given by that day
     (:func:`yim.trajectories.facts.positioned_days` works it out from the records). Read here
-    from the trajectory's stored facts, in one query: the stored day counts when it lies on
-    or before ``as_of``.
+    from the trajectory's stored facts with the search (:func:`searches`, one query): the
+    stored day counts when it lies on or before ``as_of``.
     """
-    rows = cohort(scope).filter(facts__jim_positioned_on__lte=scope.as_of)
-    return {pk: day for pk, day in rows.values_list("pk", "facts__jim_positioned_on") if day}
+    return {s.trajectory_id: s.positioned_on for s in searches(scope) if s.positioned_on}
