@@ -8,10 +8,14 @@ and with :func:`facts.compute` from the records.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
 import pytest
+from django.db import transaction
 
 from tests.research.evidence.conftest import D, Registry, at
+from tests.security.test_concurrency import shared_database, thread_connection  # noqa: F401
 from yim.cli import main
 from yim.programmes.models import ProgrammeModel
 from yim.trajectories import facts
@@ -176,3 +180,48 @@ def test_refresh_all_in_small_rounds_gives_the_same_rows(registry):
     TrajectoryFacts.objects.all().delete()
     assert facts.refresh_all(chunk=2) == 3
     assert list(TrajectoryFacts.objects.order_by("pk").values_list()) == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_recording_for_one_youth_at_once_leave_the_days_of_both(
+    flushable,
+    registry,
+    shared_database,  # noqa: F811
+):
+    # The meeting alone positions nobody (no consent yet), nor does the consent alone (no
+    # meeting yet): only a refresh that sees both writes stores the day. The second writer's
+    # refresh waits for the first writer's transaction (PostgreSQL: the trajectory's row lock;
+    # SQLite: the write lock), so it sees both.
+    # 16 years old: the youth's consent alone is complete, so the consent is one write.
+    t = registry.trajectory("A", D(2025, 9, 1), born=D(2009, 1, 1))
+    jim = registry.jim(t, D(2025, 9, 10))
+    meeting_recorded = threading.Event()
+    errors: list[BaseException] = []
+
+    def record_meeting() -> None:
+        with thread_connection(shared_database), transaction.atomic():
+            registry.meeting_with_jim(t, D(2025, 9, 20))
+            meeting_recorded.set()
+            time.sleep(0.5)  # still uncommitted while the consent is recorded
+
+    def record_consent() -> None:
+        with thread_connection(shared_database):
+            assert meeting_recorded.wait(timeout=30)
+            registry.consent(jim, D(2025, 9, 14))
+
+    def run(work):  # type: ignore[no-untyped-def]
+        def wrapped() -> None:
+            try:
+                work()
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        return threading.Thread(target=wrapped)
+
+    threads = [run(record_meeting), run(record_consent)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    assert stored(t) == (D(2025, 9, 10), None, D(2025, 9, 20))
