@@ -1,8 +1,9 @@
-"""The stored facts of a trajectory's search for a JIM follow every write they depend on.
+"""The stored facts of a trajectory (its search for a JIM, its next evaluation due) follow
+every write they depend on.
 
 Each test records through the domain's own methods (save() and delete(), as the pages, the
-API and the portals do) and then compares the stored row with the days worked out by hand
-and with :func:`facts.compute` from the records.
+API and the portals do) and then compares the stored row with the days worked out by hand,
+with :func:`facts.rows` from the records and with the trajectory's own evaluation schedule.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from yim.trajectories.models import (
     ConsentDecision,
     ConsentParty,
     JimEndReason,
+    Meeting,
+    MeetingKind,
     Response,
     Trajectory,
     TrajectoryFacts,
@@ -36,19 +39,59 @@ def registry(world) -> Registry:  # type: ignore[no-untyped-def]
     return Registry(world=world, programme=ProgrammeModel.standard("indicated"))
 
 
-def stored(t: Trajectory) -> facts.Facts | None:
+def stored_row(t: Trajectory) -> facts.Row | None:
     row = TrajectoryFacts.objects.filter(trajectory=t).first()
-    found = (
-        None if row is None else facts.Facts(row.jim_found_on, row.no_jim_on, row.jim_positioned_on)
-    )
-    # The row always equals the days computed from the records.
-    assert found == facts.compute(Trajectory.objects.filter(pk=t.pk)).get(t.pk)
+    found = None if row is None else facts.Row(*(getattr(row, f) for f in facts.Row._fields))
+    # The row always equals the days computed from the records, and its next evaluation the
+    # one the trajectory's page shows (from the schedule, today).
+    assert found == facts.rows(Trajectory.objects.filter(pk=t.pk)).get(t.pk)
+    shown = Trajectory.objects.get(pk=t.pk).next_evaluation_due()
+    assert (found.next_evaluation_on if found else None) == shown
     return found
 
 
-def test_a_trajectory_without_a_jim_or_a_no_jim_record_has_no_row(registry):
+def stored(t: Trajectory) -> facts.Facts | None:
+    """The stored days of the search for a JIM (None: not one of them)."""
+    row = stored_row(t)
+    days = None if row is None else facts.Facts(*row[:3])
+    return None if days == (None, None, None) else days
+
+
+def test_a_trajectory_without_a_search_event_has_only_its_next_evaluation_and_no_row_once_closed(
+    registry,
+):
     t = registry.trajectory("A", D(2025, 9, 1))
-    assert stored(t) is None
+    assert stored_row(t) == (None, None, None, D(2025, 11, 1))  # every two months
+    registry.close(t, D(2025, 10, 1), "no_jim")
+    assert stored_row(t) is None
+
+
+def test_the_next_evaluation_follows_evaluations_held_corrected_and_the_programme_interval(
+    registry,
+):
+    t = registry.trajectory("A", D(2025, 9, 1))
+    other = registry.trajectory("B", D(2025, 9, 1))
+    Meeting.objects.create(trajectory=t, kind=MeetingKind.SCHOOL, held_on=D(2025, 10, 1))
+    assert stored_row(t).next_evaluation_on == D(2025, 11, 1)  # not an evaluation
+    held = Meeting.objects.create(
+        trajectory=t, kind=MeetingKind.EVALUATION, held_on=D(2025, 10, 20)
+    )
+    assert stored_row(t).next_evaluation_on == D(2025, 12, 20)  # two months after it was held
+    held.refresh_from_db()
+    held.held_on = D(2025, 10, 25)  # corrected
+    held.save()
+    assert stored_row(t).next_evaluation_on == D(2025, 12, 25)
+    registry.programme.refresh_from_db()
+    registry.programme.evaluation_interval_months = 3
+    registry.programme.save()
+    assert stored_row(t).next_evaluation_on == D(2026, 1, 25)
+    assert stored_row(other).next_evaluation_on == D(2025, 12, 1)
+    held.delete()
+    assert stored_row(t).next_evaluation_on == D(2025, 12, 1)
+    t.refresh_from_db()
+    t.referred_on = D(2025, 8, 25)  # the referral day corrected
+    t.save()
+    assert stored_row(t).next_evaluation_on == D(2025, 11, 25)
 
 
 def test_acceptance_consent_and_a_meeting_with_the_jim_are_stored_as_they_happen(registry):
@@ -147,9 +190,10 @@ def test_rows_changed_behind_the_models_back_are_found_and_recomputed(registry, 
     registry.no_jim(b, D(2025, 9, 30))
     TrajectoryFacts.objects.filter(trajectory=a).update(jim_found_on=D(2025, 9, 9))
     TrajectoryFacts.objects.filter(trajectory=b).delete()
+    due = D(2025, 11, 1)
     assert facts.differences() == [
-        (a.pk, (D(2025, 9, 9), None, None), (D(2025, 9, 10), None, None)),
-        (b.pk, None, (None, D(2025, 9, 30), None)),
+        (a.pk, (D(2025, 9, 9), None, None, due), (D(2025, 9, 10), None, None, due)),
+        (b.pk, None, (None, D(2025, 9, 30), None, due)),
     ]
     assert main(["evidence", "refresh-facts", "--check"]) == 1
     assert "2 trajectories whose stored facts differ" in capsys.readouterr().out

@@ -104,11 +104,13 @@ def add_evidence_parser(
     _add_model_parsers(actions)
     facts = actions.add_parser(
         "refresh-facts",
-        help="recompute the stored days of every trajectory's search for a JIM",
+        help="recompute the stored days of every trajectory (its search for a JIM, its "
+        "next evaluation)",
         description=(
-            "The first acceptance, the first 'no JIM found' and the day the JIM was "
-            "positioned are kept per trajectory on every write and recomputed after "
-            "migrations (docs/evidence.md, 'Stored facts'). This recomputes them all; with "
+            "The first acceptance, the first 'no JIM found', the day the JIM was "
+            "positioned and the next evaluation due are kept per trajectory on every write "
+            "and recomputed after migrations (docs/evidence.md, 'Stored facts'). This "
+            "recomputes them all; with "
             "--check it only reports trajectories whose stored days differ from the records "
             "(exit status 1 when there are any) and writes nothing."
         ),

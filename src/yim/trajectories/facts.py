@@ -1,15 +1,19 @@
-"""The days of each trajectory's search for a JIM that the evidence reads, computed from the
+"""The days of each trajectory that the evidence and the work lists read, computed from the
 records and kept in :class:`~yim.trajectories.models.TrajectoryFacts` on every write.
 
 * ``jim_found_on``: the response date of the first candidate who accepted;
 * ``no_jim_on``: the first day "no JIM found" was recorded;
 * ``jim_positioned_on``: the first care meeting with a JIM present, on a day when an accepted
-  JIM of the trajectory had complete consent (:func:`positioned_days`).
+  JIM of the trajectory had complete consent (:func:`positioned_days`);
+* ``next_evaluation_on``: the next evaluation due of an open trajectory
+  (:func:`next_evaluations`), by which the team overview orders and finds what is overdue.
 
-Each is the first day of its kind, and whether a day counts depends only on what was recorded
-for that day or earlier. So the answer as of any day is the stored day when it lies on or
-before that day, and nothing otherwise: :func:`compute` with an ``as_of`` gives exactly that
-(a test holds the two together), and the evidence reads the stored row instead of six tables.
+The first three are each the first day of its kind, and whether a day counts depends only on
+what was recorded for that day or earlier. So the answer as of any day is the stored day when
+it lies on or before that day, and nothing otherwise: :func:`compute` with an ``as_of`` gives
+exactly that (a test holds the two together), and the evidence reads the stored row instead of
+six tables. The next evaluation is today's: it counts every evaluation held, none of which can
+lie after today.
 
 Kept how: :func:`connect` (from the app's ``ready()``) refreshes a trajectory's row after every
 save or delete of a record the days depend on — in the same transaction, with the trajectory's
@@ -33,6 +37,7 @@ from django.db.models import Min, OuterRef, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.db.models.signals import post_delete, post_migrate, post_save
 
+from yim.programmes.models import ProgrammeModel
 from yim.trajectories.models import (
     Attendee,
     AttendeeRole,
@@ -47,12 +52,14 @@ from yim.trajectories.models import (
     TrajectoryFacts,
     Youth,
 )
+from yim.trajectories.models.queries import held_evaluations
 from yim.trajectories.rules import (
     AMSTERDAM,
     YOUTH_ALONE_FROM,
     YOUTH_CONSENTS_FROM,
     birthday,
     ends_of_day,
+    next_evaluation_due,
 )
 
 #: Trajectories computed and written per round by :func:`refresh_all` (bounds memory; their
@@ -63,9 +70,23 @@ IN_LIST_LIMIT = 500
 
 
 class Facts(NamedTuple):
+    """The days of the search for a JIM (as of a day, or as recorded)."""
+
     jim_found_on: dt.date | None
     no_jim_on: dt.date | None
     jim_positioned_on: dt.date | None
+
+
+class Row(NamedTuple):
+    """A trajectory's stored row: the search's days and the next evaluation due."""
+
+    jim_found_on: dt.date | None
+    no_jim_on: dt.date | None
+    jim_positioned_on: dt.date | None
+    next_evaluation_on: dt.date | None
+
+
+_NO_DAYS = Facts(None, None, None)
 
 
 # --- computing ---------------------------------------------------------------------------
@@ -81,6 +102,29 @@ def compute(trajectories: QuerySet[Trajectory], as_of: dt.date | None = None) ->
     for pk, positioned_on in positioned_days(trajectories, as_of).items():
         days.setdefault(pk, [None, None, None])[2] = positioned_on
     return {pk: Facts(*values) for pk, values in days.items()}
+
+
+def rows(trajectories: QuerySet[Trajectory]) -> dict[int, Row]:
+    """The rows ``trajectories`` should have as recorded (only those with at least one day)."""
+    search = compute(trajectories)
+    due = next_evaluations(trajectories)
+    return {pk: Row(*search.get(pk, _NO_DAYS), due.get(pk)) for pk in search.keys() | due.keys()}
+
+
+def next_evaluations(trajectories: QuerySet[Trajectory]) -> dict[int, dt.date]:
+    """The next evaluation due of each open one of ``trajectories``, from every evaluation
+    held (:func:`~yim.trajectories.rules.next_evaluation_due`); two queries."""
+    open_ = trajectories.filter(closed_at__isnull=True).order_by()
+    held: dict[int, list[dt.date]] = defaultdict(list)
+    evaluations = held_evaluations().filter(trajectory__in=open_.values("pk"))
+    for trajectory_id, held_on in evaluations.values_list("trajectory_id", "held_on"):
+        held[trajectory_id].append(held_on)
+    return {
+        pk: next_evaluation_due(start, held.get(pk, []), months)
+        for pk, start, months in open_.values_list(
+            "pk", "referred_on", "programme__evaluation_interval_months"
+        )
+    }
 
 
 def _search_days(trajectories: QuerySet[Trajectory], as_of: dt.date | None) -> Iterable[Any]:
@@ -280,7 +324,7 @@ def _complete_spans(
 
 
 def refresh(trajectory_ids: Collection[int]) -> None:
-    """Recompute and store the facts of these trajectories (rows without a day removed).
+    """Recompute and store the rows of these trajectories (rows without a day removed).
 
     On PostgreSQL the trajectories' rows are locked first (in id order), so a second writer
     of the same trajectory waits and then computes from both writes."""
@@ -292,15 +336,15 @@ def refresh(trajectory_ids: Collection[int]) -> None:
     with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             list(trajectories.select_for_update().order_by("pk").values_list("pk", flat=True))
-        found = compute(trajectories)
+        found = rows(trajectories)
         TrajectoryFacts.objects.filter(trajectory_id__in=ids).exclude(
             trajectory_id__in=list(found)
         ).delete()
         TrajectoryFacts.objects.bulk_create(
-            [TrajectoryFacts(trajectory_id=pk, **facts._asdict()) for pk, facts in found.items()],
+            [TrajectoryFacts(trajectory_id=pk, **row._asdict()) for pk, row in found.items()],
             update_conflicts=True,
             unique_fields=["trajectory"],
-            update_fields=list(Facts._fields),
+            update_fields=list(Row._fields),
         )
 
 
@@ -313,17 +357,17 @@ def refresh_all(chunk: int = CHUNK) -> int:
     return len(ids)
 
 
-def differences() -> list[tuple[int, Facts | None, Facts | None]]:
-    """Trajectories whose stored facts differ from the records: (id, stored, computed)."""
+def differences() -> list[tuple[int, Row | None, Row | None]]:
+    """Trajectories whose stored row differs from the records: (id, stored, computed)."""
     stored = {
-        pk: Facts(*days)
-        for pk, *days in TrajectoryFacts.objects.values_list("trajectory_id", *Facts._fields)
+        pk: Row(*days)
+        for pk, *days in TrajectoryFacts.objects.values_list("trajectory_id", *Row._fields)
     }
-    found: list[tuple[int, Facts | None, Facts | None]] = []
+    found: list[tuple[int, Row | None, Row | None]] = []
     ids = list(Trajectory.objects.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        computed = compute(Trajectory.objects.filter(pk__in=chunk))
+        computed = rows(Trajectory.objects.filter(pk__in=chunk))
         found.extend(
             (pk, stored.get(pk), computed.get(pk))
             for pk in chunk
@@ -334,13 +378,21 @@ def differences() -> list[tuple[int, Facts | None, Facts | None]]:
 
 # --- when ---------------------------------------------------------------------------------
 
-#: The records the facts depend on (the youth: its date of birth decides whose consent counts).
+#: The records the facts depend on, saved and deleted; on save also the trajectory (its
+#: referral day, closure and programme), the youth (its date of birth decides whose consent
+#: counts) and the programme (its evaluation interval).
 WATCHED = (Candidate, ConsentRecord, Meeting, Attendee, NoJimOutcome)
+SAVED = (Trajectory, Youth, ProgrammeModel)
 
 
 def _trajectory_ids(instance: Any) -> list[int]:
+    if isinstance(instance, Trajectory):
+        return [instance.pk]
     if isinstance(instance, Youth):
         return list(Trajectory.objects.filter(youth_id=instance.pk).values_list("pk", flat=True))
+    if isinstance(instance, ProgrammeModel):  # only open trajectories have an evaluation due
+        open_ = Trajectory.objects.filter(programme=instance, closed_at__isnull=True)
+        return list(open_.values_list("pk", flat=True))
     if isinstance(instance, Attendee):
         meeting = instance._state.fields_cache.get("meeting")
         if meeting is not None:
@@ -353,15 +405,16 @@ def _trajectory_ids(instance: Any) -> list[int]:
 def _new_and_beside_the_point(instance: Any) -> bool:
     """A new record that cannot change any day as it stands: a meeting not held (yet), an
     attendee who is not a JIM present, a youth (no trajectory yet), a candidate who has not
-    accepted. It did not exist before, so the days are what they were: no refresh (a meeting
-    saved with five attendees refreshes twice, not six times)."""
+    accepted, a programme (no trajectory yet). It did not exist before, so the days are what
+    they were: no refresh (a meeting saved with five attendees refreshes twice, not six
+    times). A new trajectory is refreshed: it has its first evaluation due."""
     if isinstance(instance, Meeting):
         return instance.held_on is None
     if isinstance(instance, Attendee):
         return not (instance.role == AttendeeRole.JIM and instance.present)
     if isinstance(instance, Candidate):
         return instance.response != Response.ACCEPTED
-    return isinstance(instance, Youth)
+    return isinstance(instance, (Youth, ProgrammeModel))
 
 
 def _deletes_trajectories(origin: Any) -> bool:
@@ -398,7 +451,7 @@ def _after_migrate(sender: Any, using: str = DEFAULT_DB_ALIAS, plan: Any = None,
 
 def connect(app_config: Any) -> None:
     """Keep the facts from now on (called from the trajectories app's ``ready()``)."""
-    for model in (*WATCHED, Youth):
+    for model in (*WATCHED, *SAVED):
         post_save.connect(_on_save, sender=model, dispatch_uid=f"facts-save-{model.__name__}")
     for model in WATCHED:
         post_delete.connect(_on_delete, sender=model, dispatch_uid=f"facts-del-{model.__name__}")

@@ -8,28 +8,25 @@ home page's worklist.
 
 A team holds thousands of trajectories, so the overview does not build a row for each:
 :func:`overview_order` filters in the database (phase, professional, open or closed, an
-emergency to confirm), reads for the rest only the few columns a sort or the "overdue"
-filter needs (two narrow queries: the trajectories' values and the held evaluations'
-dates), orders the ids by the same keys as the rows, and the page then builds
-:class:`OverviewRow` objects for its 25 trajectories only.
+emergency to confirm, "overdue only"), orders by the next evaluation there too (a stored
+fact of each trajectory), or for the other sorts reads only the few columns the sort needs
+in one narrow query; the page then builds :class:`OverviewRow` objects for its 25
+trajectories only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet
 
 from yim import policy
 from yim.accounts.models import User
 from yim.programmes.phases import phase_index
-from yim.trajectories import rules
 from yim.trajectories.models import Trajectory
-from yim.trajectories.models.queries import held_evaluations
 from yim.trajectories.models.trajectory import TrajectoryQuerySet
 
 #: The sorts of the overview (``OVERVIEW_SORTS`` in the form), the default first.
@@ -93,57 +90,43 @@ def overview_order(
     descending: bool = False,
     overdue: bool = False,
     unconfirmed: bool = False,
-) -> list[int]:
+) -> list[int] | QuerySet[Trajectory, int]:
     """The ids of ``trajectories`` (already filtered in the database by phase, professional,
     open or closed) in the overview's order, keeping only the overdue ones or those with an
-    emergency to confirm on request.
+    emergency to confirm on request. ``as_of`` is today: the stored next evaluation counts
+    every evaluation held, and none can be held later than today.
 
     The keys are the rows' own (the days in phase, the days to the first JIM and the next
-    evaluation as :func:`overview_row` counts them; ties by id): the evaluation schedule
-    follows month arithmetic and a chain of held dates that SQL on SQLite and PostgreSQL
-    cannot reproduce exactly, so it is computed here (:func:`next_evaluation`) from the
-    narrow values of two queries — a number of queries that does not grow with the
-    trajectories, and no model instance per row."""
+    evaluation as :func:`overview_row` counts them; ties by id). The next evaluation is the
+    trajectory's stored fact (``TrajectoryFacts.next_evaluation_on``, kept on write by
+    :mod:`yim.trajectories.facts`), so the default order — by next evaluation — and the
+    "overdue only" filter run in the database, and the answer is a query the paginator
+    counts and cuts one page from. The other keys (a name as Python folds its case, whole
+    days since a moment, days between two dates) read the few columns they need in one
+    narrow query and are sorted here: no model instance per row, and a number of queries
+    that does not grow with the trajectories."""
     queryset = trajectories.order_by()
     if unconfirmed or overdue:
         queryset = queryset.with_due_flags(as_of)
     if unconfirmed:
         queryset = queryset.filter(Q(has_unconfirmed_emergency=True))  # the annotation
-    if sort not in _KEYS:
-        sort = DEFAULT_SORT
-    needs_schedule = overdue or sort == "next_evaluation"
-    fields = ["pk", *_KEY_FIELDS[sort]]
-    if needs_schedule:
-        fields += ["referred_on", "closed_at", "programme__evaluation_interval_months"]
     if overdue:
-        fields += ["has_overdue_consultation", "has_overdue_follow_up"]
+        queryset = queryset.filter(
+            Q(facts__next_evaluation_on__lte=as_of)
+            | Q(has_overdue_consultation=True)
+            | Q(has_overdue_follow_up=True)
+        )
+    if sort not in _KEYS:  # the default, or an unknown sort
+        sort = DEFAULT_SORT
+    if sort == DEFAULT_SORT:
+        due = F("facts__next_evaluation_on")  # none once closed: last, as the rows' key has it
+        order = (
+            (due.desc(nulls_first=True), "-pk") if descending else (due.asc(nulls_last=True), "pk")
+        )
+        return queryset.order_by(*order).values_list("pk", flat=True)
     if sort == "time_to_mentor":
         queryset = queryset.with_mentor_dates()
-    lines = list(queryset.values(*fields))
-    if needs_schedule:
-        held: dict[int, list[dt.date]] = defaultdict(list)
-        for trajectory_id, held_on in (
-            held_evaluations()
-            .filter(trajectory__in=trajectories.order_by().values("pk"))
-            .values_list("trajectory_id", "held_on")
-        ):
-            held[trajectory_id].append(held_on)
-        for line in lines:
-            line["next_evaluation"], line["evaluation_overdue"] = next_evaluation(
-                line["referred_on"],
-                held.get(line["pk"], []),
-                line["programme__evaluation_interval_months"],
-                as_of,
-                closed=line["closed_at"] is not None,
-            )
-    if overdue:
-        lines = [
-            line
-            for line in lines
-            if line["evaluation_overdue"]
-            or line["has_overdue_consultation"]
-            or line["has_overdue_follow_up"]
-        ]
+    lines = list(queryset.values("pk", *_KEY_FIELDS[sort]))
     if sort == "professional":
         names = {
             u.pk: str(u)
@@ -156,39 +139,13 @@ def overview_order(
     return [line["pk"] for line in lines]
 
 
-def next_evaluation(
-    start: dt.date, held: list[dt.date], interval_months: int, as_of: dt.date, *, closed: bool
-) -> tuple[dt.date | None, bool]:
-    """What an overview row reads of :func:`rules.evaluation_schedule` — the first due date
-    not met (overdue or upcoming) and whether one is overdue — without building the
-    schedule: a closed trajectory has neither; for an open one, each held evaluation
-    (after ``start``, up to ``as_of``) meets the one due before it unless it came on or
-    after the *following* due date: then that earlier one is the first overdue. Otherwise
-    the next is due ``interval_months`` after the last one held (or the start): overdue
-    when that day has passed. Pinned against the schedule in the tests."""
-    if interval_months < 1:
-        raise ValueError("interval_months must be at least 1")
-    if closed:
-        return None, False
-    cursor = start
-    for taken in sorted(h for h in held if start < h <= as_of):
-        due = rules.add_months(cursor, interval_months)
-        if taken >= rules.add_months(due, interval_months):
-            return due, True
-        cursor = taken
-    due = rules.add_months(cursor, interval_months)
-    return due, due <= as_of
-
-
-_FAR = dt.date.max
-
-#: The columns each sort reads (beyond the id).
+#: The columns each sort sorted here reads (beyond the id); the default sort, by next
+#: evaluation, runs in the database.
 _KEY_FIELDS: dict[str, list[str]] = {
     "youth": ["youth__display_name"],
     "phase": ["phase"],
     "days_in_phase": ["phase_entered_at"],
     "time_to_mentor": ["referred_on", "first_jim_on"],
-    "next_evaluation": [],
     "professional": ["professional_id"],
 }
 
@@ -212,6 +169,5 @@ _KEYS: dict[str, Callable[[dict[str, Any], dt.datetime], Any]] = {
         _days_to_mentor(line) or 0,
         line["pk"],
     ),
-    "next_evaluation": lambda line, now: (line["next_evaluation"] or _FAR, line["pk"]),
     "professional": lambda line, now: (line["professional"].casefold(), line["pk"]),
 }

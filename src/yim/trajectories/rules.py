@@ -177,6 +177,27 @@ def evaluation_schedule(
         cursor = due
 
 
+def next_evaluation_due(start: dt.date, held: list[dt.date], interval_months: int) -> dt.date:
+    """The first due date of :func:`evaluation_schedule` not met (overdue or upcoming) for an
+    open trajectory, without building the schedule: each held evaluation (after ``start``)
+    meets the one due before it, unless it came on or after the *following* due date — then
+    that earlier one is the first not met. Otherwise the next is due ``interval_months``
+    after the last one held (or the start).
+
+    It does not depend on the day it is asked: evaluations cannot be recorded as held in the
+    future, and one overdue stays the first not met. So it can be stored, and "overdue" is
+    this day lying on or before today. Pinned against the schedule in the tests."""
+    if interval_months < 1:
+        raise ValueError("interval_months must be at least 1")
+    cursor = start
+    for taken in sorted(h for h in held if h > start):
+        due = add_months(cursor, interval_months)
+        if taken >= add_months(due, interval_months):
+            return due
+        cursor = taken
+    return add_months(cursor, interval_months)
+
+
 @dataclass(frozen=True)
 class MentorSearch:
     """One row for a Kaplan–Meier estimate of time to mentor.

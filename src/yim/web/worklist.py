@@ -10,9 +10,9 @@ team's figures. Comparison (care-as-usual) trajectories are no casework and neve
 
 Set-based, so a team of hundreds of open trajectories costs a fixed number of queries and no
 model instance per trajectory: one narrow query reads each open trajectory's few columns and
-flags (``with_due_flags``, ``with_mentor_dates``), one the held evaluations' dates, and the
-evaluation schedule is judged from them by the team overview's own
-:func:`~yim.trajectories.overview_rows.next_evaluation`. The candidate answers, the planned
+flags (``with_due_flags``, ``with_mentor_dates``) with its next evaluation, a stored fact
+(``TrajectoryFacts.next_evaluation_on``, kept on write by :mod:`yim.trajectories.facts`):
+overdue when that day has come. The candidate answers, the planned
 meetings and the follow-ups are one query each; consent is judged per active JIM by the
 model's own rule (``Candidate.consent_status``) on prefetched records, three queries for all.
 """
@@ -20,7 +20,6 @@ model's own rule (``Candidate.consent_status``) on prefetched records, three que
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,8 +31,6 @@ from yim import policy
 from yim.accounts.models import Role
 from yim.trajectories.models import Candidate, FollowUp, Meeting, Response
 from yim.trajectories.models.consent import authority_holders_prefetch
-from yim.trajectories.models.queries import held_evaluations
-from yim.trajectories.overview_rows import next_evaluation
 
 SOON_DAYS = 14
 MAX_ITEMS = 50
@@ -118,8 +115,8 @@ def work_list(user: Any, as_of: dt.date | None = None) -> WorkList | None:
 
 
 def _lines(trajectories: Any, as_of: dt.date) -> list[_Line]:
-    """The open ``trajectories`` by id, from two narrow queries: their columns and flags,
-    and the held evaluations' dates (the schedule is judged in one pass over them)."""
+    """The open ``trajectories`` by id, from one narrow query: their columns, flags and
+    stored next evaluation (overdue once its day has come)."""
     values = (
         trajectories.with_due_flags(as_of)
         .with_mentor_dates()
@@ -127,41 +124,26 @@ def _lines(trajectories: Any, as_of: dt.date) -> list[_Line]:
         .values(
             "pk",
             "youth__display_name",
-            "referred_on",
-            "programme__evaluation_interval_months",
+            "facts__next_evaluation_on",
             "first_jim_on",
             "has_overdue_consultation",
             "has_overdue_follow_up",
             "has_unconfirmed_emergency",
         )
     )
-    rows = list(values)
-    held: dict[int, list[dt.date]] = defaultdict(list)
-    evaluations = held_evaluations().filter(trajectory__in=trajectories.order_by().values("pk"))
-    for trajectory_id, held_on in evaluations.values_list("trajectory_id", "held_on"):
-        held[trajectory_id].append(held_on)
-    lines = []
-    for row in rows:
-        due, overdue = next_evaluation(
-            row["referred_on"],
-            held.get(row["pk"], []),
-            row["programme__evaluation_interval_months"],
-            as_of,
-            closed=False,
+    return [
+        _Line(
+            pk=row["pk"],
+            youth=row["youth__display_name"],
+            next_evaluation=(due := row["facts__next_evaluation_on"]),
+            evaluation_overdue=due is not None and due <= as_of,
+            consultation_overdue=bool(row["has_overdue_consultation"]),
+            follow_up_overdue=bool(row["has_overdue_follow_up"]),
+            emergency_unconfirmed=bool(row["has_unconfirmed_emergency"]),
+            with_jim=row["first_jim_on"] is not None,
         )
-        lines.append(
-            _Line(
-                pk=row["pk"],
-                youth=row["youth__display_name"],
-                next_evaluation=due,
-                evaluation_overdue=overdue,
-                consultation_overdue=bool(row["has_overdue_consultation"]),
-                follow_up_overdue=bool(row["has_overdue_follow_up"]),
-                emergency_unconfirmed=bool(row["has_unconfirmed_emergency"]),
-                with_jim=row["first_jim_on"] is not None,
-            )
-        )
-    return lines
+        for row in values
+    ]
 
 
 def _answers(names: dict[int, str]) -> list[WorkItem]:

@@ -1,17 +1,21 @@
-"""What the evidence reads of each trajectory's search for a JIM, kept on write.
+"""Days of each trajectory that would otherwise be worked out from several tables for every
+trajectory of a scope whenever a list or a figure asks for them, kept on write.
 
-Three days that would otherwise be worked out from several tables for every trajectory of a
-scope whenever a figure is asked for: the first acceptance, the first "no JIM found" and the
-day the JIM was positioned (the definitions are in docs/evidence.md). Each is the first day of
-its kind over the trajectory's records, and a later record never changes an earlier day's
-answer, so "the day, if it lies on or before ``as_of``" is the answer as of any day: one row
-serves every ``as_of``.
+* What the evidence reads of the search for a JIM: the first acceptance, the first "no JIM
+  found" and the day the JIM was positioned (the definitions are in docs/evidence.md). Each
+  is the first day of its kind over the trajectory's records, and a later record never
+  changes an earlier day's answer, so "the day, if it lies on or before ``as_of``" is the
+  answer as of any day: one row serves every ``as_of``.
+* What the team overview and the work lists order and filter by: the next evaluation due
+  (:func:`~yim.trajectories.rules.next_evaluation_due`; none once the trajectory is
+  closed). It does not depend on the day it is asked; it is overdue once that day has come.
 
 :mod:`yim.trajectories.facts` computes the days and rewrites a trajectory's row whenever a
-record they depend on is saved or deleted (candidates, consent records, meetings, their
-attendees, "no JIM found", the youth's date of birth); nothing else writes here. A write
-that bypasses ``save()`` (``QuerySet.update()``, ``bulk_create``) calls
-``facts.refresh(trajectory_ids)`` itself, as the demo registry does.
+record they depend on is saved or deleted (the trajectory, candidates, consent records,
+meetings, their attendees, "no JIM found", the youth's date of birth, the programme's
+evaluation interval); nothing else writes here. A write that bypasses ``save()``
+(``QuerySet.update()``, ``bulk_create``) calls ``facts.refresh(trajectory_ids)`` itself, as
+the demo registry does.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class TrajectoryFacts(models.Model):
-    """One trajectory's search for a JIM in three days; no row while all three are empty."""
+    """One trajectory's search for a JIM in three days and its next evaluation; no row while
+    all four are empty (a closed trajectory whose search recorded nothing)."""
 
     trajectory = models.OneToOneField(
         "trajectories.Trajectory",
@@ -33,6 +38,7 @@ class TrajectoryFacts(models.Model):
     jim_found_on = models.DateField(_("first JIM accepted"), null=True, editable=False)
     no_jim_on = models.DateField(_("first recorded no JIM found"), null=True, editable=False)
     jim_positioned_on = models.DateField(_("JIM positioned"), null=True, editable=False)
+    next_evaluation_on = models.DateField(_("next evaluation due"), null=True, editable=False)
 
     class Meta:
         verbose_name = _("facts of a trajectory")

@@ -2,11 +2,12 @@
 what is due or overdue (evaluations, JIM consultations after an emergency, follow-ups).
 
 The number of queries does not depend on the number of trajectories, and neither does the
-work per row: the filters on phase, professional, open or closed and an emergency to
-confirm run in the database; the order (and the "overdue only" filter) is computed from
-two narrow queries (:func:`~yim.trajectories.overview_rows.overview_order`); only the
-page's 25 trajectories are then loaded whole (``with_overview``) and judged as rows. Then
-the team's professionals (for the filter) and the audit entry.
+work per row: the filters (phase, professional, open or closed, an emergency to confirm,
+"overdue only") run in the database, and so do the default order by next evaluation and
+the count and cut of a page; another sort reads one narrow query and sorts it
+(:func:`~yim.trajectories.overview_rows.overview_order`). Only the page's 25 trajectories
+are then loaded whole (``with_overview``) and judged as rows. Then the team's professionals
+(for the filter) and the audit entry.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def overview_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "rows": rows,
-            "total": len(ids),
+            "total": page.paginator.count,
             "sort": sort,
             "sorts": OVERVIEW_SORTS,
             "querystring": query.urlencode(),
