@@ -81,6 +81,17 @@ def overview_page_rows(
     return [overview_row(by_pk[pk], now, as_of) for pk in wanted if pk in by_pk]
 
 
+def anything_overdue(as_of: dt.date) -> Q:
+    """Anything overdue on ``as_of`` (today), for trajectories annotated ``with_due_flags``:
+    the stored next evaluation's day has come (what a row's schedule says), a JIM
+    consultation or a follow-up is overdue."""
+    return (
+        Q(facts__next_evaluation_on__lte=as_of)
+        | Q(has_overdue_consultation=True)
+        | Q(has_overdue_follow_up=True)
+    )
+
+
 def overview_order(
     trajectories: TrajectoryQuerySet,
     *,
@@ -111,11 +122,7 @@ def overview_order(
     if unconfirmed:
         queryset = queryset.filter(Q(has_unconfirmed_emergency=True))  # the annotation
     if overdue:
-        queryset = queryset.filter(
-            Q(facts__next_evaluation_on__lte=as_of)
-            | Q(has_overdue_consultation=True)
-            | Q(has_overdue_follow_up=True)
-        )
+        queryset = queryset.filter(anything_overdue(as_of))
     if sort not in _KEYS:  # the default, or an unknown sort
         sort = DEFAULT_SORT
     if sort == DEFAULT_SORT:

@@ -23,6 +23,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,6 +32,7 @@ from yim import policy
 from yim.accounts.models import Role
 from yim.trajectories.models import Candidate, FollowUp, Meeting, Response
 from yim.trajectories.models.consent import authority_holders_prefetch
+from yim.trajectories.overview_rows import anything_overdue
 
 SOON_DAYS = 14
 MAX_ITEMS = 50
@@ -82,7 +84,9 @@ def work_list(user: Any, as_of: dt.date | None = None) -> WorkList | None:
     lead = user.role == Role.TEAM_LEAD
     if not lead:
         trajectories = trajectories.filter(professional=user)
-    lines = _lines(trajectories, as_of)
+    # A team lead's items are the emergencies (to confirm, a consultation overdue): only those
+    # trajectories are read as lines, and the team's figures are counted in the database.
+    lines = _lines(trajectories, as_of, only=_EMERGENCY if lead else None)
     soon = as_of + dt.timedelta(days=SOON_DAYS)
     items: list[WorkItem] = []
     for line in lines:
@@ -106,20 +110,45 @@ def work_list(user: Any, as_of: dt.date | None = None) -> WorkList | None:
         items += _follow_ups(user, soon, as_of)
         items += _open_consents(names)
     items.sort(key=lambda i: (not i.overdue, i.due_on or dt.date.max, i.youth))
-    figures = {
-        "open": len(lines),
-        "with_jim": sum(1 for line in lines if line.with_jim),
-        "overdue": sum(1 for line in lines if line.anything_overdue),
-    }
+    figures = (
+        _figures(trajectories, as_of)
+        if lead
+        else {
+            "open": len(lines),
+            "with_jim": sum(1 for line in lines if line.with_jim),
+            "overdue": sum(1 for line in lines if line.anything_overdue),
+        }
+    )
     return WorkList(items=items[:MAX_ITEMS], more=max(len(items) - MAX_ITEMS, 0), figures=figures)
 
 
-def _lines(trajectories: Any, as_of: dt.date) -> list[_Line]:
-    """The open ``trajectories`` by id, from one narrow query: their columns, flags and
-    stored next evaluation (overdue once its day has come)."""
-    values = (
+#: The trajectories with something for a team lead to do.
+_EMERGENCY = Q(has_unconfirmed_emergency=True) | Q(has_overdue_consultation=True)
+
+
+def _figures(trajectories: Any, as_of: dt.date) -> dict[str, int]:
+    """The open trajectories, those with a JIM and those with anything overdue: one query."""
+    counts = (
         trajectories.with_due_flags(as_of)
-        .with_mentor_dates()
+        .order_by()
+        .aggregate(
+            open=Count("pk"),
+            with_jim=Count("pk", filter=Q(facts__jim_found_on__isnull=False)),
+            overdue=Count("pk", filter=anything_overdue(as_of)),
+        )
+    )
+    return {name: int(counts[name]) for name in ("open", "with_jim", "overdue")}
+
+
+def _lines(trajectories: Any, as_of: dt.date, only: Q | None = None) -> list[_Line]:
+    """The open ``trajectories`` (those of them the condition ``only`` on the due flags keeps)
+    by id, from one narrow query: their columns, flags and stored next evaluation (overdue
+    once its day has come)."""
+    flagged = trajectories.with_due_flags(as_of)
+    if only is not None:
+        flagged = flagged.filter(only)
+    values = (
+        flagged.with_mentor_dates()
         .order_by("pk")
         .values(
             "pk",
