@@ -172,6 +172,23 @@ def test_a_corrected_birth_date_changes_whose_consent_was_needed(registry):
     assert stored(t) == (D(2025, 9, 10), None, None)
 
 
+def test_a_programme_saved_with_its_interval_unchanged_leaves_the_rows_and_a_new_one_rewrites_all(
+    registry, monkeypatch
+):
+    monkeypatch.setattr(facts, "CHUNK", 2)  # three trajectories: two rounds in one transaction
+    ts = [registry.trajectory(name, D(2025, 9, 1)) for name in ("A", "B", "C")]
+    TrajectoryFacts.objects.update(next_evaluation_on=D(2030, 1, 1))  # behind the models' back
+    programme = ProgrammeModel.objects.get(pk=registry.programme.pk)
+    programme.name = "Renamed"
+    programme.save()
+    assert set(TrajectoryFacts.objects.values_list("next_evaluation_on", flat=True)) == {
+        D(2030, 1, 1)
+    }
+    programme.evaluation_interval_months = 4
+    programme.save()
+    assert [stored_row(t).next_evaluation_on for t in ts] == [D(2026, 1, 1)] * 3
+
+
 def test_deleting_a_trajectory_takes_its_row_along(registry):
     t = registry.trajectory("A", D(2025, 9, 1))
     jim = registry.jim(t, D(2025, 9, 10))

@@ -35,7 +35,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Min, OuterRef, QuerySet, Subquery
 from django.db.models.functions import TruncDate
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
 
 from yim.programmes.models import ProgrammeModel
 from yim.trajectories.models import (
@@ -327,25 +327,32 @@ def refresh(trajectory_ids: Collection[int]) -> None:
     """Recompute and store the rows of these trajectories (rows without a day removed).
 
     On PostgreSQL the trajectories' rows are locked first (in id order), so a second writer
-    of the same trajectory waits and then computes from both writes."""
+    of the same trajectory waits and then computes from both writes. Many trajectories (a
+    programme's new evaluation interval) are done :data:`CHUNK` at a time, in the one
+    transaction: their ids go into the queries as a list."""
     ids = sorted(set(trajectory_ids))
     if not ids:
         return
-    trajectories = Trajectory.objects.filter(pk__in=ids)
     # Inside the writer's transaction (no savepoint of its own: a failure fails the write).
     with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql":
-            list(trajectories.select_for_update().order_by("pk").values_list("pk", flat=True))
-        found = rows(trajectories)
-        TrajectoryFacts.objects.filter(trajectory_id__in=ids).exclude(
-            trajectory_id__in=list(found)
-        ).delete()
-        TrajectoryFacts.objects.bulk_create(
-            [TrajectoryFacts(trajectory_id=pk, **row._asdict()) for pk, row in found.items()],
-            update_conflicts=True,
-            unique_fields=["trajectory"],
-            update_fields=list(Row._fields),
-        )
+        for start in range(0, len(ids), CHUNK):
+            _rewrite(ids[start : start + CHUNK])
+
+
+def _rewrite(ids: list[int]) -> None:
+    trajectories = Trajectory.objects.filter(pk__in=ids)
+    if connection.vendor == "postgresql":
+        list(trajectories.select_for_update().order_by("pk").values_list("pk", flat=True))
+    found = rows(trajectories)
+    TrajectoryFacts.objects.filter(trajectory_id__in=ids).exclude(
+        trajectory_id__in=list(found)
+    ).delete()
+    TrajectoryFacts.objects.bulk_create(
+        [TrajectoryFacts(trajectory_id=pk, **row._asdict()) for pk, row in found.items()],
+        update_conflicts=True,
+        unique_fields=["trajectory"],
+        update_fields=list(Row._fields),
+    )
 
 
 def refresh_all(chunk: int = CHUNK) -> int:
@@ -390,7 +397,10 @@ def _trajectory_ids(instance: Any) -> list[int]:
         return [instance.pk]
     if isinstance(instance, Youth):
         return list(Trajectory.objects.filter(youth_id=instance.pk).values_list("pk", flat=True))
-    if isinstance(instance, ProgrammeModel):  # only open trajectories have an evaluation due
+    if isinstance(instance, ProgrammeModel):
+        if getattr(instance, "_interval_before", None) == instance.evaluation_interval_months:
+            return []  # the name, the phases, …: nothing the facts read
+        # Only open trajectories have an evaluation due.
         open_ = Trajectory.objects.filter(programme=instance, closed_at__isnull=True)
         return list(open_.values_list("pk", flat=True))
     if isinstance(instance, Attendee):
@@ -425,6 +435,15 @@ def _deletes_trajectories(origin: Any) -> bool:
     return model in (Trajectory, Youth)
 
 
+def _before_programme_save(sender: Any, instance: ProgrammeModel, **kwargs: Any) -> None:
+    """Remember the stored evaluation interval: only a new one changes the facts (of every
+    open trajectory of the programme)."""
+    stored = ProgrammeModel.objects.filter(pk=instance.pk) if instance.pk else None
+    instance._interval_before = (  # type: ignore[attr-defined]
+        stored.values_list("evaluation_interval_months", flat=True).first() if stored else None
+    )
+
+
 def _on_save(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
     if created and _new_and_beside_the_point(instance):
         return
@@ -451,6 +470,9 @@ def _after_migrate(sender: Any, using: str = DEFAULT_DB_ALIAS, plan: Any = None,
 
 def connect(app_config: Any) -> None:
     """Keep the facts from now on (called from the trajectories app's ``ready()``)."""
+    pre_save.connect(
+        _before_programme_save, sender=ProgrammeModel, dispatch_uid="facts-programme-interval"
+    )
     for model in (*WATCHED, *SAVED):
         post_save.connect(_on_save, sender=model, dispatch_uid=f"facts-save-{model.__name__}")
     for model in WATCHED:
