@@ -74,6 +74,8 @@ def main() -> int:
         "youth": f"/youth/{case['youth']}/",
         "trajectory": f"/trajectories/{case['trajectory']}/",
         "overview": "/trajectories/overview/",
+        "overview_overdue": "/trajectories/overview/?overdue=on&sort=youth",
+        "home": "/home/",
     }
     spent = {"sql": 0.0, "template": 0.0, "queries": 0}
 
