@@ -62,6 +62,28 @@ def test_the_openapi_schema_is_public_and_holds_no_data(world, token):
         assert name not in text
 
 
+def test_the_public_schema_is_built_once_per_process_and_language(monkeypatch):
+    from yim.api import root
+
+    built: list[str] = []
+    real = root.document_answers
+
+    def counted(schema):  # type: ignore[no-untyped-def]
+        built.append("built")
+        return real(schema)
+
+    monkeypatch.setattr(root, "document_answers", counted)
+    monkeypatch.setattr(root.api, "_schemas", {})
+    first = Client().get("/api/v1/openapi.json", HTTP_ACCEPT_LANGUAGE="nl")
+    again = Client().get("/api/v1/openapi.json", HTTP_ACCEPT_LANGUAGE="nl")
+    assert first.status_code == again.status_code == 200
+    assert first.content == again.content
+    assert built == ["built"]  # asked twice, built once
+    english = Client().get("/api/v1/openapi.json", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json() == first.json()  # the schema holds no translated text today
+    assert built == ["built", "built"]  # but a language of its own would get its own
+
+
 def _operations() -> list[tuple[str, str]]:
     schema = Client().get("/api/v1/openapi.json").json()
     return [

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -40,11 +41,24 @@ class YimAPI(NinjaAPI):
     """The NinjaAPI whose schema states every answer the convention gives (401, 403, 404,
     409, 413, 422), written once by :func:`yim.api.convention.document_answers`, and that
     links each create to the operations on what it created
-    (:func:`yim.api.links.link_created_records`)."""
+    (:func:`yim.api.links.link_created_records`).
 
-    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
-        schema = super().get_openapi_schema(*args, **kwargs)
-        return link_created_records(document_answers(schema))
+    The schema is built once per process (per path prefix and language): it follows from
+    the code alone, and building it takes about 150 ms of CPU — on a public URL, where
+    anyone could ask for it again and again. Callers read it; they must not change it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._schemas: dict[tuple[str, str, str], Any] = {}
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> Any:
+        key = (str(path_prefix), repr(sorted((path_params or {}).items())), get_language())
+        if key not in self._schemas:
+            schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+            self._schemas[key] = link_created_records(document_answers(schema))
+        return self._schemas[key]
 
 
 api = YimAPI(
