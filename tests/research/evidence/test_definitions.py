@@ -4,12 +4,14 @@ hand; comparison trajectories never counted; events after ``as_of`` ignored."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.research.evidence.conftest import AS_OF, D, Registry, at
+from tests.security.test_concurrency import shared_database, thread_connection  # noqa: F401
 from yim.research.evidence import definitions as d
 from yim.research.evidence.definitions import Scope, Tally
 from yim.research.evidence.summary import KEYS, summarise
@@ -263,6 +265,46 @@ def test_feedback_submitted_between_its_two_reads_is_left_out_not_an_error(regis
         figures = d.feedback(Scope(dt.date(2026, 6, 17)))
     assert figures == {"youth": {"n": 1, "items": {"heard": (4, 1, 16)}}}
     assert "parent" in d.feedback(Scope(dt.date(2026, 6, 17)))  # the next read has it
+
+
+def test_a_summary_on_postgresql_reads_one_snapshot_and_leaves_out_what_was_written_meanwhile(
+    flushable,
+    registry,
+    world,
+    shared_database,  # noqa: F811
+    monkeypatch,
+):
+    """A form submitted by someone else while the summary is being read (after the searches,
+    before the feedback) is in none of its figures; the next summary has it. On SQLite each
+    read sees its own moment (see ``one_snapshot``)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("one snapshot per summary is PostgreSQL's (SQLite would hold writers off)")
+    _feedback(registry, world, {"youth_user": {"heard": 4}})
+    read_feedback = d.feedback
+    errors: list[BaseException] = []
+
+    def someone_submits() -> None:
+        try:
+            with thread_connection(shared_database):
+                _feedback(registry, world, {"parent": {"heard": 1}}, name="G")
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    def feedback_after_a_write(scope):  # type: ignore[no-untyped-def]
+        writer = threading.Thread(target=someone_submits)
+        writer.start()
+        writer.join(timeout=60)
+        return read_feedback(scope)
+
+    monkeypatch.setattr(d, "feedback", feedback_after_a_write)
+    figures = summarise(Scope(dt.date(2026, 6, 17)), threshold=1)
+    assert not errors
+    assert figures["n_trajectories"] == 1
+    assert set(figures["feedback"]["by_role"]) == {"youth"}
+    monkeypatch.setattr(d, "feedback", read_feedback)
+    later = summarise(Scope(dt.date(2026, 6, 17)), threshold=1)
+    assert later["n_trajectories"] == 2
+    assert set(later["feedback"]["by_role"]) == {"youth", "parent"}
 
 
 def test_time_to_jim_resting_on_fewer_than_the_threshold_is_withheld_whole(registry):

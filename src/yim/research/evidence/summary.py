@@ -82,6 +82,7 @@ def resolve_scope(
     return d.Scope(as_of=as_of)
 
 
+@d.one_snapshot()
 def summarise(
     scope: d.Scope,
     threshold: int = DEFAULT_THRESHOLD,
@@ -95,7 +96,8 @@ def summarise(
     ``found`` and ``closures`` (:func:`definitions.searches_and_closures`) and ``feedback``
     (:func:`definitions.feedback`) are read here unless the caller has them already
     (:func:`dashboard`). Every table is read once, shared between the definitions that
-    need it.
+    need it, and on PostgreSQL all from one snapshot of the registry
+    (:func:`definitions.one_snapshot`).
     """
     if threshold < 1:
         raise EvidenceError(_("The small-cell threshold must be at least 1."))
@@ -341,8 +343,10 @@ class Dashboard:
     feedback: list[FeedbackItem]
 
 
+@d.one_snapshot()
 def dashboard(scope: d.Scope, threshold: int = DEFAULT_THRESHOLD) -> Dashboard:
-    """The page's figures; raises :class:`EvidenceError` like :func:`summarise`."""
+    """The page's figures; raises :class:`EvidenceError` like :func:`summarise`. Read, like
+    the summary's, from one snapshot of the registry (:func:`definitions.one_snapshot`)."""
     found, closures = d.searches_and_closures(scope)
     raw_feedback = d.feedback(scope)
     figures = summarise(scope, threshold, found=found, feedback=raw_feedback, closures=closures)

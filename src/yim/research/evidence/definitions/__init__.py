@@ -29,6 +29,7 @@ from yim.research.evidence.definitions.base import (
     amsterdam_day,
     cohort,
     ends_of_day,
+    one_snapshot,
 )
 from yim.research.evidence.definitions.gate import (
     feedback,
@@ -73,6 +74,7 @@ __all__ = [
     "first_placement_in_care",
     "gate",
     "gate_and_not_recorded",
+    "one_snapshot",
     "placements_not_recorded",
     "positioned_on",
     "realised_placements",

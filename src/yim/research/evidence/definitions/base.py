@@ -1,11 +1,15 @@
-"""The scope every definition takes, the Amsterdam day of a moment, the cohort, and the
-constants the definitions share (``ends_of_day`` comes from the rules)."""
+"""The scope every definition takes, the Amsterdam day of a moment, the cohort, one snapshot
+for the reads of a summary, and the constants the definitions share (``ends_of_day`` comes
+from the rules)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.db.models.functions import TruncDate
 
@@ -55,3 +59,24 @@ def cohort(scope: Scope) -> QuerySet[Trajectory]:
     if scope.referred_from is not None:
         trajectories = trajectories.filter(referred_on__gte=scope.referred_from)
     return trajectories
+
+
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """The reads inside see the registry as it was at one moment, on PostgreSQL: a read-only
+    transaction at REPEATABLE READ, so a record written while the figures are read (a form
+    submitted between the count of the forms and the sum of their scores, a JIM accepted
+    between two definitions) is in none of them rather than in some, and every numerator
+    stays within its denominator.
+
+    Not on SQLite: its transactions here begin IMMEDIATE, taking the write lock, and would
+    hold every writer off for the whole summary; there each read sees its own moment, which
+    the definitions allow for. Nor inside a transaction already begun (its level is set).
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:  # the transaction's first statement
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield

@@ -114,10 +114,11 @@ def feedback(scope: Scope) -> dict[str, dict[str, Any]]:
     The forms are counted in one query and their scores summed in another, each through a
     partial index of its own (``assessment_feedback_forms``, ``answer_feedback_scores``):
     one query joining every form to all its answers had to look the answers up form by form
-    (at 100,000 youth 0.53 s; the two take 0.23 s). Each read sees the registry of its own
-    moment, as the summary's other reads do: a form submitted between the two may add its
-    answers to a role's means without being in that role's count, and a role first seen in
-    the second read waits for the next summary.
+    (at 100,000 youth 0.53 s; the two take 0.23 s). Within a summary on PostgreSQL both see
+    one snapshot (:func:`~yim.research.evidence.definitions.base.one_snapshot`). Elsewhere
+    each read sees the registry of its own moment: a form submitted between the two may add
+    its answers to a role's means without being in that role's count, and a role first seen
+    in the second read waits for the next summary.
     """
     forms = {
         "trajectory__in": cohort(scope),
