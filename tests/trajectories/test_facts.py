@@ -189,6 +189,22 @@ def test_a_programme_saved_with_its_interval_unchanged_leaves_the_rows_and_a_new
     assert [stored_row(t).next_evaluation_on for t in ts] == [D(2026, 1, 1)] * 3
 
 
+def test_saves_of_a_trajectory_or_youth_that_leave_what_the_facts_read_refresh_nothing(registry):
+    t = registry.trajectory("A", D(2025, 9, 1))
+    TrajectoryFacts.objects.update(next_evaluation_on=D(2030, 1, 1))  # behind the models' back
+    t.refresh_from_db()
+    t.referral_reason = "Threatened placement; school refusal too."
+    t.save()
+    youth = t.youth
+    youth.refresh_from_db()
+    youth.display_name = "Renamed"
+    youth.save()
+    assert TrajectoryFacts.objects.get(trajectory=t).next_evaluation_on == D(2030, 1, 1)
+    t.referred_on = D(2025, 8, 31)  # a field the facts read: recomputed
+    t.save()
+    assert stored_row(t).next_evaluation_on == D(2025, 10, 31)
+
+
 def test_deleting_a_trajectory_takes_its_row_along(registry):
     t = registry.trajectory("A", D(2025, 9, 1))
     jim = registry.jim(t, D(2025, 9, 10))

@@ -385,11 +385,17 @@ def differences() -> list[tuple[int, Row | None, Row | None]]:
 
 # --- when ---------------------------------------------------------------------------------
 
-#: The records the facts depend on, saved and deleted; on save also the trajectory (its
-#: referral day, closure and programme), the youth (its date of birth decides whose consent
-#: counts) and the programme (its evaluation interval).
+#: The records the facts depend on, saved and deleted.
 WATCHED = (Candidate, ConsentRecord, Meeting, Attendee, NoJimOutcome)
-SAVED = (Trajectory, Youth, ProgrammeModel)
+#: Records whose saves change the facts only through these fields: the trajectory's referral
+#: day, closure and programme, the youth's date of birth (it decides whose consent counts),
+#: the programme's evaluation interval. A save that leaves them as they were (a new phase, a
+#: new name) refreshes nothing.
+READ_FIELDS: dict[type[Any], tuple[str, ...]] = {
+    Trajectory: ("referred_on", "closed_at", "programme_id"),
+    Youth: ("date_of_birth",),
+    ProgrammeModel: ("evaluation_interval_months",),
+}
 
 
 def _trajectory_ids(instance: Any) -> list[int]:
@@ -397,10 +403,7 @@ def _trajectory_ids(instance: Any) -> list[int]:
         return [instance.pk]
     if isinstance(instance, Youth):
         return list(Trajectory.objects.filter(youth_id=instance.pk).values_list("pk", flat=True))
-    if isinstance(instance, ProgrammeModel):
-        if getattr(instance, "_interval_before", None) == instance.evaluation_interval_months:
-            return []  # the name, the phases, …: nothing the facts read
-        # Only open trajectories have an evaluation due.
+    if isinstance(instance, ProgrammeModel):  # only open trajectories have an evaluation due
         open_ = Trajectory.objects.filter(programme=instance, closed_at__isnull=True)
         return list(open_.values_list("pk", flat=True))
     if isinstance(instance, Attendee):
@@ -435,18 +438,25 @@ def _deletes_trajectories(origin: Any) -> bool:
     return model in (Trajectory, Youth)
 
 
-def _before_programme_save(sender: Any, instance: ProgrammeModel, **kwargs: Any) -> None:
-    """Remember the stored evaluation interval: only a new one changes the facts (of every
-    open trajectory of the programme)."""
-    stored = ProgrammeModel.objects.filter(pk=instance.pk) if instance.pk else None
-    instance._interval_before = (  # type: ignore[attr-defined]
-        stored.values_list("evaluation_interval_months", flat=True).first() if stored else None
-    )
+def _read_fields(instance: Any) -> tuple[Any, ...]:
+    return tuple(getattr(instance, name) for name in READ_FIELDS[type(instance)])
+
+
+def _before_save(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """Remember the stored values of the fields the facts read (none for a new record)."""
+    stored = None
+    if instance.pk is not None and not instance._state.adding:
+        rows = sender._base_manager.filter(pk=instance.pk)
+        stored = rows.values_list(*READ_FIELDS[sender]).first()
+    instance._facts_read_before = stored
 
 
 def _on_save(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
     if created and _new_and_beside_the_point(instance):
         return
+    before = getattr(instance, "_facts_read_before", None)
+    if not created and before is not None and before == _read_fields(instance):
+        return  # a save of fields the facts do not read
     refresh(_trajectory_ids(instance))
 
 
@@ -470,10 +480,10 @@ def _after_migrate(sender: Any, using: str = DEFAULT_DB_ALIAS, plan: Any = None,
 
 def connect(app_config: Any) -> None:
     """Keep the facts from now on (called from the trajectories app's ``ready()``)."""
-    pre_save.connect(
-        _before_programme_save, sender=ProgrammeModel, dispatch_uid="facts-programme-interval"
-    )
-    for model in (*WATCHED, *SAVED):
+    for model in READ_FIELDS:
+        pre_save.connect(_before_save, sender=model, dispatch_uid=f"facts-read-{model.__name__}")
+    saved: tuple[type[Any], ...] = (*WATCHED, *READ_FIELDS)
+    for model in saved:
         post_save.connect(_on_save, sender=model, dispatch_uid=f"facts-save-{model.__name__}")
     for model in WATCHED:
         post_delete.connect(_on_delete, sender=model, dispatch_uid=f"facts-del-{model.__name__}")
