@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.paginator import Paginator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -141,6 +142,36 @@ def test_the_overview_page_takes_as_many_queries_for_5_as_for_50_trajectories(
     small = queries_of(client, path)
     populate(world, indicated, 45, start_index=5)
     assert queries_of(client, path) == small
+
+
+@pytest.mark.parametrize(
+    ("asked", "shown"), [("", 1), ("2", 2), ("abc", 1), ("0", 3), ("-1", 3), ("99", 3)]
+)
+def test_the_default_order_is_paged_as_the_paginator_pages_a_list(
+    world, indicated, client_for, asked, shown
+):
+    """The default order is counted in the query that reads its page; the pages, the total
+    and what an odd page number gives are those of Django's paginator over the whole order."""
+    populate(world, indicated, 60)
+    response = client_for("team_lead").get(f"/trajectories/overview/?closed=on&page={asked}")
+    now, as_of = timezone.now(), timezone.localdate()
+    order = list(overview_order(overview_queryset(world.team_lead, as_of), now=now, as_of=as_of))
+    expected = Paginator(order, 25).get_page(asked or None)
+    page = response.context["page"]
+    assert (page.number, page.paginator.num_pages, response.context["total"]) == (
+        expected.number,
+        expected.paginator.num_pages,
+        60,
+    )
+    assert page.number == shown
+    assert [r.trajectory.pk for r in response.context["rows"]] == list(expected.object_list)
+
+
+def test_an_empty_overview_has_one_empty_page(world, client_for):
+    response = client_for("team_lead").get("/trajectories/overview/")
+    assert response.status_code == 200
+    assert response.context["total"] == 0 and response.context["rows"] == []
+    assert response.context["page"].paginator.num_pages == 1
 
 
 def test_the_second_page_shows_the_26th_to_50th_trajectories_of_the_order(
