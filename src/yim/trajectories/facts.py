@@ -446,8 +446,8 @@ def _before_save(sender: Any, instance: Any, **kwargs: Any) -> None:
     """Remember the stored values of the fields the facts read (none for a new record)."""
     stored = None
     if instance.pk is not None and not instance._state.adding:
-        rows = sender._base_manager.filter(pk=instance.pk)
-        stored = rows.values_list(*READ_FIELDS[sender]).first()
+        saved = sender._base_manager.filter(pk=instance.pk)
+        stored = saved.values_list(*READ_FIELDS[sender]).first()
     instance._facts_read_before = stored
 
 
