@@ -40,8 +40,8 @@ PAGE_SIZE = 25
 
 
 def _page(ids: list[int] | QuerySet[Any, int], number: str | None) -> Page:
-    """The page ``number`` of ``ids``, as ``Paginator.get_page`` gives it (an invalid number:
-    the first page; beyond the end: the last). A query (the default order) is counted in the
+    """The page ``number`` of ``ids``, as ``Paginator.get_page`` gives it (not a number: the
+    first page; below 1 or beyond the end: the last). A query (the default order) is counted in the
     statement that reads its page (``COUNT(*) OVER ()``): one pass over the team's
     trajectories instead of two."""
     paginator = Paginator(ids, PAGE_SIZE)
