@@ -57,13 +57,39 @@ def stored(t: Trajectory) -> facts.Facts | None:
     return None if days == (None, None, None) else days
 
 
-def test_a_trajectory_without_a_search_event_has_only_its_next_evaluation_and_no_row_once_closed(
+def test_a_trajectory_without_a_search_event_has_its_next_evaluation_then_its_follow_ups(
     registry,
 ):
     t = registry.trajectory("A", D(2025, 9, 1))
-    assert stored_row(t) == (None, None, None, D(2025, 11, 1))  # every two months
+    assert stored_row(t) == (None, None, None, D(2025, 11, 1), None, None, False)  # 2 months
     registry.close(t, D(2025, 10, 1), "no_jim")
-    assert stored_row(t) is None
+    assert stored_row(t) == (None, None, None, None, None, D(2026, 4, 1), False)
+    for months, done in ((6, D(2026, 4, 2)), (12, D(2026, 6, 1))):
+        registry.follow_up(t, months, done, contact=None, placed=False)  # never had a JIM
+    assert stored_row(t).follow_up_due_on == D(2027, 10, 1)  # the one at 24 months
+
+
+def test_what_is_due_follows_an_emergency_placement_its_confirmation_and_consultation(
+    registry, world
+):
+    t = registry.trajectory("A", D(2025, 9, 1))
+    registry.jim(t, D(2025, 9, 5))  # to be consulted
+    registry.decision(t, D(2025, 9, 10))  # no emergency: nothing due
+    assert stored_row(t)[4:] == (None, None, False)
+    emergency = registry.decision(t, D(2025, 9, 20), emergency=True)
+    assert stored_row(t)[4:] == (None, None, True)  # awaits a team lead
+    emergency.finalise(world.professional)
+    assert stored_row(t)[4:] == (D(2025, 9, 27), None, True)  # the consultation is owed
+    emergency.refresh_from_db()
+    emergency.confirm_emergency(by=world.team_lead)
+    assert stored_row(t)[4:] == (D(2025, 9, 27), None, False)
+    emergency.refresh_from_db()
+    consultation = emergency.record_consultation(
+        consulted_on=D(2025, 9, 25), advice="Stay with the aunt.", weighing="Followed."
+    )
+    assert stored_row(t)[4:] == (None, None, False)
+    consultation.delete()
+    assert stored_row(t)[4:] == (D(2025, 9, 27), None, False)
 
 
 def test_the_next_evaluation_follows_evaluations_held_corrected_and_the_programme_interval(
@@ -223,10 +249,14 @@ def test_rows_changed_behind_the_models_back_are_found_and_recomputed(registry, 
     registry.no_jim(b, D(2025, 9, 30))
     TrajectoryFacts.objects.filter(trajectory=a).update(jim_found_on=D(2025, 9, 9))
     TrajectoryFacts.objects.filter(trajectory=b).delete()
-    due = D(2025, 11, 1)
+    due, nothing = D(2025, 11, 1), (None, None, False)
     assert facts.differences() == [
-        (a.pk, (D(2025, 9, 9), None, None, due), (D(2025, 9, 10), None, None, due)),
-        (b.pk, None, (None, D(2025, 9, 30), None, due)),
+        (
+            a.pk,
+            (D(2025, 9, 9), None, None, due, *nothing),
+            (D(2025, 9, 10), None, None, due, *nothing),
+        ),
+        (b.pk, None, (None, D(2025, 9, 30), None, due, *nothing)),
     ]
     assert main(["evidence", "refresh-facts", "--check"]) == 1
     assert "2 trajectories whose stored facts differ" in capsys.readouterr().out

@@ -6,14 +6,18 @@ records and kept in :class:`~yim.trajectories.models.TrajectoryFacts` on every w
 * ``jim_positioned_on``: the first care meeting with a JIM present, on a day when an accepted
   JIM of the trajectory had complete consent (:func:`positioned_days`);
 * ``next_evaluation_on``: the next evaluation due of an open trajectory
-  (:func:`next_evaluations`), by which the team overview orders and finds what is overdue.
+  (:func:`next_evaluations`), by which the team overview orders and finds what is overdue;
+* ``consultation_due_on``, ``follow_up_due_on``, ``emergency_to_confirm``: the earliest due
+  day of a JIM consultation still owed after an emergency placement and of a follow-up not
+  yet done, and whether an emergency placement waits for a team lead (:func:`dues`) — what
+  ``Trajectory.objects.with_due_flags()`` asks the records per trajectory, as columns.
 
 The first three are each the first day of its kind, and whether a day counts depends only on
 what was recorded for that day or earlier. So the answer as of any day is the stored day when
 it lies on or before that day, and nothing otherwise: :func:`compute` with an ``as_of`` gives
 exactly that (a test holds the two together), and the evidence reads the stored row instead of
 six tables. The next evaluation is today's: it counts every evaluation held, none of which can
-lie after today.
+lie after today. What is due is stored as its day, overdue once that day has passed.
 
 Kept how: :func:`connect` (from the app's ``ready()``) refreshes a trajectory's row after every
 save or delete of a record the days depend on — in the same transaction, with the trajectory's
@@ -33,7 +37,7 @@ from typing import Any, NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Min, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
 
@@ -45,8 +49,11 @@ from yim.trajectories.models import (
     ConsentDecision,
     ConsentParty,
     ConsentRecord,
+    FollowUp,
+    JimConsultation,
     Meeting,
     NoJimOutcome,
+    PlacementDecision,
     Response,
     Trajectory,
     TrajectoryFacts,
@@ -77,16 +84,28 @@ class Facts(NamedTuple):
     jim_positioned_on: dt.date | None
 
 
+class Dues(NamedTuple):
+    """What is due (and the days it is due) besides the evaluations."""
+
+    consultation_due_on: dt.date | None
+    follow_up_due_on: dt.date | None
+    emergency_to_confirm: bool
+
+
 class Row(NamedTuple):
-    """A trajectory's stored row: the search's days and the next evaluation due."""
+    """A trajectory's stored row: the search's days, the next evaluation and what is due."""
 
     jim_found_on: dt.date | None
     no_jim_on: dt.date | None
     jim_positioned_on: dt.date | None
     next_evaluation_on: dt.date | None
+    consultation_due_on: dt.date | None
+    follow_up_due_on: dt.date | None
+    emergency_to_confirm: bool
 
 
 _NO_DAYS = Facts(None, None, None)
+_NOTHING_DUE = Dues(None, None, False)
 
 
 # --- computing ---------------------------------------------------------------------------
@@ -107,8 +126,41 @@ def compute(trajectories: QuerySet[Trajectory], as_of: dt.date | None = None) ->
 def rows(trajectories: QuerySet[Trajectory]) -> dict[int, Row]:
     """The rows ``trajectories`` should have as recorded (only those with at least one day)."""
     search = compute(trajectories)
-    due = next_evaluations(trajectories)
-    return {pk: Row(*search.get(pk, _NO_DAYS), due.get(pk)) for pk in search.keys() | due.keys()}
+    evaluation = next_evaluations(trajectories)
+    due = dues(trajectories)
+    return {
+        pk: Row(*search.get(pk, _NO_DAYS), evaluation.get(pk), *due.get(pk, _NOTHING_DUE))
+        for pk in search.keys() | evaluation.keys() | due.keys()
+    }
+
+
+def dues(trajectories: QuerySet[Trajectory]) -> dict[int, Dues]:
+    """What is due of ``trajectories`` (only those with anything due), in one query: the
+    earliest due day of a consultation pending (``PlacementDecision.consultation_pending``)
+    and of a follow-up not done, and whether an emergency awaits confirmation — overdue on a
+    day exactly when ``with_due_flags`` says so on that day (the earliest day before it)."""
+    decisions = PlacementDecision.objects.filter(trajectory=OuterRef("pk"))
+    open_follow_ups = FollowUp.objects.filter(trajectory=OuterRef("pk"), done_on__isnull=True)
+    found = (
+        trajectories.annotate(
+            consultation_due=_first(decisions.consultation_pending(), "consultation_due"),
+            follow_up_due=_first(open_follow_ups, "due_on"),
+            to_confirm=Exists(decisions.awaiting_confirmation()),
+        )
+        .order_by()
+        .values_list("pk", "consultation_due", "follow_up_due", "to_confirm")
+    )
+    return {
+        pk: Dues(consultation, follow_up, bool(to_confirm))
+        for pk, consultation, follow_up, to_confirm in found
+        if consultation is not None or follow_up is not None or to_confirm
+    }
+
+
+def _first(records: QuerySet[Any], field: str) -> Subquery:
+    """The earliest ``field`` of ``records`` (filtered by an outer trajectory), a subquery."""
+    rows = records.order_by().values("trajectory").annotate(first=Min(field))
+    return Subquery(rows.values("first"))
 
 
 def next_evaluations(trajectories: QuerySet[Trajectory]) -> dict[int, dt.date]:
@@ -136,13 +188,9 @@ def _search_days(trajectories: QuerySet[Trajectory], as_of: dt.date | None) -> I
         accepted = accepted.filter(response_on__lte=as_of)
         no_jim = no_jim.filter(recorded_on__lte=as_of)
 
-    def first(records: QuerySet[Any], field: str) -> Subquery:
-        rows = records.order_by().values("trajectory").annotate(first=Min(field))
-        return Subquery(rows.values("first"))
-
     return (
         trajectories.annotate(
-            found_on=first(accepted, "response_on"), no_jim_on=first(no_jim, "recorded_on")
+            found_on=_first(accepted, "response_on"), no_jim_on=_first(no_jim, "recorded_on")
         )
         .order_by()
         .values_list("pk", "found_on", "no_jim_on")
@@ -386,7 +434,16 @@ def differences() -> list[tuple[int, Row | None, Row | None]]:
 # --- when ---------------------------------------------------------------------------------
 
 #: The records the facts depend on, saved and deleted.
-WATCHED = (Candidate, ConsentRecord, Meeting, Attendee, NoJimOutcome)
+WATCHED = (
+    Candidate,
+    ConsentRecord,
+    Meeting,
+    Attendee,
+    NoJimOutcome,
+    PlacementDecision,
+    JimConsultation,
+    FollowUp,
+)
 #: Records whose saves change the facts only through these fields: the trajectory's referral
 #: day, closure and programme, the youth's date of birth (it decides whose consent counts),
 #: the programme's evaluation interval. A save that leaves them as they were (a new phase, a
@@ -407,26 +464,37 @@ def _trajectory_ids(instance: Any) -> list[int]:
         open_ = Trajectory.objects.filter(programme=instance, closed_at__isnull=True)
         return list(open_.values_list("pk", flat=True))
     if isinstance(instance, Attendee):
-        meeting = instance._state.fields_cache.get("meeting")
-        if meeting is not None:
-            return [meeting.trajectory_id]
-        meetings = Meeting.objects.filter(pk=instance.meeting_id)
-        return list(meetings.values_list("trajectory_id", flat=True))
+        return _through(instance, "meeting", Meeting)
+    if isinstance(instance, JimConsultation):
+        return _through(instance, "decision", PlacementDecision)
     return [instance.trajectory_id] if instance.trajectory_id is not None else []
+
+
+def _through(instance: Any, name: str, model: type[Any]) -> list[int]:
+    """The trajectory of the record ``instance`` belongs to (its ``name``: a meeting, a
+    decision), without a query when that record came along."""
+    owner = instance._state.fields_cache.get(name)
+    if owner is not None:
+        return [owner.trajectory_id]
+    owners = model.objects.filter(pk=getattr(instance, f"{name}_id"))
+    return list(owners.values_list("trajectory_id", flat=True))
 
 
 def _new_and_beside_the_point(instance: Any) -> bool:
     """A new record that cannot change any day as it stands: a meeting not held (yet), an
     attendee who is not a JIM present, a youth (no trajectory yet), a candidate who has not
-    accepted, a programme (no trajectory yet). It did not exist before, so the days are what
-    they were: no refresh (a meeting saved with five attendees refreshes twice, not six
-    times). A new trajectory is refreshed: it has its first evaluation due."""
+    accepted, a programme (no trajectory yet), a placement decision that is no emergency. It
+    did not exist before, so the days are what they were: no refresh (a meeting saved with
+    five attendees refreshes twice, not six times). A new trajectory is refreshed: it has
+    its first evaluation due."""
     if isinstance(instance, Meeting):
         return instance.held_on is None
     if isinstance(instance, Attendee):
         return not (instance.role == AttendeeRole.JIM and instance.present)
     if isinstance(instance, Candidate):
         return instance.response != Response.ACCEPTED
+    if isinstance(instance, PlacementDecision):
+        return not instance.is_emergency
     return isinstance(instance, (Youth, ProgrammeModel))
 
 

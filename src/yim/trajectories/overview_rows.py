@@ -82,14 +82,20 @@ def overview_page_rows(
 
 
 def anything_overdue(as_of: dt.date) -> Q:
-    """Anything overdue on ``as_of`` (today), for trajectories annotated ``with_due_flags``:
-    the stored next evaluation's day has come (what a row's schedule says), a JIM
-    consultation or a follow-up is overdue."""
+    """Anything overdue on ``as_of`` (today), from the stored facts — what a row's schedule
+    and flags say: the next evaluation's day has come, or a JIM consultation's or a
+    follow-up's day has passed."""
     return (
         Q(facts__next_evaluation_on__lte=as_of)
-        | Q(has_overdue_consultation=True)
-        | Q(has_overdue_follow_up=True)
+        | Q(facts__consultation_due_on__lt=as_of)
+        | Q(facts__follow_up_due_on__lt=as_of)
     )
+
+
+def emergency_to_act_on(as_of: dt.date) -> Q:
+    """An emergency placement waits for a team lead's confirmation, or its JIM consultation
+    is overdue on ``as_of``: a team lead's work (from the stored facts)."""
+    return Q(facts__emergency_to_confirm=True) | Q(facts__consultation_due_on__lt=as_of)
 
 
 def overview_order(
@@ -117,10 +123,8 @@ def overview_order(
     narrow query and are sorted here: no model instance per row, and a number of queries
     that does not grow with the trajectories."""
     queryset = trajectories.order_by()
-    if unconfirmed or overdue:
-        queryset = queryset.with_due_flags(as_of)
     if unconfirmed:
-        queryset = queryset.filter(Q(has_unconfirmed_emergency=True))  # the annotation
+        queryset = queryset.filter(facts__emergency_to_confirm=True)
     if overdue:
         queryset = queryset.filter(anything_overdue(as_of))
     if sort not in _KEYS:  # the default, or an unknown sort

@@ -32,7 +32,7 @@ from yim import policy
 from yim.accounts.models import Role
 from yim.trajectories.models import Candidate, FollowUp, Meeting, Response
 from yim.trajectories.models.consent import authority_holders_prefetch
-from yim.trajectories.overview_rows import anything_overdue
+from yim.trajectories.overview_rows import anything_overdue, emergency_to_act_on
 
 SOON_DAYS = 14
 MAX_ITEMS = 50
@@ -86,7 +86,7 @@ def work_list(user: Any, as_of: dt.date | None = None) -> WorkList | None:
         trajectories = trajectories.filter(professional=user)
     # A team lead's items are the emergencies (to confirm, a consultation overdue): only those
     # trajectories are read as lines, and the team's figures are counted in the database.
-    lines = _lines(trajectories, as_of, only=_EMERGENCY if lead else None)
+    lines = _lines(trajectories, as_of, only=emergency_to_act_on(as_of) if lead else None)
     soon = as_of + dt.timedelta(days=SOON_DAYS)
     items: list[WorkItem] = []
     for line in lines:
@@ -122,33 +122,25 @@ def work_list(user: Any, as_of: dt.date | None = None) -> WorkList | None:
     return WorkList(items=items[:MAX_ITEMS], more=max(len(items) - MAX_ITEMS, 0), figures=figures)
 
 
-#: The trajectories with something for a team lead to do.
-_EMERGENCY = Q(has_unconfirmed_emergency=True) | Q(has_overdue_consultation=True)
-
-
 def _figures(trajectories: Any, as_of: dt.date) -> dict[str, int]:
     """The open trajectories, those with a JIM and those with anything overdue: one query."""
-    counts = (
-        trajectories.with_due_flags(as_of)
-        .order_by()
-        .aggregate(
-            open=Count("pk"),
-            with_jim=Count("pk", filter=Q(facts__jim_found_on__isnull=False)),
-            overdue=Count("pk", filter=anything_overdue(as_of)),
-        )
+    counts = trajectories.order_by().aggregate(
+        open=Count("pk"),
+        with_jim=Count("pk", filter=Q(facts__jim_found_on__isnull=False)),
+        overdue=Count("pk", filter=anything_overdue(as_of)),
     )
     return {name: int(counts[name]) for name in ("open", "with_jim", "overdue")}
 
 
 def _lines(trajectories: Any, as_of: dt.date, only: Q | None = None) -> list[_Line]:
-    """The open ``trajectories`` (those of them the condition ``only`` on the due flags keeps)
-    by id, from one narrow query: their columns, flags and stored next evaluation (overdue
-    once its day has come)."""
-    flagged = trajectories.with_due_flags(as_of)
+    """The open ``trajectories`` (those of them the condition ``only`` keeps) by id, from one
+    narrow query: their columns, flags and stored next evaluation (overdue once its day has
+    come)."""
     if only is not None:
-        flagged = flagged.filter(only)
+        trajectories = trajectories.filter(only)
     values = (
-        flagged.with_mentor_dates()
+        trajectories.with_due_flags(as_of)
+        .with_mentor_dates()
         .order_by("pk")
         .values(
             "pk",

@@ -8,7 +8,10 @@ trajectory of a scope whenever a list or a figure asks for them, kept on write.
   answer as of any day: one row serves every ``as_of``.
 * What the team overview and the work lists order and filter by: the next evaluation due
   (:func:`~yim.trajectories.rules.next_evaluation_due`; none once the trajectory is
-  closed). It does not depend on the day it is asked; it is overdue once that day has come.
+  closed), the earliest due day of a JIM consultation still owed after an emergency
+  placement, the earliest due day of a follow-up not yet done, and whether an emergency
+  placement waits for a team lead's confirmation. None depends on the day it is asked; what
+  is due is overdue once its day has come (a consultation or a follow-up the day after).
 
 :mod:`yim.trajectories.facts` computes the days and rewrites a trajectory's row whenever a
 record they depend on is saved or deleted (the trajectory, candidates, consent records,
@@ -25,8 +28,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class TrajectoryFacts(models.Model):
-    """One trajectory's search for a JIM in three days and its next evaluation; no row while
-    all four are empty (a closed trajectory whose search recorded nothing)."""
+    """One trajectory's search for a JIM in three days, and what is due; no row while all are
+    empty (a closed trajectory whose search recorded nothing, with nothing due)."""
 
     trajectory = models.OneToOneField(
         "trajectories.Trajectory",
@@ -39,6 +42,11 @@ class TrajectoryFacts(models.Model):
     no_jim_on = models.DateField(_("first recorded no JIM found"), null=True, editable=False)
     jim_positioned_on = models.DateField(_("JIM positioned"), null=True, editable=False)
     next_evaluation_on = models.DateField(_("next evaluation due"), null=True, editable=False)
+    consultation_due_on = models.DateField(_("JIM consultation due"), null=True, editable=False)
+    follow_up_due_on = models.DateField(_("follow-up due"), null=True, editable=False)
+    emergency_to_confirm = models.BooleanField(
+        _("emergency placement to confirm"), default=False, editable=False
+    )
 
     class Meta:
         verbose_name = _("facts of a trajectory")
