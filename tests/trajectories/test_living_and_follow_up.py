@@ -136,6 +136,34 @@ def test_not_reached_is_its_own_outcome_without_answers(records):  # noqa: F811
     assert FollowUp.objects.get(pk=follow_up.pk).outcome == "not_reached"
 
 
+def test_the_follow_up_lists_agree_with_each_follow_up_on_every_day(records):  # noqa: F811
+    # open, due and overdue are the queries the work lists and the stored facts read; each
+    # must hold exactly the follow-ups that say so of themselves, the day before, on and
+    # after the due day, before and after one is done.
+    first = close(records.case)
+
+    def agree() -> None:
+        mine = FollowUp.objects.filter(trajectory=records.case.trajectory)
+        stored = list(mine)
+        assert len(stored) > 1
+        assert set(mine.open()) == {f for f in stored if not f.is_done}
+        for shift in (-1, 0, 1):
+            day = first.due_on + dt.timedelta(days=shift)
+            assert set(mine.overdue(day)) == {f for f in stored if f.is_overdue(day)}
+            assert set(mine.due(day)) == {f for f in stored if not f.is_done and f.due_on <= day}
+
+    agree()
+    assert first in FollowUp.objects.due(first.due_on)
+    assert first not in FollowUp.objects.overdue(first.due_on)
+    first.record(
+        done_on=dt.date(2026, 6, 17), jim_contact_continues=True, contact_frequency="monthly",
+        placement_after_all=False, reported_by="jim",
+    )  # fmt: skip
+    agree()  # done on the frozen day, months before the due day
+    assert first not in FollowUp.objects.open()
+    assert first not in FollowUp.objects.due(first.due_on)
+
+
 def test_a_youth_who_never_had_a_jim_gets_no_jim_contact_question(case, client_for):  # type: ignore[no-untyped-def]
     case.trajectory.close(reason="care_elsewhere", jim_relationship="no_jim", by=None)
     follow_up = FollowUp.objects.get(trajectory=case.trajectory, months=6)

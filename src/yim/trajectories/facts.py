@@ -140,7 +140,7 @@ def dues(trajectories: QuerySet[Trajectory]) -> dict[int, Dues]:
     and of a follow-up not done, and whether an emergency awaits confirmation — overdue on a
     day exactly when ``with_due_flags`` says so on that day (the earliest day before it)."""
     decisions = PlacementDecision.objects.filter(trajectory=OuterRef("pk"))
-    open_follow_ups = FollowUp.objects.filter(trajectory=OuterRef("pk"), done_on__isnull=True)
+    open_follow_ups = FollowUp.objects.open().filter(trajectory=OuterRef("pk"))
     found = (
         trajectories.annotate(
             consultation_due=_first(decisions.consultation_pending(), "consultation_due"),

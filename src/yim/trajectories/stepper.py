@@ -221,7 +221,7 @@ def _placement_steps(trajectory: Trajectory, as_of: dt.date) -> list[Step]:
 
 
 def _follow_up_steps(trajectory: Trajectory, as_of: dt.date) -> list[Step]:
-    follow_up = trajectory.follow_ups.filter(done_on__isnull=True).order_by("due_on").first()
+    follow_up = trajectory.follow_ups.open().order_by("due_on").first()
     if follow_up is None:
         return []
     return [

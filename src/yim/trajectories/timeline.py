@@ -296,8 +296,8 @@ def open_tasks(trajectory: Trajectory, as_of: dt.date | None = None) -> list[Tas
             tasks.append(Task(_("A team lead confirms the emergency placement"), url=url))
     follow_ups = trajectory.prefetched("follow_ups")
     if follow_ups is None:
-        follow_ups = list(trajectory.follow_ups.filter(done_on__isnull=True))
-    for f in (f for f in follow_ups if f.done_on is None):
+        follow_ups = list(trajectory.follow_ups.open())
+    for f in (f for f in follow_ups if not f.is_done):
         tasks.append(
             Task(
                 _("Follow-up after %(months)s months") % {"months": f.months},

@@ -214,11 +214,8 @@ def _planned_meetings(names: dict[int, str], soon: dt.date, as_of: dt.date) -> l
 def _follow_ups(user: Any, soon: dt.date, as_of: dt.date) -> list[WorkItem]:
     """Follow-ups (after closure, so of closed trajectories too) due soon or overdue."""
     follow_ups = (
-        FollowUp.objects.filter(
-            trajectory__in=policy.team_overview_queryset(user).filter(professional=user),
-            done_on__isnull=True,
-            due_on__lte=soon,
-        )
+        FollowUp.objects.due(soon)
+        .filter(trajectory__in=policy.team_overview_queryset(user).filter(professional=user))
         .select_related("trajectory__youth")
         .order_by("due_on", "pk")
     )

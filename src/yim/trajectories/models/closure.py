@@ -101,12 +101,17 @@ class Reporter(models.TextChoices):
 
 
 class FollowUpQuerySet(models.QuerySet["FollowUp"]):
+    def open(self) -> FollowUpQuerySet:
+        """Not done yet (no day it was done on); whether it is due is :meth:`due`'s."""
+        return self.filter(done_on__isnull=True)
+
     def due(self, as_of: dt.date | None = None) -> FollowUpQuerySet:
-        return self.filter(done_on__isnull=True, due_on__lte=as_of or today())
+        """Not done, and the due day is ``as_of`` or earlier."""
+        return self.open().filter(due_on__lte=as_of or today())
 
     def overdue(self, as_of: dt.date | None = None) -> FollowUpQuerySet:
         """Not done, and the due day lies before ``as_of`` (see :meth:`FollowUp.is_overdue`)."""
-        return self.filter(done_on__isnull=True, due_on__lt=as_of or today())
+        return self.open().filter(due_on__lt=as_of or today())
 
 
 class FollowUp(TrajectoryPart):
