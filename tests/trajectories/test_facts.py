@@ -21,11 +21,16 @@ from yim.cli import main
 from yim.programmes.models import ProgrammeModel
 from yim.trajectories import facts
 from yim.trajectories.models import (
+    AgeBand,
+    Candidate,
     ConsentDecision,
     ConsentParty,
     JimEndReason,
     Meeting,
     MeetingKind,
+    NetworkPerson,
+    NotAskedReason,
+    Relation,
     Response,
     Trajectory,
     TrajectoryFacts,
@@ -196,6 +201,53 @@ def test_a_corrected_birth_date_changes_whose_consent_was_needed(registry):
     youth.date_of_birth = D(2010, 1, 1)  # 15 then: a parent's consent was needed too
     youth.save()
     assert stored(t) == (D(2025, 9, 10), None, None)
+
+
+def holder(t: Trajectory, name: str, *, authority: bool = True) -> NetworkPerson:
+    return NetworkPerson.objects.create(
+        youth=t.youth, display_name=name, relation=Relation.PARENT,
+        age_band=AgeBand.AGE_40_64, has_parental_authority=authority,
+    )  # fmt: skip
+
+
+def test_every_holder_of_parental_authority_settles_consent_as_on_the_consent_page(registry):
+    # 15: the youth and the parents consent; both parents hold authority (joint custody).
+    t = registry.trajectory("A", D(2025, 9, 1))
+    mother, father = holder(t, "Mother"), holder(t, "Father")
+    jim = registry.jim(t, D(2025, 9, 10))
+
+    def complete() -> bool:
+        return Candidate.objects.get(pk=jim.pk).consent_status().complete
+
+    youth_yes = at(D(2025, 9, 12))
+    jim.record_consent(party=ConsentParty.YOUTH, decision=ConsentDecision.YES, given_at=youth_yes)
+    jim.record_consent(
+        party=ConsentParty.PARENT, holder=mother, decision=ConsentDecision.YES,
+        given_at=at(D(2025, 9, 12)),
+    )  # fmt: skip
+    registry.meeting_with_jim(t, D(2025, 9, 15))
+    assert not complete()  # the father has not decided: the meeting positions nobody
+    assert stored(t) == (D(2025, 9, 10), None, None)
+    jim.record_consent(
+        party=ConsentParty.PARENT, holder=father, decision=ConsentDecision.NOT_ASKED,
+        not_asked_reason=NotAskedReason.WHEREABOUTS_UNKNOWN, given_at=at(D(2025, 9, 18)),
+    )  # fmt: skip
+    assert complete()  # not asked, with the reason recorded, settles the father's part
+    assert stored(t) == (D(2025, 9, 10), None, None)  # no meeting with the JIM since
+    registry.meeting_with_jim(t, D(2025, 9, 20))
+    assert stored(t) == (D(2025, 9, 10), None, D(2025, 9, 20))
+
+    # A third holder recorded on the file: consent is open again on the page, and the stored
+    # day follows (a person saved without authority changes nothing; given it, it does).
+    guardian = holder(t, "Guardian", authority=False)
+    assert stored(t) == (D(2025, 9, 10), None, D(2025, 9, 20))
+    guardian.has_parental_authority = True
+    guardian.save()
+    assert not complete()
+    assert stored(t) == (D(2025, 9, 10), None, None)
+    guardian.delete()
+    assert complete()
+    assert stored(t) == (D(2025, 9, 10), None, D(2025, 9, 20))
 
 
 def test_a_programme_saved_with_its_interval_unchanged_leaves_the_rows_and_a_new_one_rewrites_all(

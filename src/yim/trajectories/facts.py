@@ -4,7 +4,7 @@ records and kept in :class:`~yim.trajectories.models.TrajectoryFacts` on every w
 * ``jim_found_on``: the response date of the first candidate who accepted;
 * ``no_jim_on``: the first day "no JIM found" was recorded;
 * ``jim_positioned_on``: the first care meeting with a JIM present, on a day when an accepted
-  JIM of the trajectory had complete consent (:func:`positioned_days`);
+  JIM of the trajectory had complete consent (:func:`~yim.trajectories.positioned.positioned_days`);
 * ``next_evaluation_on``: the next evaluation due of an open trajectory
   (:func:`next_evaluations`), by which the team overview orders and finds what is overdue;
 * ``consultation_due_on``, ``follow_up_due_on``, ``emergency_to_confirm``: the earliest due
@@ -30,7 +30,6 @@ hand, and ``--check`` reports rows that differ without writing.
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from typing import Any, NamedTuple
@@ -38,7 +37,6 @@ from typing import Any, NamedTuple
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery
-from django.db.models.functions import TruncDate
 from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
 
 from yim.programmes.models import ProgrammeModel
@@ -46,12 +44,11 @@ from yim.trajectories.models import (
     Attendee,
     AttendeeRole,
     Candidate,
-    ConsentDecision,
-    ConsentParty,
     ConsentRecord,
     FollowUp,
     JimConsultation,
     Meeting,
+    NetworkPerson,
     NoJimOutcome,
     PlacementDecision,
     Response,
@@ -60,20 +57,12 @@ from yim.trajectories.models import (
     Youth,
 )
 from yim.trajectories.models.queries import held_evaluations
-from yim.trajectories.rules import (
-    AMSTERDAM,
-    YOUTH_ALONE_FROM,
-    YOUTH_CONSENTS_FROM,
-    birthday,
-    ends_of_day,
-    next_evaluation_due,
-)
+from yim.trajectories.positioned import positioned_days
+from yim.trajectories.rules import next_evaluation_due
 
 #: Trajectories computed and written per round by :func:`refresh_all` (bounds memory; their
 #: ids go into the queries as a list, far below SQLite's limit of 32,766 parameters).
 CHUNK = 5000
-#: At most this many ids go into a query as a list; more are asked for by a subquery.
-IN_LIST_LIMIT = 500
 
 
 class Facts(NamedTuple):
@@ -197,177 +186,6 @@ def _search_days(trajectories: QuerySet[Trajectory], as_of: dt.date | None) -> I
     )
 
 
-def positioned_days(
-    trajectories: QuerySet[Trajectory], as_of: dt.date | None = None
-) -> dict[int, dt.date]:
-    """The day each of ``trajectories`` had its JIM positioned, where that happened.
-
-    Positioned: the first care meeting (of any kind, held by ``as_of``) with a JIM among
-    those present, on a day when an accepted JIM of the trajectory had complete consent —
-    every party the age rule asked for on the day of the latest consent record said yes
-    (reluctantly or not), counting only records given by that day.
-
-    Two queries: the accepted JIMs, each with the first such meeting from its acceptance
-    on (a subquery), and their consent records. Per JIM, the days its consent was complete
-    (:func:`_complete_spans`) decide whether that meeting counts; only for a JIM whose
-    consent was complete only later (rare) the trajectory's other meeting days are read,
-    in one third query, and searched in sorted order.
-    """
-    # The first such meeting: read in date order from the index of held meetings by
-    # trajectory (``meeting_held_by_trajectory``), so the database stops at the first one with
-    # a JIM present, where MIN() would look up the attendees of every later meeting too.
-    first_meeting = (
-        _meetings_with_jim(as_of)
-        .filter(trajectory=OuterRef("trajectory_id"), held_on__gte=OuterRef("response_on"))
-        .order_by("held_on")
-        .values("held_on")[:1]
-    )
-    accepted = Candidate.objects.filter(trajectory__in=trajectories, response=Response.ACCEPTED)
-    consents = ConsentRecord.objects.all()
-    if as_of is not None:
-        accepted = accepted.filter(response_on__lte=as_of)
-        consents = consents.filter(given_at__lt=ends_of_day(as_of))
-    jims = (
-        accepted.annotate(first_meeting=Subquery(first_meeting))
-        .order_by()
-        .values_list(
-            "pk", "trajectory_id", "response_on", "jim_ended_on",
-            "trajectory__youth__date_of_birth", "first_meeting",
-        )
-    )  # fmt: skip
-    # The accepted JIMs' ids alone (not ``jims``: its youth join and meeting subquery would
-    # be evaluated again inside this query).
-    consents = consents.filter(candidate__in=accepted.values("pk")).order_by(
-        "candidate_id", "given_at", "pk"
-    )
-    records: dict[int, list[tuple[str, str, dt.date]]] = defaultdict(list)
-    for candidate_id, party, decision, day in _with_amsterdam_day(
-        consents, ("candidate_id", "party", "decision"), "given_at"
-    ):
-        records[candidate_id].append((party, decision, day))
-    result: dict[int, dt.date] = {}
-
-    def positioned(trajectory_id: int, day: dt.date) -> None:
-        if trajectory_id not in result or day < result[trajectory_id]:
-            result[trajectory_id] = day
-
-    later: list[tuple[int, dt.date, dt.date | None, list[tuple[dt.date, dt.date | None]]]] = []
-    for pk, trajectory_id, accepted_on, ended_on, born, first in jims:
-        if accepted_on is None or first is None or pk not in records:
-            continue  # no meeting with a JIM since this JIM accepted, or no consent
-        if ended_on is not None and first > ended_on:
-            continue  # none while this JIM was active
-        spans = _complete_spans(records[pk], born)
-        if not spans:
-            continue
-        start, stop = spans[0]
-        if start <= first and (stop is None or first < stop):
-            positioned(trajectory_id, first)
-        else:  # consent complete only after the first meeting: look at the later ones
-            later.append((trajectory_id, accepted_on, ended_on, spans))
-    if later:
-        held: dict[int, list[dt.date]] = defaultdict(list)
-        ids = {row[0] for row in later}
-        rows = (
-            _meetings_with_jim(as_of)
-            .filter(trajectory__in=ids if len(ids) <= IN_LIST_LIMIT else trajectories)
-            .order_by("trajectory_id", "held_on")
-            .values_list("trajectory_id", "held_on")
-            .distinct()
-        )
-        for trajectory_id, held_on in rows:
-            if held_on is not None:  # a held meeting has its day
-                held[trajectory_id].append(held_on)
-        for pk, since, until, spans in later:
-            found_on = _first_day_in(held[pk], spans, since, until)
-            if found_on is not None:
-                positioned(pk, found_on)
-    return result
-
-
-def _meetings_with_jim(as_of: dt.date | None) -> QuerySet[Meeting]:
-    """Care meetings held (by ``as_of``) with a JIM among those present."""
-    meetings = Meeting.objects.held().filter(  # a planned meeting has not happened
-        attendees__role=AttendeeRole.JIM, attendees__present=True
-    )
-    return meetings if as_of is None else meetings.filter(held_on__lte=as_of)
-
-
-def _with_amsterdam_day(rows: QuerySet[Any], fields: tuple[str, ...], moment: str) -> Any:
-    """``fields`` of each of ``rows`` and, last, the Amsterdam day of its ``moment`` column.
-
-    Where the day is computed depends on the database, for speed only (the days are the same):
-    PostgreSQL computes it at almost no cost, and returns a date where it would otherwise build
-    a time-zone-aware date-time per row (49,114 consent records at 100,000 youth: 0.17 s
-    instead of 0.32 s); SQLite would call a Python function per row, slower than converting
-    the date-time here (0.18 s instead of 0.12 s at 20,000 youth).
-    """
-    if connection.vendor == "postgresql":
-        day = TruncDate(moment, tzinfo=AMSTERDAM)
-        return iter(rows.annotate(amsterdam_day=day).values_list(*fields, "amsterdam_day"))
-    return (
-        (*row[:-1], row[-1].astimezone(AMSTERDAM).date())
-        for row in rows.values_list(*fields, moment)
-    )
-
-
-def _first_day_in(
-    held: list[dt.date],
-    spans: list[tuple[dt.date, dt.date | None]],
-    accepted_on: dt.date,
-    ended_on: dt.date | None,
-) -> dt.date | None:
-    """The first of the sorted days ``held`` inside a span of complete consent while the JIM
-    was active (from ``accepted_on`` to ``ended_on``), or None."""
-    for start, stop in spans:
-        i = bisect_left(held, max(start, accepted_on))
-        if i == len(held) or (ended_on is not None and held[i] > ended_on):
-            return None
-        if stop is None or held[i] < stop:
-            return held[i]
-    return None
-
-
-def _complete_spans(
-    records: list[tuple[str, str, dt.date]], born: dt.date
-) -> list[tuple[dt.date, dt.date | None]]:
-    """The Amsterdam days on which one JIM's consent was complete, as ``[start, stop)`` spans
-    (``stop`` None: still complete), from its records in the order given.
-
-    Complete on a day: by the rule of :meth:`Candidate.consent_status`, with only the
-    records given by that day — so the status can change only on a day with records, and
-    is decided by all of that day's records together. Who must consent is the age rule of
-    :func:`~yim.trajectories.rules.required_consent`, read from the youth's 12th and 16th
-    birthdays (the same bands, a test holds them together): two date comparisons per day
-    instead of an age computed per day (32,174 JIMs at 100,000 youth).
-    """
-    yes = (ConsentDecision.YES, ConsentDecision.RELUCTANT_YES)
-    youth_from, parents_until = (
-        birthday(born, YOUTH_CONSENTS_FROM),
-        birthday(born, YOUTH_ALONE_FROM),
-    )
-    youth = parent = None  # the latest decision of each party
-    spans: list[tuple[dt.date, dt.date | None]] = []
-    since: dt.date | None = None  # the start of the current complete span
-    last = len(records) - 1
-    for i, (party, decision, day) in enumerate(records):
-        if party == ConsentParty.YOUTH:
-            youth = decision
-        elif party == ConsentParty.PARENT:
-            parent = decision
-        if i < last and records[i + 1][2] == day:
-            continue  # the day's status follows from all its records
-        complete = (day < youth_from or youth in yes) and (day >= parents_until or parent in yes)
-        if complete and since is None:
-            since = day
-        elif not complete and since is not None:
-            spans.append((since, day))
-            since = None
-    if since is not None:
-        spans.append((since, None))
-    return spans
-
-
 # --- keeping ----------------------------------------------------------------------------
 
 
@@ -446,20 +264,25 @@ WATCHED = (
 )
 #: Records whose saves change the facts only through these fields: the trajectory's referral
 #: day, closure and programme, the youth's date of birth (it decides whose consent counts),
-#: the programme's evaluation interval. A save that leaves them as they were (a new phase, a
-#: new name) refreshes nothing.
+#: a person's parental authority (whose consent the parents' part needs), the programme's
+#: evaluation interval. A save that leaves them as they were (a new phase, a new name)
+#: refreshes nothing.
 READ_FIELDS: dict[type[Any], tuple[str, ...]] = {
     Trajectory: ("referred_on", "closed_at", "programme_id"),
     Youth: ("date_of_birth",),
+    NetworkPerson: ("has_parental_authority",),
     ProgrammeModel: ("evaluation_interval_months",),
 }
+#: Deleting one of these changes the facts (of ``READ_FIELDS`` only a holder of authority).
+DELETED = (*WATCHED, NetworkPerson)
 
 
 def _trajectory_ids(instance: Any) -> list[int]:
     if isinstance(instance, Trajectory):
         return [instance.pk]
-    if isinstance(instance, Youth):
-        return list(Trajectory.objects.filter(youth_id=instance.pk).values_list("pk", flat=True))
+    if isinstance(instance, (Youth, NetworkPerson)):
+        youth_id = instance.pk if isinstance(instance, Youth) else instance.youth_id
+        return list(Trajectory.objects.filter(youth_id=youth_id).values_list("pk", flat=True))
     if isinstance(instance, ProgrammeModel):  # only open trajectories have an evaluation due
         open_ = Trajectory.objects.filter(programme=instance, closed_at__isnull=True)
         return list(open_.values_list("pk", flat=True))
@@ -495,6 +318,8 @@ def _new_and_beside_the_point(instance: Any) -> bool:
         return instance.response != Response.ACCEPTED
     if isinstance(instance, PlacementDecision):
         return not instance.is_emergency
+    if isinstance(instance, NetworkPerson):
+        return not instance.has_parental_authority
     return isinstance(instance, (Youth, ProgrammeModel))
 
 
@@ -531,6 +356,8 @@ def _on_save(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -
 def _on_delete(sender: Any, instance: Any, origin: Any = None, **kwargs: Any) -> None:
     if origin is not None and _deletes_trajectories(origin):
         return
+    if isinstance(instance, NetworkPerson) and not instance.has_parental_authority:
+        return
     refresh(_trajectory_ids(instance))
 
 
@@ -553,6 +380,6 @@ def connect(app_config: Any) -> None:
     saved: tuple[type[Any], ...] = (*WATCHED, *READ_FIELDS)
     for model in saved:
         post_save.connect(_on_save, sender=model, dispatch_uid=f"facts-save-{model.__name__}")
-    for model in WATCHED:
+    for model in DELETED:
         post_delete.connect(_on_delete, sender=model, dispatch_uid=f"facts-del-{model.__name__}")
     post_migrate.connect(_after_migrate, sender=app_config, dispatch_uid="facts-after-migrate")

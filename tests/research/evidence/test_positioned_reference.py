@@ -14,7 +14,7 @@ from django.db import transaction
 from tests.research.evidence.conftest import D, Registry, at
 from yim.demo import registry
 from yim.research.evidence import definitions as d
-from yim.trajectories import facts
+from yim.trajectories import facts, positioned
 from yim.trajectories.models import (
     AttendeeRole,
     Candidate,
@@ -25,7 +25,6 @@ from yim.trajectories.models import (
     MeetingStatus,
     Response,
 )
-from yim.trajectories.rules import required_consent
 
 SEED, YOUTH = 7, 300
 DAYS = (registry.DEMO_TODAY, dt.date(2026, 3, 1), dt.date(2025, 9, 1))
@@ -41,19 +40,17 @@ def generated(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-de
 
 
 def complete_on(jim: Candidate, day: dt.date) -> bool:
-    """Consent complete on ``day``: the rule of ``Candidate.consent_status`` with only the
-    records given by the end of that Amsterdam day."""
+    """Consent complete on ``day``: ``Candidate.consent_status`` itself (the rule the consent
+    page shows: the age rule, and every holder of parental authority on the file), given
+    only the records given by the end of that Amsterdam day."""
     records = list(
         ConsentRecord.objects.filter(candidate=jim, given_at__lt=d.ends_of_day(day)).order_by(
             "given_at", "pk"
         )
     )
-    if not records:
-        return False
-    latest = {record.party: record.decision for record in records}
-    needed = required_consent(jim.trajectory.youth.date_of_birth, records[-1].given_at).parties
-    yes = (ConsentDecision.YES, ConsentDecision.RELUCTANT_YES)
-    return all(latest.get(party) in yes for party in needed)
+    jim = Candidate.objects.select_related("trajectory__youth").get(pk=jim.pk)
+    jim._prefetched_objects_cache = {"consents": records}  # what consent_status reads
+    return jim.consent_status().complete
 
 
 def reference_positioned_on(scope: d.Scope) -> dict[int, dt.date]:
@@ -139,7 +136,7 @@ def test_consent_completed_after_the_first_meeting_positions_at_a_later_one(
     registry: Registry, world, monkeypatch, in_list_limit
 ):
     # 0: the later meetings are read through the scope's subquery instead of a list of ids.
-    monkeypatch.setattr(facts, "IN_LIST_LIMIT", in_list_limit)
+    monkeypatch.setattr(positioned, "IN_LIST_LIMIT", in_list_limit)
     r = registry
     # P1: a meeting with the JIM before consent, consent, then the positioning meeting.
     p1 = r.trajectory("P1", D(2025, 9, 1))

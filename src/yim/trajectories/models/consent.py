@@ -24,6 +24,8 @@ from yim.trajectories.models.base import TrajectoryPart, check_event_date, of_tr
 from yim.trajectories.models.network import NetworkPerson
 
 GIVEN = frozenset({"yes", "reluctant_yes"})
+#: What settles a holder of parental authority: consent, or recorded as not asked.
+SETTLED = GIVEN | {"not_asked"}
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class HolderConsent:
     @property
     def settled(self) -> bool:
         """Consent given, or the professional recorded why this holder is not asked."""
-        return self.decision in GIVEN or self.decision == "not_asked"
+        return self.decision in SETTLED
 
 
 @dataclass(frozen=True)
