@@ -25,16 +25,13 @@ from .refi import model as refi
 from .refi.errors import ProjectIntegrityError
 from .refi.export import format_value
 from .refi.importer import _typed
+from .refi.model import guid_key
 
 __all__ = ["ConversionError", "import_refi_codebook", "import_refi_project", "project_to_refi"]
 
 
 class ConversionError(ProjectIntegrityError):
     """The REFI content cannot be written into this project (e.g. a GUID already used)."""
-
-
-def _key(guid: str) -> str:
-    return guid.strip("{}").lower()
 
 
 def _create_code(into: m.Project, code: refi.Code, parent: m.Code | None) -> m.Code:
@@ -256,23 +253,23 @@ def _existing_guids(project: m.Project) -> set[str]:
         m.Segment.objects.filter(document__project=project).values_list("guid", flat=True),
         m.Coding.objects.filter(document__project=project).values_list("guid", flat=True),
     ):
-        guids.update(_key(g) for g in queryset)
+        guids.update(guid_key(g) for g in queryset)
     return guids
 
 
 def _refi_guids(source: refi.Project) -> set[str]:
-    guids = {_key(u.guid) for u in source.users}
-    guids |= {_key(c.guid) for c, _path in source.iter_codes()}
-    guids |= {_key(v.guid) for v in source.variables}
-    guids |= {_key(c.guid) for c in source.cases}
-    guids |= {_key(n.guid) for n in source.notes}
-    guids |= {_key(s.guid) for s in source.sets}
+    guids = {guid_key(u.guid) for u in source.users}
+    guids |= {guid_key(c.guid) for c, _path in source.iter_codes()}
+    guids |= {guid_key(v.guid) for v in source.variables}
+    guids |= {guid_key(c.guid) for c in source.cases}
+    guids |= {guid_key(n.guid) for n in source.notes}
+    guids |= {guid_key(s.guid) for s in source.sets}
     for doc in source.sources:
-        guids.add(_key(doc.guid))
-        guids |= {_key(c.guid) for c in doc.codings}
+        guids.add(guid_key(doc.guid))
+        guids |= {guid_key(c.guid) for c in doc.codings}
         for sel in doc.selections:
-            guids.add(_key(sel.guid))
-            guids |= {_key(c.guid) for c in sel.codings}
+            guids.add(guid_key(sel.guid))
+            guids |= {guid_key(c.guid) for c in sel.codings}
     return guids
 
 
@@ -286,9 +283,10 @@ def import_refi_project(source: refi.Project, into: m.Project) -> dict[str, int]
     source.validate()
     existing_variables = {v.name: v for v in into.variables.all()}
     reused = {
-        _key(v.guid)
+        guid_key(v.guid)
         for v in source.variables
-        if v.name in existing_variables and _key(existing_variables[v.name].guid) == _key(v.guid)
+        if v.name in existing_variables
+        and guid_key(existing_variables[v.name].guid) == guid_key(v.guid)
     }
     clash = (_refi_guids(source) - reused) & _existing_guids(into)
     if clash:
@@ -305,19 +303,19 @@ def import_refi_project(source: refi.Project, into: m.Project) -> dict[str, int]
 
     coders = {}
     for user in source.users:
-        coders[_key(user.guid)] = m.Coder.objects.create(
+        coders[guid_key(user.guid)] = m.Coder.objects.create(
             project=into, guid=user.guid, name=(user.name or "")[:200], external_id=user.id or ""
         )
 
     def coder(guid: str | None) -> m.Coder | None:
-        return coders[_key(guid)] if guid else None
+        return coders[guid_key(guid)] if guid else None
 
     codes: dict[str, m.Code] = {}
 
     def add_code(code: refi.Code, parent: m.Code | None) -> None:
-        codes[_key(code.guid)] = _create_code(into, code, parent)
+        codes[guid_key(code.guid)] = _create_code(into, code, parent)
         for child in code.children:
-            add_code(child, codes[_key(code.guid)])
+            add_code(child, codes[guid_key(code.guid)])
 
     for code in source.codes:
         add_code(code, None)
@@ -331,9 +329,9 @@ def import_refi_project(source: refi.Project, into: m.Project) -> dict[str, int]
                     f"variable {variable.name!r} is {variable.type.value} in the file but "
                     f"{current.type} in this project"
                 )
-            variables[_key(variable.guid)] = current
+            variables[guid_key(variable.guid)] = current
             continue
-        variables[_key(variable.guid)] = m.Variable.objects.create(
+        variables[guid_key(variable.guid)] = m.Variable.objects.create(
             project=into,
             guid=variable.guid,
             name=variable.name[:200],
@@ -343,7 +341,7 @@ def import_refi_project(source: refi.Project, into: m.Project) -> dict[str, int]
 
     memos = {}
     for note in source.notes:
-        memos[_key(note.guid)] = m.Memo.objects.create(
+        memos[guid_key(note.guid)] = m.Memo.objects.create(
             project=into,
             guid=note.guid,
             name=(note.name or "")[:200],
@@ -352,10 +350,11 @@ def import_refi_project(source: refi.Project, into: m.Project) -> dict[str, int]
             coder=coder(note.creating_user),
             created_at=note.creation_datetime,
         )
-    memo_links: list[m.MemoLink] = [m.MemoLink(memo=memos[_key(g)]) for g in source.note_refs]
+    memo_links: list[m.MemoLink] = [m.MemoLink(memo=memos[guid_key(g)]) for g in source.note_refs]
     for code, _path in source.iter_codes():
         memo_links += [
-            m.MemoLink(memo=memos[_key(g)], code=codes[_key(code.guid)]) for g in code.note_refs
+            m.MemoLink(memo=memos[guid_key(g)], code=codes[guid_key(code.guid)])
+            for g in code.note_refs
         ]
 
     documents: dict[str, m.Document] = {}
@@ -366,12 +365,12 @@ def import_refi_project(source: refi.Project, into: m.Project) -> dict[str, int]
         row = m.Coding.objects.create(
             document=document,
             segment=segment,
-            code=codes[_key(c.code_guid)],
+            code=codes[guid_key(c.code_guid)],
             coder=coder(c.creating_user),
             guid=c.guid,
             created_at=c.creation_datetime,
         )
-        memo_links.extend(m.MemoLink(memo=memos[_key(g)], coding=row) for g in c.note_refs)
+        memo_links.extend(m.MemoLink(memo=memos[guid_key(g)], coding=row) for g in c.note_refs)
 
     for doc in source.sources:
         document = m.Document.objects.create(
@@ -384,13 +383,15 @@ def import_refi_project(source: refi.Project, into: m.Project) -> dict[str, int]
             creator=coder(doc.creating_user),
             created_at=doc.creation_datetime,
         )
-        documents[_key(doc.guid)] = document
+        documents[guid_key(doc.guid)] = document
         document.rebuild_turns()
-        memo_links += [m.MemoLink(memo=memos[_key(g)], document=document) for g in doc.note_refs]
+        memo_links += [
+            m.MemoLink(memo=memos[guid_key(g)], document=document) for g in doc.note_refs
+        ]
         for value in doc.variable_values:
             attributes.append(
                 m.AttributeValue(
-                    variable=variables[_key(value.variable_guid)],
+                    variable=variables[guid_key(value.variable_guid)],
                     document=document,
                     value=format_value(value.value),
                 )
@@ -408,18 +409,20 @@ def import_refi_project(source: refi.Project, into: m.Project) -> dict[str, int]
                 coder=coder(sel.creating_user),
                 created_at=sel.creation_datetime,
             )
-            segments[_key(sel.guid)] = segment
-            memo_links += [m.MemoLink(memo=memos[_key(g)], segment=segment) for g in sel.note_refs]
+            segments[guid_key(sel.guid)] = segment
+            memo_links += [
+                m.MemoLink(memo=memos[guid_key(g)], segment=segment) for g in sel.note_refs
+            ]
             for c in sel.codings:
                 add_coding(c, document, segment)
 
     sets = {}
     for s in source.sets:
         row = _create_set(into, s)
-        row.member_codes.set(codes[_key(g)] for g in s.member_codes)
-        row.member_documents.set(documents[_key(g)] for g in s.member_sources)
-        row.member_memos.set(memos[_key(g)] for g in s.member_notes)
-        sets[_key(s.guid)] = (row, {_key(g) for g in s.member_sources})
+        row.member_codes.set(codes[guid_key(g)] for g in s.member_codes)
+        row.member_documents.set(documents[guid_key(g)] for g in s.member_sources)
+        row.member_memos.set(memos[guid_key(g)] for g in s.member_notes)
+        sets[guid_key(s.guid)] = (row, {guid_key(g) for g in s.member_sources})
 
     for case in source.cases:
         participant = m.Participant.objects.create(
@@ -429,13 +432,13 @@ def import_refi_project(source: refi.Project, into: m.Project) -> dict[str, int]
             description=case.description or "",
             code_set=_set_of(case, sets),
         )
-        participant.documents.set(documents[_key(g)] for g in case.source_refs)
-        participant.codes.set(codes[_key(g)] for g in case.code_refs)
-        participant.segments.set(segments[_key(g)] for g in case.selection_refs)
+        participant.documents.set(documents[guid_key(g)] for g in case.source_refs)
+        participant.codes.set(codes[guid_key(g)] for g in case.code_refs)
+        participant.segments.set(segments[guid_key(g)] for g in case.selection_refs)
         for value in case.variable_values:
             attributes.append(
                 m.AttributeValue(
-                    variable=variables[_key(value.variable_guid)],
+                    variable=variables[guid_key(value.variable_guid)],
                     participant=participant,
                     value=format_value(value.value),
                 )
@@ -456,7 +459,7 @@ def import_refi_project(source: refi.Project, into: m.Project) -> dict[str, int]
 
 def _set_of(case: refi.Case, sets: dict[str, tuple[m.CodeSet, set[str]]]) -> m.CodeSet | None:
     """A participant belongs to a triad when all their transcripts are in exactly one set."""
-    own = {_key(g) for g in case.source_refs}
+    own = {guid_key(g) for g in case.source_refs}
     if not own:
         return None
     matches = [row for row, members in sets.values() if own <= members]
@@ -470,16 +473,16 @@ def import_refi_codebook(codebook: refi.Codebook, into: m.Project) -> tuple[int,
     Returns the number of codes added and the names of the codes that were already there.
     """
     codebook.validate()
-    existing = {_key(c.guid): c for c in into.codes.all()}
+    existing = {guid_key(c.guid): c for c in into.codes.all()}
     added = 0
     skipped: list[str] = []
 
     def add(code: refi.Code, parent: m.Code | None) -> None:
         nonlocal added
-        row = existing.get(_key(code.guid))
+        row = existing.get(guid_key(code.guid))
         if row is None:
             row = _create_code(into, code, parent)
-            existing[_key(code.guid)] = row
+            existing[guid_key(code.guid)] = row
             added += 1
         else:
             skipped.append(row.name)
@@ -488,10 +491,10 @@ def import_refi_codebook(codebook: refi.Codebook, into: m.Project) -> tuple[int,
 
     for code in codebook.codes:
         add(code, None)
-    existing_sets = {_key(s.guid) for s in into.sets.all()}
+    existing_sets = {guid_key(s.guid) for s in into.sets.all()}
     for s in codebook.sets:
-        if _key(s.guid) in existing_sets:
+        if guid_key(s.guid) in existing_sets:
             continue
         row = _create_set(into, s)
-        row.member_codes.set(existing[_key(g)] for g in s.member_codes)
+        row.member_codes.set(existing[guid_key(g)] for g in s.member_codes)
     return added, skipped

@@ -45,6 +45,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from yim.stats._arrays import readonly
+
 __all__ = ["ExchangeableGEE", "GEEError", "GEEResult"]
 
 Array = npt.NDArray[np.float64]
@@ -58,12 +60,6 @@ class GEEError(ValueError):
     """Data a GEE cannot be fitted to (no rows, one cluster, missing values, a rank-deficient
     design, no residual variance, a working correlation that is not positive definite): a
     message, never a traceback from the numerics."""
-
-
-def _frozen(values: npt.ArrayLike) -> Array:
-    array = np.array(values, dtype=float)
-    array.flags.writeable = False
-    return array
 
 
 @dataclass(frozen=True)
@@ -249,10 +245,10 @@ class ExchangeableGEE:
         cov_bias_reduced = corrected.T @ corrected
         result = GEEResult(
             exog_names=names,
-            coef=_frozen(beta),
-            cov_naive=_frozen(bmat_inv * scale),
-            cov_robust=_frozen((cov_robust + cov_robust.T) / 2),
-            cov_bias_reduced=_frozen((cov_bias_reduced + cov_bias_reduced.T) / 2),
+            coef=readonly(beta),
+            cov_naive=readonly(bmat_inv * scale),
+            cov_robust=readonly((cov_robust + cov_robust.T) / 2),
+            cov_bias_reduced=readonly((cov_bias_reduced + cov_bias_reduced.T) / 2),
             rho=rho,
             scale=scale,
             iterations=iterations,

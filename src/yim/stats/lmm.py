@@ -42,6 +42,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize
 
+from yim.stats._arrays import readonly
+
 __all__ = ["LMMError", "LMMResult", "LinearMixedModel", "SufficientStatistics"]
 
 Array = npt.NDArray[np.float64]
@@ -55,12 +57,6 @@ _LOG_2PI = math.log(2 * math.pi)
 class LMMError(ValueError):
     """Data a linear mixed model cannot be fitted to (no residual variance, a rank-deficient
     design, too few observations): a message, never a traceback from the numerics."""
-
-
-def _frozen(values: npt.ArrayLike) -> Array:
-    array = np.array(values, dtype=float)
-    array.flags.writeable = False
-    return array
 
 
 @dataclass(frozen=True)
@@ -410,11 +406,11 @@ class LinearMixedModel:
             method=self.method,
             exog_names=xnames,
             re_names=znames,
-            fe_params=_frozen(profile.beta),
-            cov_fe=_frozen(cov_fe),
+            fe_params=readonly(profile.beta),
+            cov_fe=readonly(cov_fe),
             sigma2=float(sigma2),
-            cov_re=_frozen(cov_re),
-            theta=_frozen(theta),
+            cov_re=readonly(cov_re),
+            theta=readonly(theta),
             loglik=-profile.deviance / 2,
             converged=converged,
             boundary=boundary,

@@ -28,6 +28,7 @@ from .model import (
     Set,
     TextSource,
     VariableValue,
+    guid_key,
 )
 from .safety import REFI_MAX_FILE_BYTES
 
@@ -138,7 +139,7 @@ def _values(
     for value in values:
         node = w.el(parent, "VariableValue")
         w.el(node, "VariableRef", targetGUID=value.variable_guid)
-        kind = types[value.variable_guid.strip("{}").lower()]
+        kind = types[guid_key(value.variable_guid)]
         w.el(node, f"{kind}Value").text = format_value(value.value)
 
 
@@ -246,7 +247,7 @@ def _build_project(project: Project, embed: bool) -> etree._Element:
         modifyingUserGUID=project.modifying_user,
         modifiedDateTime=project.modified_datetime,
     )
-    types = {v.guid.strip("{}").lower(): v.type.value for v in project.variables}
+    types = {guid_key(v.guid): v.type.value for v in project.variables}
     # Empty containers are omitted: the schema requires at least one child in each.
     if project.users:
         users = w.el(root, "Users")

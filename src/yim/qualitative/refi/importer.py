@@ -25,12 +25,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from .errors import UnsafeArchiveError
-from .model import Codebook, Project, Set
+from .model import Codebook, Project, Set, guid_key
 from .reader import (
     ProjectReader,
     _child,
     _items,
-    _key,
     _refs,
     _text,
     _walk,
@@ -176,11 +175,11 @@ def import_qdc(data: bytes, *, limits: ArchiveLimits = DEFAULT_LIMITS) -> Codebo
     prepare(root, "codebook", "codebook.qdc", log)
     dedupe_guids(root, "codebook", log)
     codes = read_codes(root)
-    known = {_key(c.guid) for c, _path in _walk(codes)}
+    known = {guid_key(c.guid) for c, _path in _walk(codes)}
     sets = []
     for s in _items(root, "Sets", "Set"):
         members = _refs(s, "MemberCode", attr="guid")
-        kept = tuple(m for m in members if _key(m) in known)
+        kept = tuple(m for m in members if guid_key(m) in known)
         if len(kept) != len(members):
             log.add(
                 where(s),
@@ -200,10 +199,10 @@ def import_qdc(data: bytes, *, limits: ArchiveLimits = DEFAULT_LIMITS) -> Codebo
 def project_metadata_not_kept(project: Project) -> tuple[ImportIssue, ...]:
     """What a yim interview project does not store of an imported REFI project: who made and
     last changed the project, and when. For the import report."""
-    users = {_key(u.guid): u.name or u.guid for u in project.users}
+    users = {guid_key(u.guid): u.name or u.guid for u in project.users}
 
     def who(guid: str | None) -> str:
-        return users.get(_key(guid), guid) if guid else "?"
+        return users.get(guid_key(guid), guid) if guid else "?"
 
     def when(moment: datetime | None) -> str:
         return moment.isoformat() if moment else "?"

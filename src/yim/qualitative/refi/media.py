@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from .model import PlainTextSelection, TextSource
+from .model import PlainTextSelection, TextSource, guid_key
 from .report import ADJUSTED, NOT_KEPT, IssueLog, gettext_noop, local, where
 
 if TYPE_CHECKING:
@@ -41,10 +41,6 @@ def _child(node: etree._Element | None, name: str) -> etree._Element | None:
 def _text(node: etree._Element | None, name: str) -> str | None:
     child = _child(node, name)
     return None if child is None else (child.text or "")
-
-
-def _key(guid: str) -> str:
-    return guid.strip("{}").lower()
 
 
 def pdf_source(imp: ProjectReader, node: etree._Element) -> list[TextSource]:
@@ -88,7 +84,7 @@ def pdf_source(imp: ProjectReader, node: etree._Element) -> list[TextSource]:
                 ),
             )
     if representation is not None and representation.get("guid"):
-        imp.aliases[_key(representation.get("guid"))] = (node.get("guid"),)
+        imp.aliases[guid_key(representation.get("guid"))] = (node.get("guid"),)
     placed = [p for p in (pdf_area(imp, a, text) for a in _children(node, "PDFSelection")) if p]
     document = imp.text_document(
         inner,
@@ -193,7 +189,7 @@ def media_source(imp: ProjectReader, node: etree._Element) -> list[TextSource]:
     if not timelines:
         imp.log.drop(node, gettext_noop("none of its transcripts could be read"))
         return []
-    imp.aliases[_key(node.get("guid"))] = tuple(t.document.guid for t in timelines)
+    imp.aliases[guid_key(node.get("guid"))] = tuple(t.document.guid for t in timelines)
     for part in _children(node, "AudioSelection") + _children(node, "VideoSelection"):
         _media_selection(imp, part, timelines)
     whole = imp.codings(node)
@@ -240,7 +236,7 @@ def _stamp(imp: ProjectReader, transcript: etree._Element, text: str) -> _Timeli
         mark = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
         if millis:
             mark += f".{millis:03d}"
-        marks.append((int(position), f"[{mark}] ", ms, _key(point.get("guid"))))
+        marks.append((int(position), f"[{mark}] ", ms, guid_key(point.get("guid"))))
     if unplaced:
         imp.log.add(
             where(transcript),
@@ -274,15 +270,15 @@ def _placed(
     selection = imp.placed_selection(
         node, new_start, max(new_start, timeline.shift(end, is_end=True))
     )
-    imp.selection_keys.add(_key(selection.guid))
+    imp.selection_keys.add(guid_key(selection.guid))
     return selection
 
 
 def _transcript_selection(
     imp: ProjectReader, node: etree._Element, timeline: _Timeline
 ) -> PlainTextSelection | None:
-    start = timeline.by_guid.get(_key(node.get("fromSyncPoint") or ""))
-    end = timeline.by_guid.get(_key(node.get("toSyncPoint") or ""))
+    start = timeline.by_guid.get(guid_key(node.get("fromSyncPoint") or ""))
+    end = timeline.by_guid.get(guid_key(node.get("toSyncPoint") or ""))
     if start is None or end is None or end < start:
         imp.log.drop(
             node,

@@ -39,6 +39,7 @@ __all__ = [
     "Variable",
     "VariableType",
     "VariableValue",
+    "guid_key",
     "new_guid",
 ]
 
@@ -286,7 +287,7 @@ class Project:
         variables = {}
         for variable in self.variables:
             _register(guids, variable.guid, f"variable {variable.name!r}")
-            variables[_key(variable.guid)] = variable
+            variables[guid_key(variable.guid)] = variable
         for note in self.notes:
             _register(guids, note.guid, f"note {note.name!r}")
         for source in self.sources:
@@ -351,15 +352,15 @@ class Project:
                 _resolve(kinds, ref, "note", where)
 
 
-def _key(guid: str) -> str:
-    """GUIDs compare case-insensitively and with or without braces."""
+def guid_key(guid: str) -> str:
+    """The form in which GUIDs are compared: case-insensitively and with or without braces."""
     return guid.strip("{}").lower()
 
 
 def _register(guids: dict[str, str], guid: str, what: str) -> None:
     if not isinstance(guid, str) or not GUID_PATTERN.match(guid):
         raise ProjectIntegrityError(f"{what} has an invalid GUID {guid!r}")
-    key = _key(guid)
+    key = guid_key(guid)
     if key in guids:
         raise ProjectIntegrityError(f"GUID {guid} is used twice: by {guids[key]} and by {what}")
     guids[key] = what
@@ -371,7 +372,7 @@ def _kinds(guids: dict[str, str]) -> dict[str, str]:
 
 
 def _resolve(kinds: dict[str, str], ref: str, kind: str, where: str) -> None:
-    found = kinds.get(_key(ref)) if isinstance(ref, str) else None
+    found = kinds.get(guid_key(ref)) if isinstance(ref, str) else None
     if found is None:
         raise DanglingReferenceError(f"{where} refers to {kind} {ref!r}, which does not exist")
     if found != kind:
@@ -422,7 +423,7 @@ def _check_values(
     seen: builtins.set[str] = builtins.set()
     for value in values:
         _resolve(kinds, value.variable_guid, "variable", where)
-        variable = variables[_key(value.variable_guid)]
+        variable = variables[guid_key(value.variable_guid)]
         if variable.guid in seen:
             raise ProjectIntegrityError(f"{where} has two values for variable {variable.name!r}")
         seen.add(variable.guid)

@@ -34,6 +34,7 @@ from .model import (
     VariableScalar,
     VariableType,
     VariableValue,
+    guid_key,
 )
 from .report import (
     ADJUSTED,
@@ -77,10 +78,6 @@ def _text(node: etree._Element, name: str) -> str | None:
 
 def _refs(node: etree._Element, name: str, attr: str = "targetGUID") -> tuple[str, ...]:
     return tuple(c.get(attr) for c in _children(node, name) if c.get(attr))
-
-
-def _key(guid: str) -> str:
-    return guid.strip("{}").lower()
 
 
 def _date(value: str) -> date:
@@ -160,7 +157,7 @@ class ProjectReader:
 
     def notes(self, node: etree._Element) -> tuple[str, ...]:
         refs = _refs(node, "NoteRef")
-        kept = tuple(r for r in refs if _key(r) in self.note_keys)
+        kept = tuple(r for r in refs if guid_key(r) in self.note_keys)
         if len(kept) != len(refs):
             self.log.add(
                 where(node),
@@ -180,7 +177,7 @@ class ProjectReader:
     def coding(self, node: etree._Element) -> Coding | None:
         ref = _child(node, "CodeRef")
         target = ref.get("targetGUID") if ref is not None else None
-        if not target or _key(target) not in self.code_keys:
+        if not target or guid_key(target) not in self.code_keys:
             self.log.add(
                 where(node),
                 gettext_noop("it applies code %(code)s, which is not in the codebook", code=target),
@@ -206,7 +203,7 @@ class ProjectReader:
         for vv in _children(node, "VariableValue"):
             ref = _child(vv, "VariableRef")
             target = ref.get("targetGUID") if ref is not None else None
-            variable = self.variables.get(_key(target)) if target else None
+            variable = self.variables.get(guid_key(target)) if target else None
             typed = [c for c in vv if local(c).endswith("Value") and local(c) != "VariableValue"]
             place = gettext_noop("a variable value of %(owner)s", owner=where(node))
             if variable is None or not typed:
@@ -312,7 +309,7 @@ class ProjectReader:
         self.note_metadata(owner)
         own = (self.selection(s, text) for s in _children(node, "PlainTextSelection"))
         kept = tuple(s for s in own if s is not None) + tuple(selections)
-        self.selection_keys.update(_key(s.guid) for s in kept)
+        self.selection_keys.update(guid_key(s.guid) for s in kept)
         return TextSource(
             guid=guid or owner.get("guid"),
             name=name if name is not None else owner.get("name") or "",
@@ -367,8 +364,8 @@ class ProjectReader:
         out: list[str] = []
         missing = 0
         for ref in _refs(node, name):
-            for target in self.aliases.get(_key(ref), (ref,)):
-                if _key(target) in known:
+            for target in self.aliases.get(guid_key(ref), (ref,)):
+                if guid_key(target) in known:
                     out.append(target)
                 else:
                     missing += 1
@@ -393,13 +390,13 @@ class ProjectReader:
         ]
         codebook = _child(root, "CodeBook")
         codes = read_codes(codebook) if codebook is not None else ()
-        self.code_keys = {_key(c.guid) for c, _path in _walk(codes)}
+        self.code_keys = {guid_key(c.guid) for c, _path in _walk(codes)}
         variables = self._variables(root)
-        self.note_keys = {_key(n.get("guid")) for n in _items(root, "Notes", "Note")}
+        self.note_keys = {guid_key(n.get("guid")) for n in _items(root, "Notes", "Note")}
         notes = [n for n in (self.note(n) for n in _items(root, "Notes", "Note")) if n is not None]
-        self.note_keys = {_key(n.guid) for n in notes}
+        self.note_keys = {guid_key(n.guid) for n in notes}
         codes = _with_code_notes(
-            codes, {_key(c.guid): self._code_notes(c) for c, _ in _walk(codes)}
+            codes, {guid_key(c.guid): self._code_notes(c) for c, _ in _walk(codes)}
         )
         sources = self._sources(root)
         cases = [
@@ -462,7 +459,7 @@ class ProjectReader:
                 )
                 continue
             variables.append(variable)
-            self.variables[_key(variable.guid)] = variable
+            self.variables[guid_key(variable.guid)] = variable
         return variables
 
     def _sources(self, root: etree._Element) -> list[TextSource]:
@@ -478,7 +475,7 @@ class ProjectReader:
                 sources.extend(media_source(self, node))
             else:
                 self.log.drop(node, gettext_noop("yim does not import pictures"))
-        self.source_keys = {_key(s.guid) for s in sources}
+        self.source_keys = {guid_key(s.guid) for s in sources}
         return sources
 
     def _report_not_kept(self, root: etree._Element) -> None:
@@ -507,7 +504,7 @@ class ProjectReader:
             )
 
     def _code_notes(self, code: Code) -> tuple[str, ...]:
-        kept = tuple(r for r in code.note_refs if _key(r) in self.note_keys)
+        kept = tuple(r for r in code.note_refs if guid_key(r) in self.note_keys)
         if len(kept) != len(code.note_refs):
             self.log.add(
                 gettext_noop("code %(name)s", name=repr(code.name)),
@@ -522,7 +519,7 @@ class ProjectReader:
 
     def _add_missing_users(self, project: Project) -> Project:
         """Coders referenced but not listed under Users are kept as unnamed users."""
-        known = {_key(u.guid) for u in project.users}
+        known = {guid_key(u.guid) for u in project.users}
         refs: list[str | None] = [project.creating_user, project.modifying_user]
         refs += [n.creating_user for n in project.notes]
         for source in project.sources:
@@ -531,8 +528,8 @@ class ProjectReader:
                 refs += [selection.creating_user] + [c.creating_user for c in selection.codings]
         added = []
         for guid in refs:
-            if guid and GUID_PATTERN.match(guid) and _key(guid) not in known:
-                known.add(_key(guid))
+            if guid and GUID_PATTERN.match(guid) and guid_key(guid) not in known:
+                known.add(guid_key(guid))
                 added.append(User(guid))
                 self.log.add(
                     gettext_noop("user %(guid)s", guid=guid),
@@ -567,6 +564,6 @@ def _walk(codes: tuple[Code, ...], path: tuple[str, ...] = ()) -> Iterable[tuple
 
 def _with_code_notes(codes: tuple[Code, ...], notes: dict[str, tuple[str, ...]]) -> tuple:
     return tuple(
-        replace(c, note_refs=notes[_key(c.guid)], children=_with_code_notes(c.children, notes))
+        replace(c, note_refs=notes[guid_key(c.guid)], children=_with_code_notes(c.children, notes))
         for c in codes
     )

@@ -21,6 +21,7 @@ from lxml import etree
 
 from .errors import ProjectIntegrityError, SchemaValidationError
 from .export import CODEBOOK_NS, PROJECT_NS, codebook_schema, project_schema
+from .model import guid_key
 from .report import (
     ADJUSTED,
     IGNORED,
@@ -366,7 +367,7 @@ def dedupe_guids(root: etree._Element, kind: str, log: IssueLog) -> None:
         guid = element.get("guid")
         if not guid or (kind == "codebook" and local(element) == "MemberCode"):
             continue
-        key = guid.strip("{}").lower()
+        key = guid_key(guid)
         first = seen.get(key)
         if first is None:
             seen[key] = element

@@ -16,14 +16,6 @@ from yim.stats.meta.errors import MetaAnalysisError
 FloatArray = NDArray[np.float64]
 
 
-def readonly(values: ArrayLike) -> FloatArray:
-    """A float copy of ``values`` that cannot be written to: the arrays a result hands out
-    stay as they were fitted, whatever the caller does with the input or the output."""
-    arr = np.array(values, dtype=np.float64, copy=True)
-    arr.setflags(write=False)
-    return arr
-
-
 def as_vector(
     name: str,
     values: ArrayLike,

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from yim.stats.meta._validate import readonly
+from yim.stats._arrays import readonly
 from yim.stats.meta.design import design_matrix
 from yim.stats.meta.errors import DesignError
 from yim.stats.meta.problems import DataError, Problem

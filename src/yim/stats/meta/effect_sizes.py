@@ -27,7 +27,8 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln
 
-from yim.stats.meta._validate import FloatArray, as_vector, common_length, first_row, readonly
+from yim.stats._arrays import readonly
+from yim.stats.meta._validate import FloatArray, as_vector, common_length, first_row
 from yim.stats.meta.errors import EffectSizeError
 
 ContinuityTarget = Literal["only0", "all", "if0all", "none"]

@@ -24,6 +24,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import linalg, stats
 
+from yim.stats._arrays import readonly
 from yim.stats.meta._blocks import (
     FloatArray,
     IntArray,
@@ -41,7 +42,6 @@ from yim.stats.meta._profile import (
     typical_variance_aw,
     typical_variance_pmatrix,
 )
-from yim.stats.meta._validate import readonly
 from yim.stats.meta.multilevel_result import (
     FitState,
     MultilevelHeterogeneity,

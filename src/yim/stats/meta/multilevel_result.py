@@ -15,8 +15,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from yim.stats._arrays import readonly
 from yim.stats.meta._blocks import FloatArray, IntArray, MultilevelInputError, NestedEngine
-from yim.stats.meta._validate import readonly
 from yim.stats.meta.results import Coefficient, MethodChoices, ModeratorTest, VarianceComponent
 
 if TYPE_CHECKING:

@@ -18,7 +18,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from yim.stats.meta._validate import FloatArray, readonly
+from yim.stats._arrays import readonly
+from yim.stats.meta._validate import FloatArray
 from yim.stats.meta.errors import MetaAnalysisError
 from yim.stats.meta.multilevel_result import MultilevelResult
 from yim.stats.meta.results import Coefficient

@@ -29,8 +29,9 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from yim.stats._arrays import readonly
 from yim.stats.meta._tau2 import ESTIMATORS, Tau2Estimate, estimate_tau2, log_likelihood
-from yim.stats.meta._validate import FloatArray, as_vector, first_row, positive_vector, readonly
+from yim.stats.meta._validate import FloatArray, as_vector, first_row, positive_vector
 from yim.stats.meta.design import design_matrix
 from yim.stats.meta.errors import MetaAnalysisError
 from yim.stats.meta.heterogeneity import I2_FORMULA_EE, I2_FORMULA_RE, heterogeneity

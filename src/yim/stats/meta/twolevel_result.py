@@ -11,8 +11,9 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from yim.stats._arrays import readonly
 from yim.stats.meta._tau2_ci import profile_likelihood_ci, q_profile_ci
-from yim.stats.meta._validate import FloatArray, readonly
+from yim.stats.meta._validate import FloatArray
 from yim.stats.meta.errors import MetaAnalysisError
 from yim.stats.meta.heterogeneity import Heterogeneity
 from yim.stats.meta.results import Coefficient, MethodChoices, ModeratorTest, VarianceComponent
