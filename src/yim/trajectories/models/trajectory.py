@@ -131,7 +131,15 @@ class Trajectory(VersionedModel):
                 violation_error_message=_("This youth already has an open trajectory."),
             )
         ]
-        indexes = [models.Index(fields=["team", "phase"])]
+        indexes = [
+            models.Index(fields=["team", "phase"]),
+            # The open JIM-cohort trajectories by youth, with their ids: what the team overview
+            # and the start page join to the team's youth (PostgreSQL reads the index alone).
+            models.Index(
+                fields=["youth"], include=["id"], name="open_jim_trajectory_by_youth",
+                condition=Q(closed_at__isnull=True, cohort=Cohort.JIM),
+            ),
+        ]  # fmt: skip
 
     def __str__(self) -> str:
         return f"{self.youth} ({self.get_phase_display()})"
