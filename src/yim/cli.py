@@ -418,6 +418,15 @@ def _youth_count(text: str) -> int:
     return value
 
 
+def _add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--host``, ``--port`` and ``--workers`` of the web server (``serve``, ``demo``)."""
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="yim", description="yim — Youth Initiated Mentoring (JIM-aanpak) platform."
@@ -425,9 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("serve", help="run the web application")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    _add_server_arguments(p)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(
@@ -438,9 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
             "from processes, see docs/demo.md) and run the server."
         ),
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    _add_server_arguments(p)
     p.add_argument("--no-serve", action="store_true", help="load the data and stop")
     p.add_argument(
         "--no-worker",

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from yim import policy
 from yim.core.http import AuthenticatedHttpRequest
 from yim.jobs import runner
 from yim.research.evidence_views import EVIDENCE_MODERATORS, EVIDENCE_RISK, question_of
+from yim.research.job_pages import question_page_context, start_and_show
 
 ANALYSES = {
     "risk": (
@@ -48,21 +48,13 @@ def analysis_view(request: AuthenticatedHttpRequest, analysis: str) -> HttpRespo
     data = request.POST if request.method == "POST" else request.GET
     question = question_of(request, data)
     if request.method == "POST" and not question.errors:
-        job = runner.start(kind, request.user, question.params(), as_of=question.as_of)
-        return redirect("jobs:job", job_id=job.pk)
+        return start_and_show(kind, request.user, question.params(), as_of=question.as_of)
     latest_job = None if question.errors else runner.latest(request.user, kind, question.params())
     context = {
         "analysis": analysis,
         "title": title,
         "intro": intro,
         "errors": question.errors,
-        "as_of": question.as_of,
-        "referred_from": question.referred_from,
-        "teams": policy.evidence_teams(request.user),
-        "team_id": question.filters.get("team_id"),
-        "programmes": policy.evidence_programmes(request.user),
-        "programme_id": question.programme_id,
-        "latest_job": latest_job,
-        "latest_stale": latest_job is not None and runner.is_stale(latest_job),
+        **question_page_context(request.user, question, latest_job),
     }
     return render(request, "research/analysis.html", context)

@@ -14,15 +14,13 @@ organisation, a database that has not been migrated) — the reason is printed o
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
 from yim.commandline import schema_is_current, setup_django
+from yim.research.cli_parts import EXIT_INPUT, refuse, selection_label, write_json_or_text
 from yim.research.evidence import DEFAULT_THRESHOLD
 
 EXIT_OK = 0
-EXIT_INPUT = 2
 MIN_GROUP = 10  # yim.research.evidence.comparison_study.MIN_GROUP (not imported: no Django)
 
 
@@ -119,18 +117,16 @@ def cmd_evidence_compare(ns: argparse.Namespace) -> int:
     covariates = _names(ns.covariates)
     if ns.file:
         if not ns.group or not outcomes:
-            sys.stderr.write("yim evidence compare: with --file, name --group and --outcome.\n")
-            return EXIT_INPUT
+            return refuse("yim evidence compare", "with --file, name --group and --outcome.")
         if ns.as_of or ns.team or ns.organisation:
-            sys.stderr.write(
-                "yim evidence compare: --as-of, --team and --organisation select the registry; "
-                "leave them out with --file.\n"
+            return refuse(
+                "yim evidence compare",
+                "--as-of, --team and --organisation select the registry; leave them out with "
+                "--file.",
             )
-            return EXIT_INPUT
         setup_django()
     elif ns.group or outcomes or ns.treated:
-        sys.stderr.write("yim evidence compare: --group, --outcome and --treated need --file.\n")
-        return EXIT_INPUT
+        return refuse("yim evidence compare", "--group, --outcome and --treated need --file.")
     elif not schema_is_current("yim evidence compare"):
         return EXIT_INPUT
     from django.utils import translation
@@ -157,15 +153,10 @@ def cmd_evidence_compare(ns: argparse.Namespace) -> int:
                     scope, covariates=covariates or None, trim_percentile=ns.trim,
                     min_group=ns.min_group, threshold=ns.threshold,
                 )  # fmt: skip
-                label = ns.team or ns.organisation or "all teams"
+                label = selection_label(ns)
         except EvidenceError as exc:
-            sys.stderr.write(f"yim evidence compare: {exc}\n")
-            return EXIT_INPUT
-    data = result.to_json_dict()
-    if ns.format == "json":
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
-    else:
-        sys.stdout.write(render_compare_text(data, label))
+            return refuse("yim evidence compare", exc)
+    write_json_or_text(result.to_json_dict(), ns.format, render_compare_text, label)
     return EXIT_OK
 
 

@@ -14,11 +14,10 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from yim import policy
 from yim.core.http import AuthenticatedHttpRequest
 from yim.jobs import runner
 from yim.research.evidence.comparison_sources import (
@@ -28,6 +27,7 @@ from yim.research.evidence.comparison_sources import (
 )
 from yim.research.evidence.comparison_study import ComparisonError
 from yim.research.evidence_views import question_of
+from yim.research.job_pages import question_page_context, start_and_show
 from yim.stats.meta.reading import MAX_BYTES
 
 #: The job kind (registered in yim.research.analysis_jobs).
@@ -130,25 +130,17 @@ def comparison_view(request: AuthenticatedHttpRequest) -> HttpResponse:
                 "trim": _trim(registry_form.cleaned_data["trim"]),
             }
         if params is not None:
-            job = runner.start(EVIDENCE_COMPARISON, request.user, params, as_of=question.as_of)
-            return redirect("jobs:job", job_id=job.pk)
+            return start_and_show(EVIDENCE_COMPARISON, request.user, params, as_of=question.as_of)
     latest_job = None
     if not question.errors:
         default = {**question.params(), "source": "registry", "covariates": [], "trim": None}
         latest_job = runner.latest(request.user, EVIDENCE_COMPARISON, default)
     context = {
         "errors": errors,
-        "as_of": question.as_of,
-        "referred_from": question.referred_from,
-        "teams": policy.evidence_teams(request.user),
-        "team_id": question.filters.get("team_id"),
-        "programmes": policy.evidence_programmes(request.user),
-        "programme_id": question.programme_id,
+        **question_page_context(request.user, question, latest_job),
         "registry_form": registry_form if source == "registry" else RegistryComparisonForm(),
         "file_form": file_form,
         "max_rows": MAX_FILE_ROWS,
-        "latest_job": latest_job,
-        "latest_stale": latest_job is not None and runner.is_stale(latest_job),
     }
     return render(request, "research/comparison.html", context)
 

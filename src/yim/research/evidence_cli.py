@@ -13,17 +13,22 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from yim.commandline import schema_is_current
+from yim.research.cli_parts import (
+    EXIT_INPUT,
+    add_command_with_actions,
+    refuse,
+    selection_label,
+    write_json_or_text,
+)
 from yim.research.evidence import DEFAULT_THRESHOLD
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # refresh-facts --check: stored facts differ from the records
-EXIT_INPUT = 2
 
 
 def _day(text: str) -> dt.date:
@@ -85,10 +90,9 @@ def add_evidence_parser(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> argparse.ArgumentParser:
     """Register ``evidence`` (with the action ``summary``) on an ``add_subparsers()`` object."""
-    evidence = subparsers.add_parser(
-        "evidence", help="outcome figures of the registry (docs/evidence.md)"
+    evidence, actions = add_command_with_actions(
+        subparsers, "evidence", help="outcome figures of the registry (docs/evidence.md)"
     )
-    actions = evidence.add_subparsers(dest="evidence_command", required=True, metavar="ACTION")
     summary = actions.add_parser(
         "summary",
         help="JIM found, time to JIM, ambulatory, gate, continuation and feedback figures",
@@ -148,13 +152,8 @@ def cmd_evidence_summary(ns: argparse.Namespace) -> int:
             scope = resolve_scope(ns.as_of, team=ns.team, organisation=ns.organisation)
             figures = summarise(scope, threshold=ns.threshold)
         except EvidenceError as exc:
-            sys.stderr.write(f"yim evidence summary: {exc}\n")
-            return EXIT_INPUT
-    if ns.format == "json":
-        sys.stdout.write(json.dumps(figures, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
-    else:
-        label = ns.team or ns.organisation or "all teams"
-        sys.stdout.write(render_text(figures, label))
+            return refuse("yim evidence summary", exc)
+    write_json_or_text(figures, ns.format, render_text, selection_label(ns))
     return EXIT_OK
 
 
@@ -286,7 +285,9 @@ def _add_model_parsers(actions: argparse._SubParsersAction[argparse.ArgumentPars
         parser.set_defaults(func=func)
 
 
-def _run_model(ns: argparse.Namespace, name: str, render: Any) -> int:
+def _run_model(
+    ns: argparse.Namespace, name: str, render: Callable[[dict[str, Any], str], str]
+) -> int:
     if not schema_is_current(f"yim evidence {name}"):
         return EXIT_INPUT
     # The models import Django's: only after the setup above.
@@ -303,13 +304,9 @@ def _run_model(ns: argparse.Namespace, name: str, render: Any) -> int:
                 as_of=ns.as_of, team=ns.team, organisation=ns.organisation, threshold=ns.threshold
             )
         except EvidenceError as exc:
-            sys.stderr.write(f"yim evidence {name}: {exc}\n")
-            return EXIT_INPUT
+            return refuse(f"yim evidence {name}", exc)
         data = result.to_json_dict()
-    if ns.format == "json":
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
-    else:
-        sys.stdout.write(render(data, ns.team or ns.organisation or "all teams"))
+    write_json_or_text(data, ns.format, render, selection_label(ns))
     return EXIT_OK
 
 

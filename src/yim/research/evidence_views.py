@@ -42,6 +42,7 @@ from yim.research.evidence.summary import (
     time_to_jim_curves,
 )
 from yim.research.evidence_charts import Bar, shares_svg, time_to_jim_svg
+from yim.research.job_pages import question_page_context
 
 #: The job kinds of the evidence pages (yim.research.evidence_jobs, analysis_jobs).
 EVIDENCE_SUMMARY = "evidence.summary"
@@ -507,17 +508,10 @@ def evidence_view(request: AuthenticatedHttpRequest) -> HttpResponse:
                 context["csv_query"] = urlencode({**query, "format": "csv"})
     context.update(
         {
+            **question_page_context(user, question, latest_job),
             "errors": errors,
-            "as_of": question.as_of,
-            "referred_from": question.referred_from,
-            "teams": policy.evidence_teams(user),
-            "team_id": question.filters.get("team_id"),
-            "programmes": policy.evidence_programmes(user),
-            "programme_id": question.programme_id,
             "scope_label": scope_label(question.filters),
             "background": background,
-            "latest_job": latest_job,
-            "latest_stale": latest_job is not None and runner.is_stale(latest_job),
             "in_scope": in_scope,
             "can_pool": policy.can_pool_evidence(user),
             "can_compare_teams": policy.can_compare_teams(user),

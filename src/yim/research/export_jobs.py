@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -26,6 +24,7 @@ from yim.jobs import kinds
 from yim.jobs.kinds import Progress
 from yim.jobs.state import fingerprint
 from yim.research.export import ExportError, build_export, export_key, export_zip, record_export
+from yim.research.kept_files import KeptFiles
 
 RESEARCH_EXPORT = "research.export"
 
@@ -36,12 +35,13 @@ def exports_dir() -> Path:
     return folder
 
 
+#: The archives export jobs keep (``<data dir>/exports/research-export-…``).
+ARCHIVES = KeptFiles(exports_dir, "research-export-")
+
+
 def archive_path(result: dict[str, Any]) -> Path:
     """Where a finished export's archive lies; refuses any name it did not make itself."""
-    name = str(result.get("file", ""))
-    if not name.startswith("research-export-") or "/" in name or "\\" in name:
-        raise Http404
-    return exports_dir() / name
+    return ARCHIVES.path(result)
 
 
 def run_export(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
@@ -71,12 +71,6 @@ def run_export(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     }
 
 
-def discard_archive(result: dict[str, Any]) -> None:
-    """Remove a pruned export's archive (``yim jobs prune``)."""
-    with suppress(Http404):  # not a name this module made: nothing of ours to remove
-        archive_path(result).unlink(missing_ok=True)
-
-
 EXPORT = kinds.register(
     kinds.JobKind(
         name=RESEARCH_EXPORT,
@@ -86,6 +80,6 @@ EXPORT = kinds.register(
         result_template="research/_export_result.html",
         user_errors=(ExportError,),
         may_view=policy.may_download_research_export,
-        discard=discard_archive,
+        discard=ARCHIVES.discard,
     )
 )

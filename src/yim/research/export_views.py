@@ -16,7 +16,7 @@ from typing import Any, cast
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,9 +26,9 @@ from yim import policy
 from yim.audit.log import record
 from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
-from yim.jobs import runner
 from yim.research.export import FORMATS, ExportError, export_key
 from yim.research.export_jobs import RESEARCH_EXPORT, archive_path
+from yim.research.job_pages import finished_job_or_404, start_and_show
 
 FREE_TEXT_LABELS = {
     "referral_reason": gettext_lazy("Reason for referral"),
@@ -103,8 +103,7 @@ def export_view(request: AuthenticatedHttpRequest) -> HttpResponse:
                 "organisation_id": filters.get("organisation_id"),
                 "team_id": filters.get("team_id"),
             }
-            job = runner.start(RESEARCH_EXPORT, user, params, as_of=data["as_of"])
-            return redirect("jobs:job", job_id=job.pk)
+            return start_and_show(RESEARCH_EXPORT, user, params, as_of=data["as_of"])
     return render(request, "research/export.html", {"form": form, "problem": problem}, status=400)
 
 
@@ -112,10 +111,7 @@ def export_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def download_view(request: AuthenticatedHttpRequest, job_id: int) -> FileResponse:
     """The archive of a finished export: its owner's, while they may still see its scope."""
-    found = runner.finished_job(request.user, job_id, RESEARCH_EXPORT)
-    if found is None:
-        raise Http404
-    job, result = found
+    job, result = finished_job_or_404(request.user, job_id, RESEARCH_EXPORT)
     path = archive_path(result)
     return kept_file_download(
         request,

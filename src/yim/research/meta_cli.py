@@ -21,12 +21,13 @@ only when the command runs, so ``yim --help`` stays fast.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from yim.research.cli_parts import add_command_with_actions, json_text
 
 if TYPE_CHECKING:
     from yim.stats.meta.problems import Problem
@@ -46,10 +47,9 @@ def add_meta_parser(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> argparse.ArgumentParser:
     """Register ``meta`` (with the action ``fit``) on an ``add_subparsers()`` object."""
-    meta = subparsers.add_parser(
-        "meta", help="meta-analysis of effect sizes (CSV, XLSX or Parquet)"
+    meta, actions = add_command_with_actions(
+        subparsers, "meta", help="meta-analysis of effect sizes (CSV, XLSX or Parquet)"
     )
-    actions = meta.add_subparsers(dest="meta_command", required=True, metavar="ACTION")
     fit = actions.add_parser(
         "fit",
         help="fit a meta-analytic model and write an HTML report or JSON",
@@ -219,10 +219,7 @@ def cmd_meta_fit(ns: argparse.Namespace) -> int:
         _error(f"yim meta fit: {exc}")
         return EXIT_DATA
 
-    if ns.format == "json":
-        text = json.dumps(to_json_dict(fit), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    else:
-        text = render_html(fit, title=ns.title)
+    text = json_text(to_json_dict(fit)) if ns.format == "json" else render_html(fit, title=ns.title)
     if ns.out:
         try:
             Path(ns.out).write_text(text, encoding="utf-8")

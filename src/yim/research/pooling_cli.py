@@ -20,17 +20,16 @@ import sys
 from typing import Any
 
 from yim.commandline import schema_is_current, setup_django
+from yim.research.cli_parts import EXIT_INPUT, json_text, refuse
 from yim.research.evidence import DEFAULT_THRESHOLD
 
 EXIT_OK = 0
-EXIT_INPUT = 2
 DEFAULT_MIN_UNITS = 5  # yim.research.evidence.pooling.DEFAULT_MIN_UNITS (not imported: no Django)
 
 
 def add_pooling_parsers(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``file``, ``pool`` and ``teams`` on the ``evidence`` actions."""
-    from yim.research.evidence_cli import _threshold as threshold
-    from yim.research.evidence_cli import add_as_of_argument, whole_number_from
+    from yim.research.evidence_cli import add_as_of_argument
 
     file = actions.add_parser(
         "file",
@@ -50,12 +49,7 @@ def add_pooling_parsers(actions: argparse._SubParsersAction[argparse.ArgumentPar
         metavar="NAME",
         help="the organisation the file is about (needed when the registry holds several)",
     )
-    file.add_argument(
-        "--threshold",
-        type=threshold,
-        default=DEFAULT_THRESHOLD,
-        help=f"smallest cell an estimate may rest on (default {DEFAULT_THRESHOLD})",
-    )
+    _add_cell_threshold_argument(file)
     file.set_defaults(func=cmd_evidence_file)
 
     pool = actions.add_parser(
@@ -80,14 +74,7 @@ def add_pooling_parsers(actions: argparse._SubParsersAction[argparse.ArgumentPar
         "'yim evidence file' prints it), then a name; without it the output says the keys "
         "were not checked against a list",
     )
-    pool.add_argument(
-        "--min-units",
-        dest="min_units",
-        type=whole_number_from(2, "the minimum"),
-        default=DEFAULT_MIN_UNITS,
-        help=f"show heterogeneity from this many organisations on (default {DEFAULT_MIN_UNITS})",
-    )
-    pool.add_argument("--format", choices=("json", "html"), default="json", help="json or html")
+    _add_pooled_report_arguments(pool, "organisations")
     pool.set_defaults(func=cmd_evidence_pool)
 
     teams = actions.add_parser(
@@ -103,21 +90,36 @@ def add_pooling_parsers(actions: argparse._SubParsersAction[argparse.ArgumentPar
     )
     teams.add_argument("--organisation", required=True, metavar="NAME", help="the organisation")
     add_as_of_argument(teams)
-    teams.add_argument(
+    _add_cell_threshold_argument(teams)
+    _add_pooled_report_arguments(teams, "teams")
+    teams.set_defaults(func=cmd_evidence_teams)
+
+
+def _add_cell_threshold_argument(parser: argparse.ArgumentParser) -> None:
+    """``--threshold``: the smallest cell an estimate of ``file`` or ``teams`` may rest on."""
+    from yim.research.evidence_cli import _threshold as threshold
+
+    parser.add_argument(
         "--threshold",
         type=threshold,
         default=DEFAULT_THRESHOLD,
         help=f"smallest cell an estimate may rest on (default {DEFAULT_THRESHOLD})",
     )
-    teams.add_argument(
+
+
+def _add_pooled_report_arguments(parser: argparse.ArgumentParser, units: str) -> None:
+    """``--min-units`` and ``--format`` of a pooled report (``pool``, ``teams``); ``units``
+    names what is pooled in the help (organisations, teams)."""
+    from yim.research.evidence_cli import whole_number_from
+
+    parser.add_argument(
         "--min-units",
         dest="min_units",
         type=whole_number_from(2, "the minimum"),
         default=DEFAULT_MIN_UNITS,
-        help=f"show heterogeneity from this many teams on (default {DEFAULT_MIN_UNITS})",
+        help=f"show heterogeneity from this many {units} on (default {DEFAULT_MIN_UNITS})",
     )
-    teams.add_argument("--format", choices=("json", "html"), default="json", help="json or html")
-    teams.set_defaults(func=cmd_evidence_teams)
+    parser.add_argument("--format", choices=("json", "html"), default="json", help="json or html")
 
 
 def cmd_evidence_file(ns: argparse.Namespace) -> int:
@@ -142,8 +144,7 @@ def cmd_evidence_file(ns: argparse.Namespace) -> int:
             data = make_evidence_file(scope, threshold=ns.threshold, key=key)
             write_evidence_file(ns.out, data)
         except EvidenceError as exc:
-            sys.stderr.write(f"yim evidence file: {exc}\n")
-            return EXIT_INPUT
+            return refuse("yim evidence file", exc)
     evidence = json.loads(data)["evidence"]
     withheld = sum(o["withheld"] for o in evidence["outcomes"].values())
     sys.stdout.write(
@@ -160,8 +161,7 @@ def _write(report: Any, fmt: str) -> None:
     from yim.research.evidence.pooling_report import report_html, report_json
 
     if fmt == "json":
-        data = report_json(report)
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+        sys.stdout.write(json_text(report_json(report)))
     else:
         sys.stdout.write(report_html(report))
 
@@ -184,8 +184,7 @@ def cmd_evidence_pool(ns: argparse.Namespace) -> int:
             trusted = read_trusted_keys(ns.trusted_keys, files) if ns.trusted_keys else None
             report = pool_files(files, trusted=trusted, min_units=ns.min_units)
         except PoolingError as exc:
-            sys.stderr.write(f"yim evidence pool: {exc}\n")
-            return EXIT_INPUT
+            return refuse("yim evidence pool", exc)
         _write(report, ns.format)
     return EXIT_OK
 
@@ -205,7 +204,6 @@ def cmd_evidence_teams(ns: argparse.Namespace) -> int:
                 ns.organisation, ns.as_of, threshold=ns.threshold, min_units=ns.min_units
             )
         except EvidenceError as exc:
-            sys.stderr.write(f"yim evidence teams: {exc}\n")
-            return EXIT_INPUT
+            return refuse("yim evidence teams", exc)
         _write(report, ns.format)
     return EXIT_OK

@@ -22,14 +22,13 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from yim import policy
 from yim.core.http import AuthenticatedHttpRequest
-from yim.jobs import runner
 from yim.jobs.models import Job
 from yim.research.evidence.pooling import DEFAULT_MIN_UNITS
 from yim.research.evidence.verification import (
@@ -40,8 +39,9 @@ from yim.research.evidence.verification import (
     read_evidence_bytes,
     trusted_keys_from_lines,
 )
+from yim.research.job_pages import finished_job_or_404, start_and_show
 from yim.research.pooling_jobs import EVIDENCE_POOL, keep_files
-from yim.research.views import REPORT_CSP
+from yim.research.views import json_attachment, report_html_response
 from yim.stats.meta.reading import MAX_BYTES
 
 #: The most files one upload pools (one per organisation of a region).
@@ -203,8 +203,7 @@ def pool_view(request: AuthenticatedHttpRequest) -> HttpResponse:
                     params["trusted"] = {
                         base64.b64encode(key).decode(): name for key, name in trusted.items()
                     }
-                job = runner.start(EVIDENCE_POOL, request.user, params)
-                return redirect("jobs:job", job_id=job.pk)
+                return start_and_show(EVIDENCE_POOL, request.user, params)
     recent = Job.objects.filter(owner=request.user, kind=EVIDENCE_POOL).order_by(
         "-created_at", "-pk"
     )[:5]
@@ -214,10 +213,8 @@ def pool_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def _pooled_result(request: AuthenticatedHttpRequest, job_id: int) -> dict[str, Any]:
     """The kept result of the user's own pooling (404 for anyone else's, or none yet)."""
-    found = runner.finished_job(request.user, job_id, EVIDENCE_POOL)
-    if found is None:
-        raise Http404
-    return dict(found[1])
+    _job, result = finished_job_or_404(request.user, job_id, EVIDENCE_POOL)
+    return dict(result)
 
 
 @login_required
@@ -225,11 +222,7 @@ def _pooled_result(request: AuthenticatedHttpRequest, job_id: int) -> dict[str, 
 def pool_report_view(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
     """The HTML report as ``yim evidence pool --format html`` writes it (sandboxed)."""
     result = _pooled_result(request, job_id)
-    response = HttpResponse(result["html"], content_type="text/html; charset=utf-8")
-    response["Content-Security-Policy"] = REPORT_CSP
-    if request.GET.get("download"):
-        response["Content-Disposition"] = f'attachment; filename="evidence-pooled-{job_id}.html"'
-    return response
+    return report_html_response(request, result["html"], f"evidence-pooled-{job_id}.html")
 
 
 @login_required
@@ -238,6 +231,4 @@ def pool_json_view(request: AuthenticatedHttpRequest, job_id: int) -> HttpRespon
     """The report as ``yim evidence pool --format json`` prints it."""
     result = _pooled_result(request, job_id)
     body = json.dumps(result["report"], indent=2, ensure_ascii=False, allow_nan=False)
-    response = HttpResponse(body + "\n", content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="evidence-pooled-{job_id}.json"'
-    return response
+    return json_attachment(body + "\n", f"evidence-pooled-{job_id}.json")

@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,6 +39,7 @@ from yim.research.evidence_views import (
     EVIDENCE_SUMMARY,
     scope_label,
 )
+from yim.research.kept_files import KeptFiles
 from yim.research.report import ReportError
 from yim.research.report_render import render
 from yim.research.teams_jobs import EVIDENCE_TEAMS, pooled_again
@@ -71,12 +70,13 @@ def reports_dir() -> Path:
     return Path(settings.DATA_DIR) / "reports"
 
 
+#: The files report jobs keep (``<data dir>/reports/report-…``).
+REPORT_FILES = KeptFiles(reports_dir, "report-")
+
+
 def report_path(result: dict[str, Any]) -> Path:
     """Where a finished report lies; refuses any name this module did not make."""
-    name = str(result.get("file", ""))
-    if not name.startswith("report-") or "/" in name or "\\" in name:
-        raise Http404
-    return reports_dir() / name
+    return REPORT_FILES.path(result)
 
 
 def question_params(question: dict[str, Any]) -> dict[str, Any]:
@@ -196,12 +196,6 @@ def run_report(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     }
 
 
-def discard_report(result: dict[str, Any]) -> None:
-    """Remove a pruned report's file (``yim jobs prune``)."""
-    with suppress(Http404):  # not a name this module made: nothing of ours to remove
-        report_path(result).unlink(missing_ok=True)
-
-
 REPORT = kinds.register(
     kinds.JobKind(
         name=EVIDENCE_REPORT,
@@ -214,6 +208,6 @@ REPORT = kinds.register(
         # other: a registry scope while it is still the owner's, an uploaded file's study
         # while they may see evidence at all.
         may_view=policy.may_see_evidence_report,
-        discard=discard_report,
+        discard=REPORT_FILES.discard,
     )
 )

@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from yim.core.http import AuthenticatedHttpRequest
-from yim.jobs import runner
 from yim.research.evidence_views import question_of
 from yim.research.export_views import kept_file_download
+from yim.research.job_pages import finished_job_or_404, start_and_show
 from yim.research.report import FORMATS, LANGUAGES
 from yim.research.report_jobs import (
     CONTENT_TYPES,
@@ -47,10 +47,7 @@ def report_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     if source_id:
         if not source_id.isdigit():
             raise Http404
-        found = runner.finished_job(request.user, int(source_id), *SOURCE_KINDS)
-        if found is None:
-            raise Http404
-        source = found[0]
+        source, _result = finished_job_or_404(request.user, int(source_id), *SOURCE_KINDS)
         params.update(question_params(source.params))
         params.update(report=SOURCE_KINDS[source.kind], source_job=source.pk)
         as_of = source.as_of
@@ -63,18 +60,14 @@ def report_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         params.update(question_params(question.params()))
         params.update(report="dashboard", source_job=None)
         as_of = question.as_of
-    job = runner.start(EVIDENCE_REPORT, request.user, params, as_of=as_of)
-    return redirect("jobs:job", job_id=job.pk)
+    return start_and_show(EVIDENCE_REPORT, request.user, params, as_of=as_of)
 
 
 @login_required
 @require_GET
 def download_view(request: AuthenticatedHttpRequest, job_id: int) -> FileResponse:
     """A finished report: its owner's, while they may still see its scope."""
-    found = runner.finished_job(request.user, job_id, EVIDENCE_REPORT)
-    if found is None:
-        raise Http404
-    job, result = found
+    job, result = finished_job_or_404(request.user, job_id, EVIDENCE_REPORT)
     return kept_file_download(
         request,
         job,

@@ -15,14 +15,33 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from yim import policy
 from yim.core.http import AuthenticatedHttpRequest
-from yim.jobs import runner
 from yim.research import meta_jobs
 from yim.research.forms import COLUMN_LIST_ID, MetaAnalysisForm, TableUploadForm
+from yim.research.job_pages import start_and_show
 from yim.research.models import MetaAnalysisRun
 
 # The stored report is a standalone document with its own inline CSS: it is served with a
 # policy that allows exactly that and nothing else (no script, no network, sandboxed).
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+
+
+def report_html_response(
+    request: AuthenticatedHttpRequest, html: str, filename: str
+) -> HttpResponse:
+    """A stored standalone HTML report, served under :data:`REPORT_CSP`; asked with a
+    ``download`` parameter, as an attachment named ``filename``."""
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = REPORT_CSP
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def json_attachment(body: str, filename: str) -> HttpResponse:
+    """JSON text (``body``) as a download named ``filename``."""
+    response = HttpResponse(body, content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @login_required
@@ -64,8 +83,7 @@ def meta_new_view(request: AuthenticatedHttpRequest) -> HttpResponse:
                 "filename": upload.name,
                 "options": options,
             }
-            job = runner.start(meta_jobs.META_FIT, request.user, params)
-            return redirect("jobs:job", job_id=job.pk)
+            return start_and_show(meta_jobs.META_FIT, request.user, params)
         try:
             result, report = meta_jobs.fit_table(upload.read(), upload.name, options)
         except meta_jobs.MetaFitRefused as refused:
@@ -127,19 +145,12 @@ def meta_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 @require_GET
 def meta_report_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = _run_or_404(request, pk)
-    response = HttpResponse(run.report_html, content_type="text/html; charset=utf-8")
-    response["Content-Security-Policy"] = REPORT_CSP
-    if request.GET.get("download"):
-        response["Content-Disposition"] = f'attachment; filename="meta-analysis-{run.pk}.html"'
-    return response
+    return report_html_response(request, run.report_html, f"meta-analysis-{run.pk}.html")
 
 
 @login_required
 @require_GET
 def meta_json_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = _run_or_404(request, pk)
-    response = HttpResponse(
-        json.dumps(run.result, indent=2, ensure_ascii=False), content_type="application/json"
-    )
-    response["Content-Disposition"] = f'attachment; filename="meta-analysis-{run.pk}.json"'
-    return response
+    body = json.dumps(run.result, indent=2, ensure_ascii=False)
+    return json_attachment(body, f"meta-analysis-{run.pk}.json")
