@@ -16,8 +16,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from yim.commandline import schema_is_current, setup_django
-from yim.research.cli_parts import EXIT_INPUT, refuse, selection_label, write_json_or_text
+from yim.commandline import (
+    EXIT_INPUT,
+    refuse,
+    schema_is_current,
+    selection_label,
+    setup_django,
+    write_json_or_text,
+)
 from yim.research.evidence import DEFAULT_THRESHOLD
 
 EXIT_OK = 0

@@ -17,11 +17,11 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from yim.commandline import schema_is_current
-from yim.research.cli_parts import (
+from yim.commandline import (
     EXIT_INPUT,
     add_command_with_actions,
     refuse,
+    schema_is_current,
     selection_label,
     write_json_or_text,
 )

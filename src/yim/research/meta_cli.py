@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from yim.research.cli_parts import add_command_with_actions, json_text
+from yim.commandline import add_command_with_actions, json_text
 
 if TYPE_CHECKING:
     from yim.stats.meta.problems import Problem

@@ -19,8 +19,7 @@ import json
 import sys
 from typing import Any
 
-from yim.commandline import schema_is_current, setup_django
-from yim.research.cli_parts import EXIT_INPUT, json_text, refuse
+from yim.commandline import EXIT_INPUT, json_text, refuse, schema_is_current, setup_django
 from yim.research.evidence import DEFAULT_THRESHOLD
 
 EXIT_OK = 0
