@@ -5,11 +5,15 @@
   :func:`in_scope` (any queryset), :func:`youth_in_scope`, :func:`trajectory_in_scope` and
   :func:`trajectory_record_in_scope` (a record of a trajectory: a candidate, a decision …).
   ``edit=True`` also needs the youth's own team (``policy.can_edit_trajectory``).
+  :func:`youth_viewed` and :func:`trajectory_listed` also audit the read.
 * :func:`expect_version` — the client sends the ``version`` it read; an older one is stale.
 * :func:`refused` — a model's refusal as the API answers it: 409 ``stale`` when someone else
   saved the record after the client read it (optimistic locking), else 422 ``invalid`` with
   the model's translated messages per field; :func:`field_error` builds one for a single field.
 * :func:`audited_write` — validate → save → audit in one transaction; the answer, or the refusal.
+  Its two common forms: :func:`created_in_trajectory` (a record added to a trajectory the
+  caller may write) and :func:`audited_edit` (a trajectory's record edited from the
+  ``version`` the client read).
 * :class:`Problem`, :class:`Invalid` and :data:`REFUSALS` — the error answers, for the schema.
 * :func:`request_errors` — a request ninja could not read (a missing field, a text too long, a
   word outside an enum) in the same 422 shape as a model's refusal: one dialect.
@@ -113,6 +117,21 @@ def trajectory_in_scope(user: Any, trajectory_id: int, *, edit: bool = False) ->
     if edit and not policy.can_edit_trajectory(user, trajectory.youth):
         raise Http404
     return trajectory
+
+
+def youth_viewed(
+    request: HttpRequest,
+    youth_id: int,
+    detail: str,
+    *,
+    may: Callable[[Any, Youth], bool] | None = None,
+) -> Youth:
+    """The caller's youth (404 outside scope, or unless ``may(user, youth)`` holds) whose file
+    an endpoint shows; the read is audited on the youth's file as a view of the youth."""
+    user = caller(request)
+    youth = youth_in_scope(user, youth_id, may=may)
+    record(user, Action.VIEW, request=request, youth=youth, obj=youth, detail=detail)
+    return youth
 
 
 def trajectory_listed(request: HttpRequest, trajectory_id: int, detail: str) -> Trajectory:
@@ -221,6 +240,56 @@ def audited_write(
     if status is None:
         status = 201 if action == Action.CREATE else 200
     return Status(status, written if answer is None else answer(written))
+
+
+def created_in_trajectory(
+    request: HttpRequest,
+    trajectory_id: int,
+    create: Callable[[Any, Trajectory], T],
+    *,
+    detail: str,
+    answer: Callable[[T], Any] | None = None,
+) -> Status[Any]:
+    """A record added to one of the caller's trajectories, which only the youth's own team
+    may write (else 404): ``create(user, trajectory)`` writes it through the models, audited
+    as a creation on the youth's file (:func:`audited_write`: 201 with the record or
+    ``answer(record)``, or the refusal)."""
+    user = caller(request)
+    trajectory = trajectory_in_scope(user, trajectory_id, edit=True)
+    return audited_write(
+        request,
+        Action.CREATE,
+        lambda: create(user, trajectory),
+        youth=trajectory.youth,
+        detail=detail,
+        answer=answer,
+    )
+
+
+def audited_edit(
+    request: HttpRequest,
+    edited: VersionedModel,
+    change: Callable[[], T],
+    *,
+    version: int,
+    detail: str,
+    answer: Callable[[T], Any] | None = None,
+) -> Status[Any]:
+    """An edit of a trajectory's record (found with :func:`trajectory_record_in_scope`) from
+    the ``version`` the client read: 409 ``stale`` when that is older, else ``change`` writes
+    through the model, audited as an update of ``edited`` on the youth's file
+    (:func:`audited_write`: 200 with the written record or ``answer(record)``, or the
+    refusal)."""
+    return audited_write(
+        request,
+        Action.UPDATE,
+        change,
+        version=(edited, version),
+        youth=cast(Any, edited).trajectory.youth,
+        obj=edited,
+        detail=detail,
+        answer=answer,
+    )
 
 
 # --- one 422 dialect: requests ninja could not read ----------------------------------------------

@@ -9,6 +9,9 @@ corrected with the earlier version kept (:mod:`yim.trajectories.models.revisions
   ``version`` the client read (409 ``stale`` when older, nothing saved, no revision kept);
 * :func:`correct_fields` — a correction that replaces the fields sent (meeting, safety plan);
 * :class:`RevisionOut` and :func:`revisions` — a record's earlier versions, newest first.
+
+:func:`correct_fields` and :func:`revisions` find the record themselves, through the caller's
+trajectory scope (:func:`yim.api.convention.trajectory_record_in_scope`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 
-from yim.api.convention import audited_write, field_error
+from yim.api.convention import audited_edit, caller, field_error, trajectory_record_in_scope
 from yim.audit.log import record
 from yim.audit.models import Action
 
@@ -53,10 +56,12 @@ class RevisionOut(Schema):
         return by.get_username() if by is not None else ""
 
 
-def revisions(request: HttpRequest, corrected: Any, detail: str) -> Any:
-    """The earlier versions of ``corrected`` (found in the caller's scope), newest first,
-    for ``@paginate``; the read is audited."""
-    user = request.auth  # type: ignore[attr-defined]
+def revisions(request: HttpRequest, records: models.QuerySet[Any], pk: int, detail: str) -> Any:
+    """The earlier versions of the record ``pk`` of ``records``, newest first, for
+    ``@paginate``: anyone who may see the record's trajectory may read them (else 404); the
+    read is audited."""
+    user = caller(request)
+    corrected = trajectory_record_in_scope(user, records, pk, edit=False)
     youth = corrected.trajectory.youth
     record(user, Action.LIST, request=request, youth=youth, obj=corrected, detail=detail)
     return corrected.revisions.select_related("changed_by")
@@ -72,9 +77,13 @@ def apply_changes(record: models.Model, changes: dict[str, Any]) -> None:
         setattr(record, name, "" if value is None and text and not field.null else value)
 
 
-def correct_fields(request: HttpRequest, corrected: Any, payload: Schema, detail: str) -> Any:
-    """A correction that replaces the fields the client sent (all but ``version`` and
-    ``reason``) and saves through the record's ``save_correction``."""
+def correct_fields(
+    request: HttpRequest, records: models.QuerySet[Any], pk: int, payload: Schema, detail: str
+) -> Any:
+    """A correction of the record ``pk`` of ``records``, which the caller must be able to edit
+    (else 404): it replaces the fields the client sent (all but ``version`` and ``reason``)
+    and saves through the record's ``save_correction``."""
+    corrected = trajectory_record_in_scope(caller(request), records, pk)
     changes = payload.dict(exclude_unset=True, exclude={"version", "reason"})
     version, reason = payload.version, payload.reason  # type: ignore[attr-defined]
 
@@ -101,13 +110,4 @@ def correct(
     of blanks is refused on ``reason`` like a missing one."""
     if not reason.strip():
         return field_error("reason", _("Say why the record is corrected."))
-    return audited_write(
-        request,
-        Action.UPDATE,
-        change,
-        version=(corrected, version),
-        youth=corrected.trajectory.youth,
-        obj=corrected,
-        detail=detail,
-        answer=answer,
-    )
+    return audited_edit(request, corrected, change, version=version, detail=detail, answer=answer)

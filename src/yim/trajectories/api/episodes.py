@@ -21,15 +21,16 @@ from yim.api.convention import (
     REFUSALS,
     VERSION_FIELD,
     Invalid,
+    audited_edit,
     audited_write,
     caller,
+    created_in_trajectory,
     states_rules,
-    trajectory_in_scope,
     trajectory_listed,
     trajectory_record_in_scope,
     youth_in_scope,
+    youth_viewed,
 )
-from yim.audit.log import record
 from yim.audit.models import Action
 from yim.trajectories.api.corrections import apply_changes
 from yim.trajectories.models import (
@@ -132,13 +133,12 @@ def list_episodes(request: HttpRequest, trajectory_id: int) -> list[PlacementEpi
     summary="Record afterwards a placement that began without a decision in yim",
 )
 def add_episode(request: HttpRequest, trajectory_id: int, payload: EpisodeIn) -> Any:
-    user = caller(request)
-    trajectory = trajectory_in_scope(user, trajectory_id, edit=True)
-    return audited_write(
+    return created_in_trajectory(
         request,
-        Action.CREATE,
-        lambda: PlacementEpisode.record_afterwards(trajectory, by=user, **payload.dict()),
-        youth=trajectory.youth,
+        trajectory_id,
+        lambda user, trajectory: PlacementEpisode.record_afterwards(
+            trajectory, by=user, **payload.dict()
+        ),
         detail="api placement episode recorded afterwards",
     )
 
@@ -177,13 +177,8 @@ def change_episode(request: HttpRequest, episode_id: int, payload: EpisodeChange
         episode.save()
         return episode
 
-    return audited_write(
-        request,
-        Action.UPDATE,
-        change,
-        version=(episode, version),
-        youth=episode.trajectory.youth,
-        detail="api placement episode changed",
+    return audited_edit(
+        request, episode, change, version=version, detail="api placement episode changed"
     )
 
 
@@ -194,11 +189,7 @@ def change_episode(request: HttpRequest, episode_id: int, payload: EpisodeChange
     summary="The youth's living situations with the day each began, and the current one",
 )
 def living_history(request: HttpRequest, youth_id: int) -> dict[str, Any]:
-    user = caller(request)
-    youth = youth_in_scope(user, youth_id)
-    record(user, Action.VIEW, request=request, youth=youth, obj=youth,
-           detail="api living situations")  # fmt: skip
-    return _living(youth)
+    return _living(youth_viewed(request, youth_id, "api living situations"))
 
 
 @router.post(

@@ -24,15 +24,14 @@ from yim.api.convention import (
     REFUSALS,
     VERSION_FIELD,
     Invalid,
-    audited_write,
+    audited_edit,
     caller,
+    created_in_trajectory,
     states_rules,
-    trajectory_in_scope,
     trajectory_listed,
     trajectory_record_in_scope,
 )
 from yim.api.pagination import Pagination
-from yim.audit.models import Action
 from yim.trajectories.api.corrections import REASON_FIELD, RevisionOut, correct_fields, revisions
 from yim.trajectories.models import Meeting
 
@@ -94,9 +93,9 @@ class MeetingCorrectionIn(Schema):
     notes: str | None = None
 
 
-def _meeting(user: Any, meeting_id: int, *, edit: bool = True) -> Meeting:
-    """A meeting through the caller's trajectory scope (editable by the caller); else 404."""
-    return trajectory_record_in_scope(user, Meeting.objects.all(), meeting_id, edit=edit)
+def _meeting(user: Any, meeting_id: int) -> Meeting:
+    """A meeting through the caller's trajectory scope, editable by the caller; else 404."""
+    return trajectory_record_in_scope(user, Meeting.objects.all(), meeting_id)
 
 
 @router.get(
@@ -120,13 +119,12 @@ def list_meetings(request: HttpRequest, trajectory_id: int) -> Any:
     ),
 )
 def add_meeting(request: HttpRequest, trajectory_id: int, payload: MeetingIn) -> Any:
-    user = caller(request)
-    trajectory = trajectory_in_scope(user, trajectory_id, edit=True)
-    return audited_write(
+    return created_in_trajectory(
         request,
-        Action.CREATE,
-        lambda: Meeting.objects.create(trajectory=trajectory, recorded_by=user, **payload.dict()),
-        youth=trajectory.youth,
+        trajectory_id,
+        lambda user, trajectory: Meeting.objects.create(
+            trajectory=trajectory, recorded_by=user, **payload.dict()
+        ),
         detail="api meeting",
     )
 
@@ -146,12 +144,11 @@ def record_held(request: HttpRequest, meeting_id: int, payload: MeetingHeldIn) -
         meeting.record_held(expected_version=payload.version, **given)
         return meeting
 
-    return audited_write(
+    return audited_edit(
         request,
-        Action.UPDATE,
+        meeting,
         held,
-        version=(meeting, payload.version),
-        youth=meeting.trajectory.youth,
+        version=payload.version,
         detail="api planned meeting recorded as held",
     )
 
@@ -172,13 +169,8 @@ def cancel_meeting(request: HttpRequest, meeting_id: int, payload: MeetingCancel
         meeting.cancel(expected_version=payload.version)
         return meeting
 
-    return audited_write(
-        request,
-        Action.UPDATE,
-        cancel,
-        version=(meeting, payload.version),
-        youth=meeting.trajectory.youth,
-        detail="api planned meeting cancelled",
+    return audited_edit(
+        request, meeting, cancel, version=payload.version, detail="api planned meeting cancelled"
     )
 
 
@@ -188,8 +180,9 @@ def cancel_meeting(request: HttpRequest, meeting_id: int, payload: MeetingCancel
     summary="Correct a meeting with a reason; the earlier version is kept",
 )
 def correct_meeting(request: HttpRequest, meeting_id: int, payload: MeetingCorrectionIn) -> Any:
-    meeting = _meeting(caller(request), meeting_id)
-    return correct_fields(request, meeting, payload, "api meeting corrected")
+    return correct_fields(
+        request, Meeting.objects.all(), meeting_id, payload, "api meeting corrected"
+    )
 
 
 @router.get(
@@ -199,5 +192,4 @@ def correct_meeting(request: HttpRequest, meeting_id: int, payload: MeetingCorre
 )
 @paginate(Pagination)
 def meeting_revisions(request: HttpRequest, meeting_id: int) -> Any:
-    meeting = _meeting(caller(request), meeting_id, edit=False)
-    return revisions(request, meeting, "api meeting revisions")
+    return revisions(request, Meeting.objects.all(), meeting_id, "api meeting revisions")

@@ -8,8 +8,14 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from yim import policy
-from yim.api.convention import Invalid, audited_write, caller, states_rules, youth_in_scope
-from yim.audit.log import record
+from yim.api.convention import (
+    Invalid,
+    audited_write,
+    caller,
+    states_rules,
+    youth_in_scope,
+    youth_viewed,
+)
 from yim.audit.models import Action
 from yim.trajectories.models import NetworkPerson, NetworkTie
 
@@ -68,9 +74,7 @@ def _person_out(p: NetworkPerson) -> dict[str, Any]:
     summary="The youth's network: people and ties",
 )
 def get_network(request: HttpRequest, youth_id: int) -> dict[str, Any]:
-    user = caller(request)
-    youth = youth_in_scope(user, youth_id, may=policy.can_view_trajectories)
-    record(user, Action.VIEW, request=request, youth=youth, obj=youth, detail="api network")
+    youth = youth_viewed(request, youth_id, "api network", may=policy.can_view_trajectories)
     return {
         "people": [_person_out(p) for p in NetworkPerson.objects.filter(youth=youth)],
         "ties": list(

@@ -24,8 +24,10 @@ from yim.api.convention import (
     REFUSALS,
     VERSION_FIELD,
     Invalid,
+    audited_edit,
     audited_write,
     caller,
+    created_in_trajectory,
     field_error,
     states_rules,
     trajectory_in_scope,
@@ -206,13 +208,11 @@ def _change(
     request: HttpRequest, candidate: Candidate, version: int, change: Any, detail: str
 ) -> Any:
     """An audited edit of a candidate from the ``version`` the client read."""
-    return audited_write(
+    return audited_edit(
         request,
-        Action.UPDATE,
+        candidate,
         change,
-        version=(candidate, version),
-        youth=candidate.trajectory.youth,
-        obj=candidate,
+        version=version,
         detail=detail,
         answer=lambda _: _candidate_out(candidate),
     )
@@ -241,13 +241,10 @@ def list_nominations(request: HttpRequest, trajectory_id: int) -> list[dict[str,
     summary="Start a nomination round (refused while a round is open or a JIM is active)",
 )
 def start_round(request: HttpRequest, trajectory_id: int, payload: RoundIn) -> Any:
-    user = caller(request)
-    trajectory = trajectory_in_scope(user, trajectory_id, edit=True)
-    return audited_write(
+    return created_in_trajectory(
         request,
-        Action.CREATE,
-        lambda: trajectory.start_round(on=payload.started_on, by=user),
-        youth=trajectory.youth,
+        trajectory_id,
+        lambda user, trajectory: trajectory.start_round(on=payload.started_on, by=user),
         detail="api nomination round",
         answer=lambda round_: _round_out(round_, []),
     )
@@ -352,9 +349,7 @@ def correct_response(request: HttpRequest, candidate_id: int, payload: ResponseC
 )
 @paginate(Pagination)
 def candidate_revisions(request: HttpRequest, candidate_id: int) -> Any:
-    candidates = Candidate.objects.all()
-    candidate = trajectory_record_in_scope(caller(request), candidates, candidate_id, edit=False)
-    return revisions(request, candidate, "api candidate revisions")
+    return revisions(request, Candidate.objects.all(), candidate_id, "api candidate revisions")
 
 
 @router.post(
@@ -411,15 +406,12 @@ def list_no_jim(request: HttpRequest, trajectory_id: int) -> Any:
     "move to collaboration without a JIM. Refused while a JIM is active.",
 )
 def record_no_jim(request: HttpRequest, trajectory_id: int, payload: NoJimIn) -> Any:
-    user = caller(request)
-    trajectory = trajectory_in_scope(user, trajectory_id, edit=True)
     fields = payload.dict()
     if fields["recorded_on"] is None:
         del fields["recorded_on"]
-    return audited_write(
+    return created_in_trajectory(
         request,
-        Action.CREATE,
-        lambda: trajectory.record_no_jim(**fields),
-        youth=trajectory.youth,
+        trajectory_id,
+        lambda _user, trajectory: trajectory.record_no_jim(**fields),
         detail="api no JIM found",
     )

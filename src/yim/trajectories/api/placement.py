@@ -13,8 +13,8 @@ from yim.api.convention import (
     Invalid,
     audited_write,
     caller,
+    created_in_trajectory,
     states_rules,
-    trajectory_in_scope,
     trajectory_listed,
     trajectory_record_in_scope,
 )
@@ -90,15 +90,12 @@ def list_decisions(request: HttpRequest, trajectory_id: int) -> list[PlacementDe
     summary="Propose a placement decision (a draft until it is finalised through the gate)",
 )
 def add_decision(request: HttpRequest, trajectory_id: int, payload: DecisionIn) -> Any:
-    user = caller(request)
-    trajectory = trajectory_in_scope(user, trajectory_id, edit=True)
-    return audited_write(
+    return created_in_trajectory(
         request,
-        Action.CREATE,
-        lambda: PlacementDecision.objects.create(
+        trajectory_id,
+        lambda user, trajectory: PlacementDecision.objects.create(
             trajectory=trajectory, decided_by=user, **payload.dict()
         ),
-        youth=trajectory.youth,
         detail="api placement decision (draft)",
     )
 

@@ -19,15 +19,11 @@ from yim.api.convention import (
     REFUSALS,
     VERSION_FIELD,
     Invalid,
-    audited_write,
-    caller,
+    created_in_trajectory,
     states_rules,
-    trajectory_in_scope,
     trajectory_listed,
-    trajectory_record_in_scope,
 )
 from yim.api.pagination import Pagination
-from yim.audit.models import Action
 from yim.trajectories.api.corrections import REASON_FIELD, RevisionOut, correct_fields, revisions
 from yim.trajectories.models import SafetyPlan
 
@@ -64,11 +60,6 @@ class SafetyPlanCorrectionIn(Schema):
     ended_on: dt.date | None = None
 
 
-def _plan(user: Any, plan_id: int, *, edit: bool = True) -> SafetyPlan:
-    """A safety plan through the caller's trajectory scope (editable by the caller); else 404."""
-    return trajectory_record_in_scope(user, SafetyPlan.objects.all(), plan_id, edit=edit)
-
-
 @router.get(
     "/trajectories/{trajectory_id}/safety-plans",
     response=list[SafetyPlanOut],
@@ -86,13 +77,12 @@ def list_safety_plans(request: HttpRequest, trajectory_id: int) -> Any:
     summary="Record a safety plan (what is unsafe, the agreed measures)",
 )
 def add_safety_plan(request: HttpRequest, trajectory_id: int, payload: SafetyPlanIn) -> Any:
-    user = caller(request)
-    trajectory = trajectory_in_scope(user, trajectory_id, edit=True)
-    return audited_write(
+    return created_in_trajectory(
         request,
-        Action.CREATE,
-        lambda: SafetyPlan.objects.create(trajectory=trajectory, **payload.dict()),
-        youth=trajectory.youth,
+        trajectory_id,
+        lambda _user, trajectory: SafetyPlan.objects.create(
+            trajectory=trajectory, **payload.dict()
+        ),
         detail="api safety plan",
     )
 
@@ -106,8 +96,9 @@ def add_safety_plan(request: HttpRequest, trajectory_id: int, payload: SafetyPla
 def correct_safety_plan(
     request: HttpRequest, safety_plan_id: int, payload: SafetyPlanCorrectionIn
 ) -> Any:
-    plan = _plan(caller(request), safety_plan_id)
-    return correct_fields(request, plan, payload, "api safety plan corrected")
+    return correct_fields(
+        request, SafetyPlan.objects.all(), safety_plan_id, payload, "api safety plan corrected"
+    )
 
 
 @router.get(
@@ -117,5 +108,4 @@ def correct_safety_plan(
 )
 @paginate(Pagination)
 def safety_plan_revisions(request: HttpRequest, safety_plan_id: int) -> Any:
-    plan = _plan(caller(request), safety_plan_id, edit=False)
-    return revisions(request, plan, "api safety plan revisions")
+    return revisions(request, SafetyPlan.objects.all(), safety_plan_id, "api safety plan revisions")

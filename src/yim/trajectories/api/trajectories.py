@@ -18,6 +18,7 @@ from yim.api.convention import (
     caller,
     trajectory_in_scope,
     youth_in_scope,
+    youth_viewed,
 )
 from yim.api.pagination import ListedYouthPagination
 from yim.audit.log import record
@@ -103,10 +104,7 @@ def list_youth(request: HttpRequest) -> Any:
 
 @router.get("/youth/{youth_id}", response=YouthOut, summary="One youth")
 def get_youth(request: HttpRequest, youth_id: int) -> Youth:
-    user = caller(request)
-    youth = youth_in_scope(user, youth_id)
-    record(user, Action.VIEW, request=request, youth=youth, obj=youth, detail="api")
-    return youth
+    return youth_viewed(request, youth_id, "api")
 
 
 # --- trajectories ----------------------------------------------------------------------------
