@@ -282,18 +282,21 @@ def write_search(s: Story, plan: SearchPlan, b: Batches) -> list[Any]:
 
 
 def _write_consent(s: Story, candidate: Any, consent: ConsentPlan, b: Batches) -> None:
-    holder = s.parents[0]  # the parent with parental authority decides for the parents
+    """The plan's records; the parents' decision is recorded for every holder of parental
+    authority (with joint authority both parents decide, alike)."""
+    holders = [p for p in s.parents if p.has_parental_authority]
     for hour, (party, decision) in enumerate(consent.records, start=15):
-        b.add(
-            tm.ConsentRecord(
-                trajectory=s.trajectory, candidate=candidate, party=party, decision=decision,
-                holder=holder if party == "parent" else None,
-                parent_name=holder.display_name if party == "parent" else "",
-                given_at=moment(consent.day, hour),
-                note={"reluctant_yes": "Een aarzelend ja.", "refused": "Wil deze persoon er niet "
-                      "bij hebben."}.get(decision, ""),
-            )
-        )  # fmt: skip
+        for holder in holders if party == "parent" else [None]:
+            b.add(
+                tm.ConsentRecord(
+                    trajectory=s.trajectory, candidate=candidate, party=party,
+                    decision=decision, holder=holder,
+                    parent_name=holder.display_name if holder is not None else "",
+                    given_at=moment(consent.day, hour),
+                    note={"reluctant_yes": "Een aarzelend ja.", "refused": "Wil deze persoon "
+                          "er niet bij hebben."}.get(decision, ""),
+                )
+            )  # fmt: skip
 
 
 def _last(s: Story) -> date:

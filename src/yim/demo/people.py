@@ -122,15 +122,20 @@ def youth(rng: random.Random, team: Team, professional: User, referred_on: date)
 def network(
     rng: random.Random, b: Any, youth: tm.Youth, size: int
 ) -> tuple[list[tm.NetworkPerson], list[tm.NetworkPerson]]:
-    """Parents (never JIM) and ``size`` other people around the youth."""
+    """Parents (never JIM) and ``size`` other people around the youth. Every parent holds
+    parental authority (two parents: joint authority, as in most Dutch families), a
+    step-parent does not."""
     at_home = youth.living_situation in ("both_parents", "one_parent")
-    parents = [
-        b.add(
+
+    def parent(k: int) -> tm.NetworkPerson:
+        name = rng.choice(PEOPLE_NAMES)  # the draws in the order they always came
+        relation = "parent" if k == 0 else rng.choice(["parent", "step_parent"])
+        return b.add(
             tm.NetworkPerson(
                 youth=youth,
-                display_name=rng.choice(PEOPLE_NAMES),
-                relation="parent" if k == 0 else rng.choice(["parent", "step_parent"]),
-                has_parental_authority=k == 0,
+                display_name=name,
+                relation=relation,
+                has_parental_authority=relation == "parent",
                 age_band=rng.choice(["25_39", "40_64"]),
                 lives_with_youth=at_home,
                 contact_frequency="daily",
@@ -139,8 +144,8 @@ def network(
                 support_types=["practical"],
             )
         )
-        for k in range(rng.choice([1, 1, 2]))
-    ]
+
+    parents = [parent(k) for k in range(rng.choice([1, 1, 2]))]
     others = []
     for _k in range(size):
         relation = weighted(rng, NETWORK_RELATIONS)

@@ -10,6 +10,7 @@ import datetime as dt
 
 import pytest
 from django.db import transaction
+from django.db.models import Count
 
 from tests.research.evidence.conftest import D, Registry, at
 from yim.demo import registry
@@ -23,7 +24,9 @@ from yim.trajectories.models import (
     ConsentRecord,
     Meeting,
     MeetingStatus,
+    NetworkPerson,
     Response,
+    Trajectory,
 )
 
 SEED, YOUTH = 7, 300
@@ -93,9 +96,19 @@ def test_positioned_on_equals_the_per_trajectory_reference_on_a_generated_regist
     scope = d.Scope(as_of=as_of)
     expected = reference_positioned_on(scope)
     with_jim = {s.trajectory_id for s in d.searches(scope) if s.jim_on is not None}
-    # The comparison means something: many positioned, and some with a JIM who are not.
+    # The comparison means something: many positioned, and some with a JIM who are not; and
+    # some of the positioned youth have two holders of parental authority (joint authority),
+    # both of whom had to consent.
     assert len(expected) >= 10
     assert with_jim - expected.keys()
+    joint = (
+        NetworkPerson.objects.filter(has_parental_authority=True)
+        .values("youth_id")
+        .annotate(holders=Count("pk"))
+        .filter(holders__gt=1)
+        .values("youth_id")
+    )
+    assert Trajectory.objects.filter(pk__in=expected, youth_id__in=joint).exists()
     assert d.positioned_on(scope) == expected
 
 
