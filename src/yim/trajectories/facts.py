@@ -306,7 +306,8 @@ def _through(instance: Any, name: str, model: type[Any]) -> list[int]:
 def _new_and_beside_the_point(instance: Any) -> bool:
     """A new record that cannot change any day as it stands: a meeting not held (yet), an
     attendee who is not a JIM present, a youth (no trajectory yet), a candidate who has not
-    accepted, a programme (no trajectory yet), a placement decision that is no emergency. It
+    accepted, a programme (no trajectory yet), a placement decision that is no emergency, a
+    person of the network without parental authority. It
     did not exist before, so the days are what they were: no refresh (a meeting saved with
     five attendees refreshes twice, not six times). A new trajectory is refreshed: it has
     its first evaluation due."""
