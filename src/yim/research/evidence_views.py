@@ -32,12 +32,13 @@ from yim.core.http import AuthenticatedHttpRequest
 from yim.jobs import runner
 from yim.monitoring.models import RespondentRole
 from yim.research.evidence import DEFAULT_THRESHOLD
-from yim.research.evidence.definitions import Scope, cohort
+from yim.research.evidence.definitions import Scope
 from yim.research.evidence.estimators import Curves
 from yim.research.evidence.summary import (
     Dashboard,
     EvidenceError,
     FeedbackItem,
+    TooManyToWait,
     dashboard,
     time_to_jim_curves,
 )
@@ -488,24 +489,21 @@ def evidence_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     background, latest_job, in_scope = False, None, None
     if not errors:
         scope = question.scope()
-        in_scope = cohort(scope).count()
-        if in_scope > settings.EVIDENCE_INLINE_LIMIT:
+        try:
+            shown = dashboard(scope, inline_limit=settings.EVIDENCE_INLINE_LIMIT)
+        except TooManyToWait as exc:
             # Too large to calculate while the page waits: offer it as background work.
-            background = True
+            background, in_scope = True, exc.n_trajectories
             latest_job = runner.latest(user, EVIDENCE_SUMMARY, question.params())
+        except EvidenceError as exc:
+            errors.append(str(exc))
         else:
-            try:
-                shown = dashboard(scope)
-            except EvidenceError as exc:
-                errors.append(str(exc))
-            else:
-                if wants_csv:
-                    return _csv_response(request, shown, scope, question.as_of, table)
-                context = figures_context(
-                    shown.figures, chart_of(scope, shown.curves), shown.feedback
-                )
-                query = {k: v for k, v in request.GET.items() if k not in ("format", "table")}
-                context["csv_query"] = urlencode({**query, "format": "csv"})
+            if wants_csv:
+                return _csv_response(request, shown, scope, question.as_of, table)
+            context = figures_context(shown.figures, chart_of(scope, shown.curves), shown.feedback)
+            in_scope = shown.figures["n_trajectories"]
+            query = {k: v for k, v in request.GET.items() if k not in ("format", "table")}
+            context["csv_query"] = urlencode({**query, "format": "csv"})
     context.update(
         {
             **question_page_context(user, question, latest_job),

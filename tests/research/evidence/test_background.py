@@ -42,6 +42,20 @@ def test_a_large_scope_is_offered_as_background_work_not_calculated_while_waitin
     assert reverse("evidence:background") in html
 
 
+@pytest.mark.parametrize(("limit", "background"), [(10, False), (9, True)])
+def test_the_page_calculates_while_waiting_up_to_the_limit_and_not_one_trajectory_more(
+    cohort, client_for, settings, limit, background
+):
+    settings.EVIDENCE_INLINE_LIMIT = limit  # the organisation's cohort has 10 trajectories
+    response = client_for("researcher").get(URL, {"as_of": AS_OF.isoformat()})
+    assert response.status_code == 200
+    assert response.context["background"] is background
+    assert response.context["in_scope"] == 10
+    assert (response.context["figures"] is None) is background
+    if not background:
+        assert response.context["figures"]["n_trajectories"] == 10
+
+
 def test_the_background_result_equals_the_figures_of_the_page(
     cohort, client_for, world, small_limit, django_capture_on_commit_callbacks
 ):

@@ -46,6 +46,15 @@ class EvidenceError(Exception):
     for the user, never a traceback."""
 
 
+class TooManyToWait(Exception):
+    """More trajectories in scope than :func:`dashboard` was asked to calculate while a page
+    waits (its ``inline_limit``): the caller offers the work in the background instead."""
+
+    def __init__(self, n_trajectories: int) -> None:
+        super().__init__(n_trajectories)
+        self.n_trajectories = n_trajectories
+
+
 def resolve_scope(
     as_of: dt.date | None = None, team: str | None = None, organisation: str | None = None
 ) -> d.Scope:
@@ -344,10 +353,19 @@ class Dashboard:
 
 
 @d.one_snapshot()
-def dashboard(scope: d.Scope, threshold: int = DEFAULT_THRESHOLD) -> Dashboard:
+def dashboard(
+    scope: d.Scope, threshold: int = DEFAULT_THRESHOLD, *, inline_limit: int | None = None
+) -> Dashboard:
     """The page's figures; raises :class:`EvidenceError` like :func:`summarise`. Read, like
-    the summary's, from one snapshot of the registry (:func:`definitions.one_snapshot`)."""
+    the summary's, from one snapshot of the registry (:func:`definitions.one_snapshot`).
+
+    With ``inline_limit``, raises :class:`TooManyToWait` when the cohort has more
+    trajectories than that, before reading anything else: the first read (the searches,
+    one row per trajectory) counts them, so a page needs no count of its own.
+    """
     found, closures = d.searches_and_closures(scope)
+    if inline_limit is not None and len(found) > inline_limit:
+        raise TooManyToWait(len(found))
     raw_feedback = d.feedback(scope)
     figures = summarise(scope, threshold, found=found, feedback=raw_feedback, closures=closures)
     return Dashboard(
