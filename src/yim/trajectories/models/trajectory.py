@@ -139,6 +139,7 @@ class Trajectory(VersionedModel):
                 fields=["youth"], include=["id"], name="open_jim_trajectory_by_youth",
                 condition=Q(closed_at__isnull=True, cohort=Cohort.JIM),
             ),
+            # PostgreSQL also has jim_cohort_by_team, made by migration 0018 alone (see there).
         ]  # fmt: skip
 
     def __str__(self) -> str:
