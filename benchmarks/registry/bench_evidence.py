@@ -67,6 +67,7 @@ def configure(data_dir: Path, database_url: str | None) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    import yim.wsgi  # noqa: F401 - as a server worker starts (its objects set apart from the GC)
 
 
 def load(youth: int) -> tuple[int, float]:

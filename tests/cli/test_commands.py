@@ -255,3 +255,22 @@ def test_every_documented_command_exists_and_every_command_is_documented():
     commands = parser._subparsers._group_actions[0].choices
     for name in commands:
         assert f"yim {name}" in doc, f"'yim {name}' is not documented in docs/cli.md"
+
+
+def test_a_server_worker_sets_its_startup_objects_apart_from_the_garbage_collector(yim_cmd):
+    """yim.wsgi, as gunicorn loads it in each worker: the modules, views and settings loaded
+    at startup are frozen (gc.freeze), so a page's full collections do not walk them again."""
+    import subprocess
+    import sys
+
+    code = (
+        "import gc, sys; before = gc.get_freeze_count(); import yim.wsgi;"
+        "print(before, gc.get_freeze_count(), 'yim.web.views' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=yim_cmd.env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    before, after, views_loaded = result.stdout.split()
+    assert before == "0" and int(after) > 10_000
+    assert views_loaded == "True"  # the URL configuration and its views were loaded first
