@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from importlib import resources
+from typing import TypeVar
 
 from lxml import etree
 
@@ -47,6 +49,8 @@ __all__ = [
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+
+_Item = TypeVar("_Item")
 
 
 @cache
@@ -121,6 +125,25 @@ class _Writer:
         for guid in guids:
             self.el(parent, tag, targetGUID=guid)
 
+    def each(
+        self, parent: etree._Element, container: str, items: Sequence[_Item]
+    ) -> Iterator[tuple[etree._Element, _Item]]:
+        """Each of ``items`` with the ``container`` element made under ``parent`` to hold them.
+
+        The schema requires at least one child in every container, so for no items none is
+        made.
+        """
+        if items:
+            holder = self.el(parent, container)
+            for item in items:
+                yield holder, item
+
+
+def _creation(item: Coding | PlainTextSelection | TextSource | Note) -> dict[str, object]:
+    """Who made ``item`` and when: the schema gives these two attributes, after the others, to
+    every coding, selection, source and note alike."""
+    return {"creatingUser": item.creating_user, "creationDateTime": item.creation_datetime}
+
 
 def _code(w: _Writer, parent: etree._Element, code: Code, with_notes: bool) -> None:
     node = w.el(
@@ -144,13 +167,7 @@ def _values(
 
 
 def _coding(w: _Writer, parent: etree._Element, coding: Coding) -> None:
-    node = w.el(
-        parent,
-        "Coding",
-        guid=coding.guid,
-        creatingUser=coding.creating_user,
-        creationDateTime=coding.creation_datetime,
-    )
+    node = w.el(parent, "Coding", guid=coding.guid, **_creation(coding))
     w.el(node, "CodeRef", targetGUID=coding.code_guid)
     w.refs(node, "NoteRef", coding.note_refs)
 
@@ -163,8 +180,7 @@ def _selection(w: _Writer, parent: etree._Element, sel: PlainTextSelection) -> N
         name=sel.name,
         startPosition=sel.start,
         endPosition=sel.end,
-        creatingUser=sel.creating_user,
-        creationDateTime=sel.creation_datetime,
+        **_creation(sel),
     )
     w.text(node, "Description", sel.description)
     for coding in sel.codings:
@@ -181,8 +197,7 @@ def _source(
         guid=source.guid,
         name=source.name,
         plainTextPath=None if embed else f"internal://{source.guid}.txt",
-        creatingUser=source.creating_user,
-        creationDateTime=source.creation_datetime,
+        **_creation(source),
     )
     w.text(node, "Description", source.description)
     if embed:
@@ -196,14 +211,7 @@ def _source(
 
 
 def _note(w: _Writer, parent: etree._Element, note: Note) -> None:
-    node = w.el(
-        parent,
-        "Note",
-        guid=note.guid,
-        name=note.name,
-        creatingUser=note.creating_user,
-        creationDateTime=note.creation_datetime,
-    )
+    node = w.el(parent, "Note", guid=note.guid, name=note.name, **_creation(note))
     w.text(node, "Description", note.description)
     w.el(node, "PlainTextContent").text = note.text
 
@@ -248,42 +256,28 @@ def _build_project(project: Project, embed: bool) -> etree._Element:
         modifiedDateTime=project.modified_datetime,
     )
     types = {guid_key(v.guid): v.type.value for v in project.variables}
-    # Empty containers are omitted: the schema requires at least one child in each.
-    if project.users:
-        users = w.el(root, "Users")
-        for user in project.users:
-            w.el(users, "User", guid=user.guid, name=user.name, id=user.id)
-    if project.codes:
-        codes = w.el(w.el(root, "CodeBook"), "Codes")
-        for code in project.codes:
+    for users, user in w.each(root, "Users", project.users):
+        w.el(users, "User", guid=user.guid, name=user.name, id=user.id)
+    if project.codes:  # the CodeBook element, too, is left out when there are no codes
+        for codes, code in w.each(w.el(root, "CodeBook"), "Codes", project.codes):
             _code(w, codes, code, with_notes=True)
-    if project.variables:
-        variables = w.el(root, "Variables")
-        for variable in project.variables:
-            node = w.el(
-                variables,
-                "Variable",
-                guid=variable.guid,
-                name=variable.name,
-                typeOfVariable=variable.type.value,
-            )
-            w.text(node, "Description", variable.description)
-    if project.cases:
-        cases = w.el(root, "Cases")
-        for case in project.cases:
-            _case(w, cases, case, types)
-    if project.sources:
-        sources = w.el(root, "Sources")
-        for source in project.sources:
-            _source(w, sources, source, embed, types)
-    if project.notes:
-        notes = w.el(root, "Notes")
-        for note in project.notes:
-            _note(w, notes, note)
-    if project.sets:
-        sets = w.el(root, "Sets")
-        for s in project.sets:
-            _set(w, sets, s)
+    for variables, variable in w.each(root, "Variables", project.variables):
+        node = w.el(
+            variables,
+            "Variable",
+            guid=variable.guid,
+            name=variable.name,
+            typeOfVariable=variable.type.value,
+        )
+        w.text(node, "Description", variable.description)
+    for cases, case in w.each(root, "Cases", project.cases):
+        _case(w, cases, case, types)
+    for sources, source in w.each(root, "Sources", project.sources):
+        _source(w, sources, source, embed, types)
+    for notes, note in w.each(root, "Notes", project.notes):
+        _note(w, notes, note)
+    for sets, s in w.each(root, "Sets", project.sets):
+        _set(w, sets, s)
     w.text(root, "Description", project.description)
     w.refs(root, "NoteRef", project.note_refs)
     return root
@@ -348,12 +342,10 @@ def export_qdc(codebook: Codebook | Project) -> bytes:
     codes = w.el(root, "Codes")
     for code in codebook.codes:
         _code(w, codes, code, with_notes=False)
-    if codebook.sets:
-        sets = w.el(root, "Sets")
-        for s in codebook.sets:
-            node = w.el(sets, "Set", guid=s.guid, name=s.name)
-            w.text(node, "Description", s.description)
-            for guid in s.member_codes:
-                w.el(node, "MemberCode", guid=guid)
+    for sets, s in w.each(root, "Sets", codebook.sets):
+        node = w.el(sets, "Set", guid=s.guid, name=s.name)
+        w.text(node, "Description", s.description)
+        for guid in s.member_codes:
+            w.el(node, "MemberCode", guid=guid)
     _validate(root, codebook_schema(), "exported codebook.qdc")
     return _serialise(root)

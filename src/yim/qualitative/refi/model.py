@@ -234,8 +234,7 @@ class Codebook:
                 raise ProjectIntegrityError(f"codebook set {s.name!r} may only hold codes")
         kinds = _kinds(guids)
         for s in self.sets:
-            for ref in s.member_codes:
-                _resolve(kinds, ref, "code", f"set {s.name!r}")
+            _resolve_all(kinds, s.member_codes, "code", f"set {s.name!r}")
 
 
 @dataclass(frozen=True)
@@ -304,21 +303,18 @@ class Project:
             _register(guids, s.guid, f"set {s.name!r}")
 
         kinds = _kinds(guids)
-        for ref in self.note_refs:
-            _resolve(kinds, ref, "note", "project")
+        _resolve_all(kinds, self.note_refs, "note", "project")
         for user_ref in (self.creating_user, self.modifying_user):
             _resolve_user(kinds, user_ref, "project")
         for code, path in self.iter_codes():
-            for ref in code.note_refs:
-                _resolve(kinds, ref, "note", f"code {'/'.join(path)!r}")
+            _resolve_all(kinds, code.note_refs, "note", f"code {'/'.join(path)!r}")
         for note in self.notes:
             _resolve_user(kinds, note.creating_user, f"note {note.name!r}")
         for source in self.sources:
             where = f"source {source.name!r}"
             _resolve_user(kinds, source.creating_user, where)
             _check_values(source.variable_values, variables, kinds, where)
-            for ref in source.note_refs:
-                _resolve(kinds, ref, "note", where)
+            _resolve_all(kinds, source.note_refs, "note", where)
             for coding in source.codings:
                 _check_coding(coding, kinds, where)
             for selection in source.selections:
@@ -329,27 +325,20 @@ class Project:
                         f"text, which has {len(source.text)} characters"
                     )
                 _resolve_user(kinds, selection.creating_user, here)
-                for ref in selection.note_refs:
-                    _resolve(kinds, ref, "note", here)
+                _resolve_all(kinds, selection.note_refs, "note", here)
                 for coding in selection.codings:
                     _check_coding(coding, kinds, here)
         for case in self.cases:
             where = f"case {case.name!r}"
-            for ref in case.code_refs:
-                _resolve(kinds, ref, "code", where)
-            for ref in case.source_refs:
-                _resolve(kinds, ref, "source", where)
-            for ref in case.selection_refs:
-                _resolve(kinds, ref, "selection", where)
+            _resolve_all(kinds, case.code_refs, "code", where)
+            _resolve_all(kinds, case.source_refs, "source", where)
+            _resolve_all(kinds, case.selection_refs, "selection", where)
             _check_values(case.variable_values, variables, kinds, where)
         for s in self.sets:
             where = f"set {s.name!r}"
-            for ref in s.member_codes:
-                _resolve(kinds, ref, "code", where)
-            for ref in s.member_sources:
-                _resolve(kinds, ref, "source", where)
-            for ref in s.member_notes:
-                _resolve(kinds, ref, "note", where)
+            _resolve_all(kinds, s.member_codes, "code", where)
+            _resolve_all(kinds, s.member_sources, "source", where)
+            _resolve_all(kinds, s.member_notes, "note", where)
 
 
 def guid_key(guid: str) -> str:
@@ -381,6 +370,13 @@ def _resolve(kinds: dict[str, str], ref: str, kind: str, where: str) -> None:
         )
 
 
+def _resolve_all(kinds: dict[str, str], refs: tuple[str, ...], kind: str, where: str) -> None:
+    """Every reference in a ``…_refs`` or ``member_…`` field is checked the same way: each
+    must name an existing object of ``kind``."""
+    for ref in refs:
+        _resolve(kinds, ref, kind, where)
+
+
 def _resolve_user(kinds: dict[str, str], ref: str | None, where: str) -> None:
     """A creating (or modifying) user is optional; when named, it is a user of the project."""
     if ref is not None:
@@ -398,10 +394,10 @@ def _check_code(code: Code, path: tuple[str, ...], guids: dict[str, str]) -> Non
 
 
 def _check_coding(coding: Coding, kinds: dict[str, str], where: str) -> None:
-    _resolve(kinds, coding.code_guid, "code", f"coding {coding.guid} in {where}")
-    _resolve_user(kinds, coding.creating_user, f"coding {coding.guid} in {where}")
-    for ref in coding.note_refs:
-        _resolve(kinds, ref, "note", f"coding {coding.guid} in {where}")
+    here = f"coding {coding.guid} in {where}"
+    _resolve(kinds, coding.code_guid, "code", here)
+    _resolve_user(kinds, coding.creating_user, here)
+    _resolve_all(kinds, coding.note_refs, "note", here)
 
 
 _PYTHON_TYPES: dict[VariableType, tuple[type, ...]] = {
