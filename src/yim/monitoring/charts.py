@@ -6,20 +6,25 @@ screen (``viewBox`` with ``width="100%"``), keeps text large enough on a phone a
 ``<title>``/``<desc>`` for screen readers; the template also gives the numbers as a table.
 
 :func:`line_chart_svg` is pure; :func:`domain_chart_svgs` reads a youth's submitted risk
-assessments (two queries) and is what pages include (``monitoring/_domain_charts.html``).
+assessments (two queries, one when the page loaded the youth's candidates) and is what pages
+include (``monitoring/_domain_charts.html``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
+from django.utils.translation import get_language
 
 if TYPE_CHECKING:
-    from yim.trajectories.models import Youth
+    from yim.trajectories.models import Candidate, Youth
 
 RISK_INSTRUMENT = "risk_domains"
 
@@ -105,6 +110,31 @@ def line_chart_svg(
     return "".join(parts)
 
 
+class NumberTableText:
+    """The text of the charts' number tables: a day as ``{{ day|date:"SHORT_DATE_FORMAT" }}``
+    and a score as ``{{ score|floatformat:"-1" }}`` show them — the same filter functions, in
+    the language active when the table is shown (Dutch writes a decimal comma) — each
+    distinct day and score formatted once for all the charts of a youth: the charts share
+    their days, and the scores take few values, but every cell of a table used to format
+    its own."""
+
+    def __init__(self) -> None:
+        self._shown: dict[tuple[object, ...], str] = {}
+
+    def day(self, day: dt.date) -> str:
+        key = ("day", get_language(), day)
+        if key not in self._shown:
+            self._shown[key] = date_filter(day, "SHORT_DATE_FORMAT")
+        return self._shown[key]
+
+    def score(self, value: float) -> str:
+        # By repr: 0.0 and -0.0 are equal as keys but need not look alike.
+        key = ("score", get_language(), type(value), repr(value))
+        if key not in self._shown:
+            self._shown[key] = floatformat(value, "-1")  # a SafeString, as in the template
+        return self._shown[key]
+
+
 @dataclass(frozen=True)
 class DomainChart:
     code: str
@@ -112,19 +142,50 @@ class DomainChart:
     svg: Any  # a SafeString for templates
     points: tuple[tuple[dt.date, float], ...]
     latest_band: str
+    text: NumberTableText = field(default_factory=NumberTableText, compare=False, repr=False)
+
+    @property
+    def rows(self) -> list[tuple[str, str]]:
+        """The number table: each point's day and score as text (see
+        :class:`NumberTableText`)."""
+        return [(self.text.day(day), self.text.score(value)) for day, value in self.points]
 
 
-def domain_chart_svgs(youth: Youth, language: str | None = None) -> list[DomainChart]:
+def first_jim_day(youth: Youth, candidates: Iterable[Candidate] | None = None) -> dt.date | None:
+    """The day the youth's first JIM accepted, over all the youth's trajectories (None
+    before one did): from ``candidates`` — every candidate of every trajectory of the youth,
+    as a page loaded them — or else one query."""
+    if candidates is not None:
+        days = [c.response_on for c in candidates if c.response == "accepted"]
+        return min((day for day in days if day is not None), default=None)
+    from yim.trajectories.models import Candidate
+
+    return (
+        Candidate.objects.filter(
+            trajectory__youth=youth, response="accepted", response_on__isnull=False
+        )
+        .order_by("response_on")
+        .values_list("response_on", flat=True)
+        .first()
+    )
+
+
+def domain_chart_svgs(
+    youth: Youth,
+    language: str | None = None,
+    *,
+    candidates: Iterable[Candidate] | None = None,
+) -> list[DomainChart]:
     """One chart per risk domain of the youth's submitted risk assessments, in wave order,
-    with the day the first JIM accepted marked. Empty when nothing was assessed yet."""
+    with the day the first JIM accepted marked (:func:`first_jim_day`: ``candidates`` are
+    all the youth's candidates when the page loaded them). Empty when nothing was assessed
+    yet."""
     from django.utils.safestring import mark_safe
-    from django.utils.translation import get_language
     from django.utils.translation import gettext as _
 
     from yim.monitoring import instruments
     from yim.monitoring.models import Assessment
     from yim.monitoring.scoring import score_range
-    from yim.trajectories.models import Candidate
 
     language = language or get_language()
     try:
@@ -140,12 +201,8 @@ def domain_chart_svgs(youth: Youth, language: str | None = None) -> list[DomainC
     )
     if not rows:
         return []
-    jim_on = (
-        Candidate.objects.filter(trajectory__youth=youth, response="accepted")
-        .order_by("response_on")
-        .values_list("response_on", flat=True)
-        .first()
-    )
+    jim_on = first_jim_day(youth, candidates)
+    text = NumberTableText()  # shared: the charts show the same days
     charts = []
     for subscale in definition.subscales:
         points = tuple(
@@ -173,6 +230,7 @@ def domain_chart_svgs(youth: Youth, language: str | None = None) -> list[DomainC
                 svg=mark_safe(svg),  # noqa: S308 — built above with every text escaped
                 points=points,
                 latest_band=band.label.get(language) if band else "",
+                text=text,
             )
         )
     return charts

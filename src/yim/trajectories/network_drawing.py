@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from yim.trajectories import network_map
-from yim.trajectories.models import NetworkTie, Youth
+from yim.trajectories.models import NetworkPerson, NetworkTie, Youth
 
 
 def map_labels(youth: Youth) -> network_map.MapLabels:
@@ -29,6 +29,14 @@ def map_labels(youth: Youth) -> network_map.MapLabels:
     )
 
 
+def relation_labels() -> dict[str, str]:
+    """Each relation's label in the active language, as ``get_relation_display()`` gives
+    it. A map looks them up here once: ``get_relation_display()`` rebuilds the table of
+    every relation (each label translated again) for each person it names."""
+    relation = NetworkPerson._meta.get_field("relation")
+    return {key: str(label) for key, label in relation.flatchoices}
+
+
 def build_drawing(youth: Youth) -> network_map.MapDrawing:
     """The youth's map: two queries for people and ties, one for the current candidates
     (``.all()``: the people and candidates a page prefetched, if it did)."""
@@ -44,6 +52,7 @@ def build_drawing(youth: Youth) -> network_map.MapDrawing:
             candidate_ids.add(candidate.person_id)
             if candidate.is_active_jim:
                 jim_ids.add(candidate.person_id)
+    labels = relation_labels()
     return network_map.layout(
         youth.display_name,
         [
@@ -51,7 +60,7 @@ def build_drawing(youth: Youth) -> network_map.MapDrawing:
                 key=p.pk,
                 name=p.display_name,
                 relation=p.relation,
-                relation_label=str(p.get_relation_display()),
+                relation_label=str(labels.get(p.relation, p.relation)),
                 ring=network_map.closeness_ring(p.trust, p.contact_frequency),
                 is_candidate=p.pk in candidate_ids,
                 is_jim=p.pk in jim_ids,

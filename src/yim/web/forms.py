@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from yim.accounts.forms import SentOnce
@@ -24,6 +26,47 @@ class BreakGlassForm(forms.Form):
     )
 
 
+class LoadedChoiceIterator(ModelChoiceIterator):
+    """The options of a :class:`LoadedChoiceField`: its ``loaded`` records when a page gave
+    them (no query while the widget renders), else Django's own, from the queryset."""
+
+    field: LoadedChoiceField
+
+    def __iter__(self) -> Iterator[Any]:
+        loaded = self.field.loaded
+        if loaded is None:
+            yield from super().__iter__()
+            return
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in loaded:
+            yield self.choice(obj)
+
+    def __len__(self) -> int:
+        loaded = self.field.loaded
+        if loaded is None:
+            return super().__len__()
+        return len(loaded) + (1 if self.field.empty_label is not None else 0)
+
+    def __bool__(self) -> bool:
+        loaded = self.field.loaded
+        if loaded is None:
+            return super().__bool__()
+        return self.field.empty_label is not None or bool(loaded)
+
+
+class LoadedChoiceField(forms.ModelChoiceField):
+    """A model choice that can show records a page loaded already instead of asking its
+    queryset again while the widget renders.
+
+    ``loaded`` must hold exactly what the queryset would return, in its order; only the
+    options shown come from it: a submitted value is still looked up in the queryset, so
+    validation is the same with or without it."""
+
+    iterator = LoadedChoiceIterator
+    loaded: Sequence[Any] | None = None
+
+
 class InvitationForm(SentOnce):
     role = forms.ChoiceField(
         label=_("Invite as"),
@@ -31,7 +74,7 @@ class InvitationForm(SentOnce):
     )
     display_name = forms.CharField(label=_("Name"), max_length=200)
     email = forms.EmailField(label=_("E-mail address (optional)"), required=False)
-    person = forms.ModelChoiceField(
+    person = LoadedChoiceField(
         label=_("Which JIM (for a JIM only)"),
         queryset=NetworkPerson.objects.none(),
         required=False,
@@ -41,7 +84,7 @@ class InvitationForm(SentOnce):
         ),
     )
 
-    holder = forms.ModelChoiceField(
+    holder = LoadedChoiceField(
         label=_("Which parent with parental authority (for a parent only)"),
         queryset=NetworkPerson.objects.none(),
         required=False,
@@ -50,10 +93,23 @@ class InvitationForm(SentOnce):
         ),
     )
 
-    def __init__(self, *args: Any, youth: Youth | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        youth: Youth | None = None,
+        jims: Sequence[NetworkPerson] | None = None,
+        holders: Sequence[NetworkPerson] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``jims`` and ``holders``: the youth's active JIMs and holders of parental
+        authority as a page loaded them (by name, then id: the querysets' order), so that
+        the form shows them without asking again; without them the widgets ask the
+        database. Either way a submitted choice is checked against the database."""
         super().__init__(*args, **kwargs)
-        self.person_field = cast(forms.ModelChoiceField, self.fields["person"])
-        self.holder_field = cast(forms.ModelChoiceField, self.fields["holder"])
+        self.person_field = cast(LoadedChoiceField, self.fields["person"])
+        self.holder_field = cast(LoadedChoiceField, self.fields["holder"])
+        self.person_field.loaded = jims
+        self.holder_field.loaded = holders
         if youth is not None:
             self.person_field.queryset = NetworkPerson.objects.filter(
                 youth=youth,

@@ -32,8 +32,7 @@ from yim.accounts.views import safe_next
 from yim.audit.log import record
 from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
-from yim.trajectories.models import Trajectory, Youth
-from yim.trajectories.models.consent import authority_holders_prefetch
+from yim.trajectories.models import Candidate, NetworkPerson, Response, Trajectory, Youth
 from yim.web.forms import AuditSearchForm, BreakGlassForm, InvitationForm
 from yim.web.worklist import work_list
 
@@ -148,15 +147,20 @@ def _render_youth_detail(
         "youth": youth,
         "via_break_glass": capacity.via_break_glass,
         "can_invite": can_invite,
-        "invitation_form": invitation_form or InvitationForm(youth=youth),
         "invitations": invitations,
         "now": timezone.now(),
         "portal_accounts": policy.managed_portal_links(request.user, youth).order_by(
             "relation", "user__username"
         ),
     }
-    if policy.can_view_trajectories(request.user, youth):
+    shows_trajectories = policy.can_view_trajectories(request.user, youth)
+    if shows_trajectories:
         context.update(_youth_page(request.user, youth))
+    if invitation_form is None:
+        # A fresh form lists the people the page loaded (else it asks for them itself).
+        loaded = _invitation_choices(youth) if shows_trajectories and can_invite else {}
+        invitation_form = InvitationForm(youth=youth, **loaded)
+    context["invitation_form"] = invitation_form
     return render(request, "web/youth_detail.html", context, status=status)
 
 
@@ -167,9 +171,10 @@ def _youth_page(user: User, youth: Youth) -> dict[str, object]:
     from yim.trajectories.timeline import load_case_records, open_tasks, timeline_for
 
     # The trajectories and the network once (the current trajectory, the list, the network
-    # map and its size read them), and the records of all the trajectories once, one query
-    # per kind: the timeline reads them all, the current trajectory's tasks, JIM, consent
-    # and evaluation schedule and the map read its own.
+    # map and its size, the holders of parental authority and the invitation form read
+    # them), and the records of all the trajectories once, one query per kind: the
+    # timeline, the charts' JIM day and the invitation form read them all, the current
+    # trajectory's tasks, JIM, consent and evaluation schedule and the map read its own.
     prefetch_related_objects(
         [youth],
         Prefetch(
@@ -177,11 +182,13 @@ def _youth_page(user: User, youth: Youth) -> dict[str, object]:
             queryset=Trajectory.objects.select_related("programme", "closure", "care_plan"),
         ),
         "network",
-        authority_holders_prefetch(),
     )
+    network = list(youth.network.all())  # by name, then id (the model's order)
+    _set_authority_holders(youth, network)
     trajectories = list(youth.trajectories.all())  # newest first
     load_case_records(trajectories)
     trajectory = youth.current_trajectory()
+    can_edit = policy.can_edit_trajectory(user, youth)
     return {
         "show_trajectories": True,
         "trajectory": trajectory,
@@ -190,11 +197,43 @@ def _youth_page(user: User, youth: Youth) -> dict[str, object]:
         "tasks": open_tasks(trajectory) if trajectory else [],
         "timeline": timeline_for(youth),
         "map_svg": inline_svg(youth),
-        "network_size": youth.network.count(),
-        "domain_charts": domain_chart_svgs(youth),
-        "can_edit_trajectory": policy.can_edit_trajectory(user, youth),
-        "can_start_trajectory": policy.can_edit_trajectory(user, youth)
-        and not any(t.closed_at is None for t in trajectories),
+        "network_size": len(network),
+        "domain_charts": domain_chart_svgs(youth, candidates=_candidates(trajectories)),
+        "can_edit_trajectory": can_edit,
+        "can_start_trajectory": can_edit and not any(t.closed_at is None for t in trajectories),
+    }
+
+
+def _set_authority_holders(youth: Youth, network: list[NetworkPerson]) -> None:
+    """The youth's holders of parental authority taken from the loaded network, as
+    :func:`~yim.trajectories.models.consent.authority_holders_prefetch` would load them
+    (``youth.authority_holders``, read by the consent status): the network's own order
+    (by name, then id) is the order that prefetch asks for, so no second query."""
+    youth.authority_holders = [  # type: ignore[attr-defined]
+        person for person in network if person.has_parental_authority
+    ]
+
+
+def _candidates(trajectories: list[Trajectory]) -> list[Candidate]:
+    """Every candidate of the youth's trajectories, as :func:`load_case_records` loaded
+    them."""
+    return [c for t in trajectories for c in t.candidates.all()]
+
+
+def _invitation_choices(youth: Youth) -> dict[str, list[NetworkPerson]]:
+    """What the invitation form lists, from the records :func:`_youth_page` loaded (see
+    :class:`InvitationForm`), the same people in the same order as its querysets: the
+    people of the network who are an active JIM (accepted, not stopped) in any of the
+    youth's trajectories, and the holders of parental authority."""
+    active = {
+        c.person_id
+        for c in _candidates(list(youth.trajectories.all()))
+        if c.response == Response.ACCEPTED and c.jim_ended_on is None
+    }
+    network = youth.network.all()
+    return {
+        "jims": [person for person in network if person.pk in active],
+        "holders": list(youth.authority_holders),  # type: ignore[attr-defined]
     }
 
 
