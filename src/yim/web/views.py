@@ -33,6 +33,7 @@ from yim.audit.log import record
 from yim.audit.models import Action
 from yim.core.http import AuthenticatedHttpRequest
 from yim.trajectories.models import Candidate, NetworkPerson, Response, Trajectory, Youth
+from yim.trajectories.views.base import audit as audit_case
 from yim.web.forms import AuditSearchForm, BreakGlassForm, InvitationForm
 from yim.web.worklist import work_list
 
@@ -129,16 +130,7 @@ def _render_youth_detail(
     detail: str = "",
 ) -> HttpResponse:
     """The youth page (audited as a view); a refused invitation form is shown again as typed."""
-    capacity = policy.capacity(request, youth)
-    _audit(
-        request,
-        Action.VIEW,
-        youth,
-        youth,
-        detail,
-        capacity=capacity.name,
-        break_glass_reason=capacity.break_glass_reason,
-    )
+    capacity = audit_case(request, Action.VIEW, youth, youth, detail)
     can_invite = policy.can_invite_portal_user(request.user, youth)
     invitations = (
         Invitation.objects.filter(youth=youth).order_by("-created_at")[:10] if can_invite else []
@@ -249,16 +241,8 @@ def break_glass_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     grants = dict(request.session.get(policy.BREAK_GLASS_SESSION_KEY, {}))
     grants[str(youth.pk)] = form.cleaned_data["reason"]
     request.session[policy.BREAK_GLASS_SESSION_KEY] = grants
-    capacity = policy.capacity(request, youth)
-    _audit(
-        request,
-        Action.VIEW,
-        youth,
-        youth,
-        "break-the-glass access granted for this session",
-        capacity=capacity.name,
-        break_glass_reason=capacity.break_glass_reason,
-    )
+    granted = "break-the-glass access granted for this session"
+    audit_case(request, Action.VIEW, youth, youth, granted)
     return redirect("web:youth_detail", pk=youth.pk)
 
 

@@ -95,7 +95,9 @@ def audit(
     youth: Youth,
     obj: Model | None = None,
     detail: str = "",
-) -> None:
+) -> policy.Capacity:
+    """One audit row for what the user does or sees in the youth's file, with the capacity
+    they act in (by break-the-glass: with its reason); returns that capacity."""
     capacity = policy.capacity(request, youth)
     record(
         request.user,
@@ -107,6 +109,7 @@ def audit(
         capacity=capacity.name,
         break_glass_reason=capacity.break_glass_reason,
     )
+    return capacity
 
 
 def trajectory_url(trajectory: Trajectory, anchor: str = "") -> str:
